@@ -1,0 +1,94 @@
+/**
+ * The Backend interface: the small set of kernels everything else is built from.
+ *
+ * The op layer (`ops.ts`) validates arguments, computes output shapes and throws errors that name the op;
+ * a backend only computes. Kernels never mutate their inputs, except the ones whose names say so
+ * (`adamwUpdate`). Every kernel returns a new contiguous row-major tensor.
+ */
+import type { DType, TypedArray } from './dtype.js';
+import type { Shape } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'square' | 'reciprocal'
+  | 'relu' | 'gelu' | 'gelu_tanh' | 'tanh' | 'sigmoid' | 'sin' | 'cos'
+  /** Derivatives that backward passes need as one kernel: */
+  | 'relu_grad' /* x > 0 ? 1 : 0 */ | 'gelu_grad' /* d gelu / dx */ | 'gelu_tanh_grad';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  /** Comparisons give 1 or 0 in the dtype of their inputs. */
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'argmax' | 'argmin';
+
+export interface MatmulOptions {
+  /** Read `a` as transposed in its last two axes: a is stored [..., K, M]. */
+  transA?: boolean;
+  /** Read `b` as transposed in its last two axes: b is stored [..., N, K]. */
+  transB?: boolean;
+}
+
+/** Hyper-parameters of one AdamW step, already resolved for this step (lr after the schedule). */
+export interface AdamWStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** The 1-based step count t, for bias correction. */
+  step: number;
+  amsgrad: boolean;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  /** Wraps host data (copied or uploaded) as a tensor of this backend. `data.length` must equal the size. */
+  fromArray(data: TypedArray, shape: Shape, dtype: DType): Tensor;
+  /** The elements in row-major order as a host typed array (a download for device backends). */
+  read(t: Tensor): TypedArray;
+  /** A tensor sharing `t`'s storage with another shape of the same size (no copy). */
+  reshape(t: Tensor, shape: Shape): Tensor;
+
+  unary(op: UnaryOp, a: Tensor): Tensor;
+  /** Elementwise with NumPy broadcasting; `outShape` is the broadcast shape. */
+  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor;
+  /** cond != 0 ? a : b, broadcast to `outShape`; the result has a's dtype. */
+  where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor;
+  /** Reduces one axis. argmax/argmin give int32 and pick the first extreme. */
+  reduce(op: ReduceOp, a: Tensor, axis: number, keepdim: boolean): Tensor;
+  /** Batched matmul: a [...batchA, M, K] · b [...batchB, K, N] → [...broadcast(batchA, batchB), M, N]. */
+  matmul(a: Tensor, b: Tensor, options: MatmulOptions): Tensor;
+
+  /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */
+  softmax(a: Tensor): Tensor;
+  logSoftmax(a: Tensor): Tensor;
+
+  /** A contiguous copy with the axes reordered: out.shape[i] = a.shape[perm[i]]. */
+  permute(a: Tensor, perm: readonly number[]): Tensor;
+  /** The box [starts, ends) along every axis. */
+  slice(a: Tensor, starts: readonly number[], ends: readonly number[]): Tensor;
+  /** Joins tensors of equal shape except along `axis`. */
+  concat(tensors: readonly Tensor[], axis: number): Tensor;
+  cast(a: Tensor, dtype: DType): Tensor;
+
+  /** torch.gather: out[..i.., j, ..k..] = a[..i.., index[..i.., j, ..k..], ..k..]; index is int32, same rank. */
+  gather(a: Tensor, axis: number, index: Tensor): Tensor;
+  /** The adjoint of gather: zeros(shape), then out[.., index[.., j, ..], ..] += src[.., j, ..]. */
+  scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor;
+  /** torch.index_select: rows `indices` (1-D int32) of `a` along `axis`. */
+  indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor;
+  /** The adjoint of indexSelect: zeros(shape), then out[.., indices[j], ..] += src[.., j, ..]. */
+  indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor;
+
+  /**
+   * One fused AdamW update, in place on param, m, v (and vMax when amsgrad), following torch.optim.AdamW:
+   * p ← p·(1 − lr·λ); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+   * p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v' / (1−β2ᵗ)) + ε), where v' = v, or max(vMax, v) with amsgrad.
+   */
+  adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void;
+
+  /** Releases device memory held by `t` (a no-op where the garbage collector owns storage). */
+  dispose?(t: Tensor): void;
+}

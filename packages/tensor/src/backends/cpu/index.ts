@@ -1,0 +1,172 @@
+/**
+ * The cpu backend: storage is a typed array; every kernel is a plain TypeScript loop (the reference).
+ * Faster kernels (WebAssembly SIMD, threads) plug in behind the same methods.
+ */
+import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
+import { type DType, type TypedArray, allocate } from '../../dtype.js';
+import { registerBackend } from '../../registry.js';
+import { type Shape, sizeOf } from '../../shape.js';
+import { Tensor } from '../../tensor.js';
+import { adamwInto } from './adamw.js';
+import { BINARY, UNARY, binaryInto, unaryInto, whereInto } from './elementwise.js';
+import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
+import { concatInto, permuteInto, sliceInto } from './layout.js';
+import { matmulInto, planMatmul } from './matmul.js';
+import { reduceInto } from './reduce.js';
+import { softmaxRowsInto } from './softmax.js';
+
+const store = (t: Tensor) => t.storage as TypedArray;
+
+export class CpuBackend implements Backend {
+  readonly name: string = 'cpu';
+
+  protected wrap(data: TypedArray, shape: Shape, dtype: DType): Tensor {
+    return new Tensor(data, shape, dtype, this);
+  }
+
+  protected alloc(shape: Shape, dtype: DType): TypedArray {
+    return allocate(dtype, sizeOf(shape));
+  }
+
+  /** Takes ownership of `data` (no copy): do not mutate it afterwards. */
+  fromArray(data: TypedArray, shape: Shape, dtype: DType): Tensor {
+    if (data.length !== sizeOf(shape)) {
+      throw new Error(`cpu.fromArray: ${data.length} values for shape [${shape.join(', ')}]`);
+    }
+    const typed = dataMatches(data, dtype) ? data : copyAs(data, dtype);
+    return this.wrap(typed, shape, dtype);
+  }
+
+  read(t: Tensor): TypedArray {
+    return store(t);
+  }
+
+  reshape(t: Tensor, shape: Shape): Tensor {
+    return this.wrap(store(t), shape, t.dtype);
+  }
+
+  unary(op: UnaryOp, a: Tensor): Tensor {
+    const out = this.alloc(a.shape, a.dtype);
+    unaryInto(UNARY[op], store(a), out);
+    return this.wrap(out, a.shape, a.dtype);
+  }
+
+  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+    const out = this.alloc(outShape, a.dtype);
+    binaryInto(BINARY[op], store(a), a.shape, store(b), b.shape, out, outShape);
+    return this.wrap(out, outShape, a.dtype);
+  }
+
+  where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+    const out = this.alloc(outShape, a.dtype);
+    whereInto(store(cond), cond.shape, store(a), a.shape, store(b), b.shape, out, outShape);
+    return this.wrap(out, outShape, a.dtype);
+  }
+
+  reduce(op: ReduceOp, a: Tensor, axis: number, keepdim: boolean): Tensor {
+    const outer = sizeOf(a.shape.slice(0, axis));
+    const n = a.shape[axis]!;
+    const inner = sizeOf(a.shape.slice(axis + 1));
+    const outShape = keepdim ? a.shape.map((d, i) => (i === axis ? 1 : d)) : a.shape.filter((_, i) => i !== axis);
+    const dtype: DType = op === 'argmax' || op === 'argmin' ? 'int32' : a.dtype;
+    const out = this.alloc(outShape, dtype);
+    reduceInto(op, store(a), outer, n, inner, out);
+    return this.wrap(out, outShape, dtype);
+  }
+
+  matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions): Tensor {
+    const problem = { a: store(a), aShape: a.shape, transA, b: store(b), bShape: b.shape, transB };
+    const { outShape } = planMatmul(problem);
+    const out = this.alloc(outShape, a.dtype);
+    matmulInto(problem, out);
+    return this.wrap(out, outShape, a.dtype);
+  }
+
+  softmax(a: Tensor): Tensor {
+    return this.softmaxRows(a, false);
+  }
+
+  logSoftmax(a: Tensor): Tensor {
+    return this.softmaxRows(a, true);
+  }
+
+  private softmaxRows(a: Tensor, log: boolean): Tensor {
+    const n = a.shape.at(-1)!;
+    const out = this.alloc(a.shape, a.dtype);
+    softmaxRowsInto(store(a), n === 0 ? 0 : a.size / n, n, out, log);
+    return this.wrap(out, a.shape, a.dtype);
+  }
+
+  permute(a: Tensor, perm: readonly number[]): Tensor {
+    const outShape = perm.map((p) => a.shape[p]!);
+    const out = this.alloc(outShape, a.dtype);
+    permuteInto(store(a), a.shape, perm, out);
+    return this.wrap(out, outShape, a.dtype);
+  }
+
+  slice(a: Tensor, starts: readonly number[], ends: readonly number[]): Tensor {
+    const outShape = starts.map((s, i) => ends[i]! - s);
+    const out = this.alloc(outShape, a.dtype);
+    sliceInto(store(a), a.shape, starts, ends, out);
+    return this.wrap(out, outShape, a.dtype);
+  }
+
+  concat(tensors: readonly Tensor[], axis: number): Tensor {
+    const first = tensors[0]!;
+    const outShape = first.shape.map((d, i) => (i === axis ? tensors.reduce((n, t) => n + t.shape[axis]!, 0) : d));
+    const out = this.alloc(outShape, first.dtype);
+    concatInto(tensors.map((t) => ({ data: store(t), shape: t.shape })), axis, out);
+    return this.wrap(out, outShape, first.dtype);
+  }
+
+  cast(a: Tensor, dtype: DType): Tensor {
+    return this.wrap(copyAs(store(a), dtype), a.shape, dtype);
+  }
+
+  gather(a: Tensor, axis: number, index: Tensor): Tensor {
+    const out = this.alloc(index.shape, a.dtype);
+    gatherInto(store(a), a.shape, axis, store(index), index.shape, out);
+    return this.wrap(out, index.shape, a.dtype);
+  }
+
+  scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
+    const out = this.alloc(shape, src.dtype);
+    scatterAddInto(shape, axis, store(index), index.shape, store(src), out);
+    return this.wrap(out, shape, src.dtype);
+  }
+
+  indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
+    const outShape = a.shape.map((d, i) => (i === axis ? indices.size : d));
+    const out = this.alloc(outShape, a.dtype);
+    indexSelectInto(store(a), a.shape, axis, store(indices), out);
+    return this.wrap(out, outShape, a.dtype);
+  }
+
+  indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
+    const out = this.alloc(shape, src.dtype);
+    indexAddInto(shape, axis, store(indices), store(src), out);
+    return this.wrap(out, shape, src.dtype);
+  }
+
+  adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void {
+    adamwInto(store(param), store(grad), store(m), store(v), vMax ? store(vMax) : null, h);
+  }
+}
+
+function dataMatches(data: TypedArray, dtype: DType): boolean {
+  return (
+    (dtype === 'float32' && data instanceof Float32Array) ||
+    (dtype === 'float64' && data instanceof Float64Array) ||
+    (dtype === 'int32' && data instanceof Int32Array)
+  );
+}
+
+/** A copy converted to `dtype`. float → int32 truncates toward zero, as torch does. */
+function copyAs(data: TypedArray, dtype: DType): TypedArray {
+  const out = allocate(dtype, data.length);
+  if (dtype === 'int32') for (let i = 0; i < data.length; i++) out[i] = Math.trunc(data[i]!);
+  else out.set(data);
+  return out;
+}
+
+registerBackend('cpu', () => new CpuBackend());

@@ -1,0 +1,14 @@
+/**
+ * @grok/tensor: typed n-dimensional arrays, NumPy broadcasting, a seeded RNG, and kernels behind a
+ * Backend interface. Knows nothing of gradients (that is @grok/autograd).
+ */
+export * from './dtype.js';
+export * from './shape.js';
+export * from './random.js';
+export * from './backend.js';
+export * from './registry.js';
+export { Tensor, type NestedArray } from './tensor.js';
+export * from './creation.js';
+export * from './ops.js';
+export { CpuBackend } from './backends/cpu/index.js';
+export { erf } from './backends/cpu/math.js';

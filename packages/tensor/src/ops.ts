@@ -1,0 +1,421 @@
+/**
+ * The op layer: validates arguments, resolves axes and output shapes, then calls the current tensor's
+ * backend. Every error names the op and the shapes or dtypes involved. Backends can trust what they get.
+ */
+import type { BinaryOp, ReduceOp, UnaryOp } from './backend.js';
+import { type DType, allocate, assertDType, isFloat } from './dtype.js';
+import {
+  type Shape,
+  broadcastShapes,
+  formatShape,
+  inferShape,
+  normalizeAxis,
+  shapesEqual,
+  sizeOf,
+} from './shape.js';
+import { Tensor } from './tensor.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Checks
+
+function assertTensor(x: unknown, op: string, what = 'argument'): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${describe(x)}`);
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? (x as object).constructor?.name ?? 'an object' : typeof x;
+}
+
+function assertSameDType(op: string, a: Tensor, b: Tensor): void {
+  if (a.dtype !== b.dtype) {
+    throw new Error(
+      `${op}: dtype mismatch, ${a.dtype}${formatShape(a.shape)} and ${b.dtype}${formatShape(b.shape)} (cast one first)`,
+    );
+  }
+}
+
+function assertSameBackend(op: string, ...ts: Tensor[]): void {
+  const first = ts[0]!.backend;
+  for (const t of ts) {
+    if (t.backend !== first) {
+      throw new Error(`${op}: tensors live on different backends (${first.name} and ${t.backend.name})`);
+    }
+  }
+}
+
+function assertFloat(op: string, a: Tensor): void {
+  if (!isFloat(a.dtype)) throw new Error(`${op}: needs a float32 or float64 tensor, got ${a.dtype}${formatShape(a.shape)}`);
+}
+
+function assertIndexTensor(op: string, index: Tensor, limit: number, what: string): void {
+  if (index.dtype !== 'int32') {
+    throw new Error(`${op}: indices must be int32, got ${index.dtype}${formatShape(index.shape)}`);
+  }
+  const data = index.data;
+  for (let i = 0; i < data.length; i++) {
+    const k = data[i]!;
+    if (k < 0 || k >= limit) throw new Error(`${op}: index ${k} is out of range for ${what} of size ${limit}`);
+  }
+}
+
+/** A number becomes a scalar tensor of the other operand's dtype and backend. */
+function lift(x: Tensor | number, like: Tensor): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== 'number') throw new Error(`expected a Tensor or a number, got ${describe(x)}`);
+  const data = allocate(like.dtype, 1);
+  data[0] = x;
+  return like.backend.fromArray(data, [], like.dtype);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Elementwise
+
+const FLOAT_ONLY_UNARY = new Set<UnaryOp>([
+  'exp', 'log', 'sqrt', 'reciprocal', 'gelu', 'gelu_tanh', 'tanh', 'sigmoid', 'sin', 'cos', 'gelu_grad', 'gelu_tanh_grad',
+]);
+
+export function unary(op: UnaryOp, a: Tensor): Tensor {
+  assertTensor(a, op);
+  if (FLOAT_ONLY_UNARY.has(op)) assertFloat(op, a);
+  return a.backend.unary(op, a);
+}
+
+export const neg = (a: Tensor) => unary('neg', a);
+export const exp = (a: Tensor) => unary('exp', a);
+export const log = (a: Tensor) => unary('log', a);
+export const sqrt = (a: Tensor) => unary('sqrt', a);
+export const abs = (a: Tensor) => unary('abs', a);
+export const sign = (a: Tensor) => unary('sign', a);
+export const square = (a: Tensor) => unary('square', a);
+export const reciprocal = (a: Tensor) => unary('reciprocal', a);
+export const relu = (a: Tensor) => unary('relu', a);
+/** GELU with the exact erf: x·Φ(x). */
+export const gelu = (a: Tensor) => unary('gelu', a);
+/** GELU with the tanh approximation (PyTorch's approximate='tanh'). */
+export const geluTanh = (a: Tensor) => unary('gelu_tanh', a);
+export const tanh = (a: Tensor) => unary('tanh', a);
+export const sigmoid = (a: Tensor) => unary('sigmoid', a);
+export const sin = (a: Tensor) => unary('sin', a);
+export const cos = (a: Tensor) => unary('cos', a);
+
+export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: at least one argument must be a Tensor`);
+  const ta = lift(a, (a instanceof Tensor ? a : b) as Tensor);
+  const tb = lift(b, ta);
+  assertSameDType(op, ta, tb);
+  assertSameBackend(op, ta, tb);
+  const outShape = broadcastShapes(op, ta.shape, tb.shape);
+  return ta.backend.binary(op, ta, tb, outShape);
+}
+
+export const add = (a: Tensor | number, b: Tensor | number) => binary('add', a, b);
+export const sub = (a: Tensor | number, b: Tensor | number) => binary('sub', a, b);
+export const mul = (a: Tensor | number, b: Tensor | number) => binary('mul', a, b);
+/** Division; for int32 the quotient is truncated toward zero (as in C), not floored. */
+export const div = (a: Tensor | number, b: Tensor | number) => binary('div', a, b);
+export const pow = (a: Tensor | number, b: Tensor | number) => binary('pow', a, b);
+export const maximum = (a: Tensor | number, b: Tensor | number) => binary('maximum', a, b);
+export const minimum = (a: Tensor | number, b: Tensor | number) => binary('minimum', a, b);
+export const eq = (a: Tensor | number, b: Tensor | number) => binary('eq', a, b);
+export const ne = (a: Tensor | number, b: Tensor | number) => binary('ne', a, b);
+export const lt = (a: Tensor | number, b: Tensor | number) => binary('lt', a, b);
+export const le = (a: Tensor | number, b: Tensor | number) => binary('le', a, b);
+export const gt = (a: Tensor | number, b: Tensor | number) => binary('gt', a, b);
+export const ge = (a: Tensor | number, b: Tensor | number) => binary('ge', a, b);
+
+/** cond != 0 ? a : b, with broadcasting over all three. a and b must share a dtype. */
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  assertTensor(cond, 'where', 'cond');
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
+  const ta = lift(a, like);
+  const tb = lift(b, ta);
+  assertSameDType('where', ta, tb);
+  assertSameBackend('where', cond, ta, tb);
+  const outShape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
+  return ta.backend.where(cond, ta, tb, outShape);
+}
+
+/** `a` repeated along broadcast dimensions to `shape` (a copy). */
+export function broadcastTo(a: Tensor, shape: Shape): Tensor {
+  assertTensor(a, 'broadcastTo');
+  const out = broadcastShapes('broadcastTo', a.shape, shape);
+  if (!shapesEqual(out, shape)) {
+    throw new Error(`broadcastTo: cannot broadcast ${formatShape(a.shape)} to ${formatShape(shape)}`);
+  }
+  if (shapesEqual(a.shape, shape)) return a;
+  const zero = lift(0, a);
+  return a.backend.binary('add', a, zero, shape);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reductions
+
+function reduceAxes(op: ReduceOp, a: Tensor, axes: readonly number[], keepdim: boolean): Tensor {
+  // Reduce the highest axis first so the lower axis numbers stay valid.
+  const sorted = [...new Set(axes.map((ax) => normalizeAxis(ax, a.ndim, op)))].sort((x, y) => y - x);
+  let out = a;
+  for (const axis of sorted) out = a.backend.reduce(op, out, axis, true);
+  return keepdim ? out : reshape(out, a.shape.filter((_, i) => !sorted.includes(i)));
+}
+
+function reduceAll(op: ReduceOp, a: Tensor, keepdim: boolean): Tensor {
+  if (a.size === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce an empty tensor ${formatShape(a.shape)}`);
+  const flat = a.backend.reduce(op, reshape(a, [a.size]), 0, false);
+  return keepdim ? reshape(flat, a.shape.map(() => 1)) : flat;
+}
+
+function reduce(op: ReduceOp, a: Tensor, axis: number | readonly number[] | undefined, keepdim: boolean): Tensor {
+  assertTensor(a, op);
+  if (op === 'mean') assertFloat(op, a);
+  if (axis === undefined) return reduceAll(op, a, keepdim);
+  const axes = typeof axis === 'number' ? [axis] : axis;
+  for (const ax of axes) {
+    const n = a.shape[normalizeAxis(ax, a.ndim, op)]!;
+    if (n === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce an empty axis of ${formatShape(a.shape)}`);
+  }
+  return reduceAxes(op, a, axes, keepdim);
+}
+
+export const sum = (a: Tensor, axis?: number | readonly number[], keepdim = false) => reduce('sum', a, axis, keepdim);
+export const mean = (a: Tensor, axis?: number | readonly number[], keepdim = false) => reduce('mean', a, axis, keepdim);
+export const max = (a: Tensor, axis?: number, keepdim = false) => reduce('max', a, axis, keepdim);
+export const min = (a: Tensor, axis?: number, keepdim = false) => reduce('min', a, axis, keepdim);
+/** Index of the largest element (the first on ties), as int32; over the flattened tensor when axis is omitted. */
+export const argmax = (a: Tensor, axis?: number, keepdim = false) => reduce('argmax', a, axis, keepdim);
+export const argmin = (a: Tensor, axis?: number, keepdim = false) => reduce('argmin', a, axis, keepdim);
+
+// ---------------------------------------------------------------------------------------------------------
+// Matmul
+
+export interface MatmulFlags {
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/** The output shape of matmul, or an error naming both shapes. Shared with autograd. */
+export function matmulShape(a: Shape, b: Shape, { transA = false, transB = false }: MatmulFlags = {}): number[] {
+  const desc = () =>
+    `${formatShape(a)}${transA ? 'ᵀ' : ''} and ${formatShape(b)}${transB ? 'ᵀ' : ''}`;
+  if (a.length < 2 || b.length < 2) throw new Error(`matmul: both operands need at least 2 dimensions, got ${desc()}`);
+  const [m, ka] = transA ? [a.at(-1)!, a.at(-2)!] : [a.at(-2)!, a.at(-1)!];
+  const [kb, n] = transB ? [b.at(-1)!, b.at(-2)!] : [b.at(-2)!, b.at(-1)!];
+  if (ka !== kb) throw new Error(`matmul: inner dimensions differ (${ka} vs ${kb}) for ${desc()}`);
+  const batch = broadcastShapes('matmul', a.slice(0, -2), b.slice(0, -2));
+  return [...batch, m, n];
+}
+
+/** a · b over the last two axes, batched with broadcasting over the leading ones. */
+export function matmul(a: Tensor, b: Tensor, flags: MatmulFlags = {}): Tensor {
+  assertTensor(a, 'matmul', 'a');
+  assertTensor(b, 'matmul', 'b');
+  assertSameDType('matmul', a, b);
+  assertSameBackend('matmul', a, b);
+  matmulShape(a.shape, b.shape, flags);
+  return a.backend.matmul(a, b, { transA: !!flags.transA, transB: !!flags.transB });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shape and layout
+
+/** Same data, new shape (one dimension may be -1). Shares storage: no copy. */
+export function reshape(a: Tensor, shape: Shape): Tensor {
+  assertTensor(a, 'reshape');
+  const out = inferShape(shape, a.size, 'reshape', a.shape);
+  return shapesEqual(out, a.shape) ? a : a.backend.reshape(a, out);
+}
+
+export const view = reshape;
+
+export function flatten(a: Tensor): Tensor {
+  return reshape(a, [a.size]);
+}
+
+export function unsqueeze(a: Tensor, axis: number): Tensor {
+  const ax = normalizeAxis(axis, a.ndim + 1, 'unsqueeze');
+  return reshape(a, [...a.shape.slice(0, ax), 1, ...a.shape.slice(ax)]);
+}
+
+export function squeeze(a: Tensor, axis?: number): Tensor {
+  if (axis === undefined) return reshape(a, a.shape.filter((d) => d !== 1));
+  const ax = normalizeAxis(axis, a.ndim, 'squeeze');
+  if (a.shape[ax] !== 1) throw new Error(`squeeze: axis ${axis} of ${formatShape(a.shape)} has size ${a.shape[ax]}, not 1`);
+  return reshape(a, a.shape.filter((_, i) => i !== ax));
+}
+
+/** Reorders axes (a contiguous copy): out.shape[i] = a.shape[perm[i]]. */
+export function permute(a: Tensor, perm: readonly number[]): Tensor {
+  assertTensor(a, 'permute');
+  const p = perm.map((ax) => normalizeAxis(ax, a.ndim, 'permute'));
+  if (p.length !== a.ndim || new Set(p).size !== p.length) {
+    throw new Error(`permute: [${perm.join(', ')}] is not a permutation of the axes of ${formatShape(a.shape)}`);
+  }
+  if (p.every((ax, i) => ax === i)) return a;
+  return a.backend.permute(a, p);
+}
+
+/** Swaps two axes (a copy). */
+export function transpose(a: Tensor, dim0 = -2, dim1 = -1): Tensor {
+  assertTensor(a, 'transpose');
+  const d0 = normalizeAxis(dim0, a.ndim, 'transpose');
+  const d1 = normalizeAxis(dim1, a.ndim, 'transpose');
+  const perm = a.shape.map((_, i) => (i === d0 ? d1 : i === d1 ? d0 : i));
+  return permute(a, perm);
+}
+
+/**
+ * The box [starts[i], ends[i]) along each axis; missing trailing entries mean the whole axis. Negative
+ * values count from the end, as in Python.
+ */
+export function slice(a: Tensor, starts: readonly number[], ends?: readonly number[]): Tensor {
+  assertTensor(a, 'slice');
+  if (starts.length > a.ndim || (ends && ends.length > a.ndim)) {
+    throw new Error(`slice: more bounds than the ${a.ndim} axes of ${formatShape(a.shape)}`);
+  }
+  const s: number[] = [];
+  const e: number[] = [];
+  for (let i = 0; i < a.ndim; i++) {
+    const n = a.shape[i]!;
+    const resolve = (x: number) => Math.min(Math.max(x < 0 ? x + n : x, 0), n);
+    const lo = resolve(starts[i] ?? 0);
+    const hi = resolve(ends?.[i] ?? n);
+    if (!Number.isInteger(starts[i] ?? 0) || !Number.isInteger(ends?.[i] ?? 0)) {
+      throw new Error(`slice: bounds must be integers, got [${starts.join(', ')}] to [${(ends ?? []).join(', ')}]`);
+    }
+    s.push(lo);
+    e.push(Math.max(hi, lo));
+  }
+  return a.backend.slice(a, s, e);
+}
+
+/** `length` entries of `axis` starting at `start`. */
+export function narrow(a: Tensor, axis: number, start: number, length: number): Tensor {
+  const ax = normalizeAxis(axis, a.ndim, 'narrow');
+  const n = a.shape[ax]!;
+  if (start < 0 || length < 0 || start + length > n) {
+    throw new Error(`narrow: [${start}, ${start + length}) is out of range for axis ${ax} of ${formatShape(a.shape)}`);
+  }
+  const starts = a.shape.map((_, i) => (i === ax ? start : 0));
+  const ends = a.shape.map((d, i) => (i === ax ? start + length : d));
+  return slice(a, starts, ends);
+}
+
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new Error('concat: needs at least one tensor');
+  tensors.forEach((t, i) => assertTensor(t, 'concat', `tensor ${i}`));
+  const first = tensors[0]!;
+  const ax = normalizeAxis(axis, first.ndim, 'concat');
+  for (const t of tensors) {
+    assertSameDType('concat', first, t);
+    assertSameBackend('concat', first, t);
+    const ok = t.ndim === first.ndim && t.shape.every((d, i) => i === ax || d === first.shape[i]);
+    if (!ok) {
+      throw new Error(
+        `concat: shapes ${tensors.map((x) => formatShape(x.shape)).join(', ')} differ outside axis ${ax}`,
+      );
+    }
+  }
+  if (tensors.length === 1) return first;
+  return first.backend.concat(tensors, ax);
+}
+
+export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new Error('stack: needs at least one tensor');
+  const first = tensors[0]!;
+  const ax = normalizeAxis(axis, first.ndim + 1, 'stack');
+  for (const t of tensors) {
+    if (!shapesEqual(t.shape, first.shape)) {
+      throw new Error(`stack: all shapes must be equal, got ${tensors.map((x) => formatShape(x.shape)).join(', ')}`);
+    }
+  }
+  return concat(tensors.map((t) => unsqueeze(t, ax)), ax);
+}
+
+export function cast(a: Tensor, dtype: DType): Tensor {
+  assertTensor(a, 'cast');
+  assertDType(dtype, 'cast');
+  return a.dtype === dtype ? a : a.backend.cast(a, dtype);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Indexing
+
+/** torch.gather: picks along `axis` with an int32 index tensor of the same rank. */
+export function gather(a: Tensor, axis: number, index: Tensor): Tensor {
+  assertTensor(a, 'gather');
+  assertTensor(index, 'gather', 'index');
+  const ax = normalizeAxis(axis, a.ndim, 'gather');
+  const ok = index.ndim === a.ndim && index.shape.every((d, i) => i === ax || d <= a.shape[i]!);
+  if (!ok) throw new Error(`gather: index ${formatShape(index.shape)} does not fit ${formatShape(a.shape)} along axis ${ax}`);
+  assertIndexTensor('gather', index, a.shape[ax]!, `axis ${ax}`);
+  assertSameBackend('gather', a, index);
+  return a.backend.gather(a, ax, index);
+}
+
+/** The adjoint of gather: a zero tensor of `shape` with src added at the indexed places. */
+export function scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
+  assertTensor(index, 'scatterAdd', 'index');
+  assertTensor(src, 'scatterAdd', 'src');
+  const ax = normalizeAxis(axis, shape.length, 'scatterAdd');
+  if (!shapesEqual(index.shape, src.shape) || index.ndim !== shape.length ||
+      !index.shape.every((d, i) => i === ax || d <= shape[i]!)) {
+    throw new Error(
+      `scatterAdd: index ${formatShape(index.shape)} and src ${formatShape(src.shape)} do not fit ${formatShape(shape)} along axis ${ax}`,
+    );
+  }
+  assertIndexTensor('scatterAdd', index, shape[ax]!, `axis ${ax}`);
+  assertSameBackend('scatterAdd', index, src);
+  return src.backend.scatterAdd(shape, ax, index, src);
+}
+
+/** Selects entries `indices` (1-D int32) along `axis`; an embedding lookup is indexSelect(W_E, 0, tokens). */
+export function indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
+  assertTensor(a, 'indexSelect');
+  assertTensor(indices, 'indexSelect', 'indices');
+  const ax = normalizeAxis(axis, a.ndim, 'indexSelect');
+  if (indices.ndim !== 1) throw new Error(`indexSelect: indices must be 1-D, got ${formatShape(indices.shape)}`);
+  assertIndexTensor('indexSelect', indices, a.shape[ax]!, `axis ${ax} of ${formatShape(a.shape)}`);
+  assertSameBackend('indexSelect', a, indices);
+  return a.backend.indexSelect(a, ax, indices);
+}
+
+/** The adjoint of indexSelect: zeros(shape), then rows of src added at `indices` along `axis`. */
+export function indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
+  assertTensor(indices, 'indexAdd', 'indices');
+  assertTensor(src, 'indexAdd', 'src');
+  const ax = normalizeAxis(axis, shape.length, 'indexAdd');
+  const expected = shape.map((d, i) => (i === ax ? indices.size : d));
+  if (indices.ndim !== 1 || !shapesEqual(src.shape, expected)) {
+    throw new Error(
+      `indexAdd: src ${formatShape(src.shape)} with indices ${formatShape(indices.shape)} does not fit ${formatShape(shape)} along axis ${ax}`,
+    );
+  }
+  assertIndexTensor('indexAdd', indices, shape[ax]!, `axis ${ax}`);
+  assertSameBackend('indexAdd', indices, src);
+  return src.backend.indexAdd(shape, ax, indices, src);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Softmax
+
+function alongLastAxis(a: Tensor, axis: number, op: string, kernel: (x: Tensor) => Tensor): Tensor {
+  assertTensor(a, op);
+  assertFloat(op, a);
+  if (a.ndim === 0) throw new Error(`${op}: needs at least 1 dimension, got a scalar`);
+  const ax = normalizeAxis(axis, a.ndim, op);
+  if (ax === a.ndim - 1) return kernel(a);
+  return transpose(kernel(transpose(a, ax, -1)), ax, -1);
+}
+
+/** exp(x − max) / Σ exp(x − max) along `axis` (default: last). */
+export function softmax(a: Tensor, axis = -1): Tensor {
+  return alongLastAxis(a, axis, 'softmax', (x) => x.backend.softmax(x));
+}
+
+/** x − max − log Σ exp(x − max) along `axis`: finite for any finite input, however large. */
+export function logSoftmax(a: Tensor, axis = -1): Tensor {
+  return alongLastAxis(a, axis, 'logSoftmax', (x) => x.backend.logSoftmax(x));
+}
+
+export { sizeOf };
