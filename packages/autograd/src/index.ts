@@ -1,0 +1,43 @@
+/**
+ * @grok/autograd: reverse-mode automatic differentiation on @grok/tensor, gradcheck, and optimizers.
+ *
+ *   import { tensor, crossEntropy, AdamW } from '@grok/autograd';
+ *
+ * Everything a user needs from @grok/tensor is re-exported here; its raw (non-differentiable) tensor is
+ * available as `RawTensor`, and its functional ops as the `raw` namespace.
+ */
+export { Tensor } from './tensor.js';
+export { Parameter } from './parameter.js';
+export { noGrad, isGradEnabled, type GraphNode, type BackwardFn } from './graph.js';
+export { sumToShape } from './broadcast.js';
+export * from './creation.js';
+export * from './ops/elementwise.js';
+export * from './ops/reduce.js';
+export * from './ops/matmul.js';
+export * from './ops/shape.js';
+export * from './ops/indexing.js';
+export * from './ops/nn.js';
+export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.js';
+
+// From @grok/tensor: types, RNG, backends, helpers.
+export * as raw from '@grok/tensor';
+export {
+  Tensor as RawTensor,
+  type DType,
+  type TypedArray,
+  type Shape,
+  type NestedArray,
+  type Backend,
+  type MatmulFlags,
+  Generator,
+  manualSeed,
+  getDefaultGenerator,
+  setBackend,
+  useBackend,
+  getBackend,
+  registerBackend,
+  availableBackends,
+  formatShape,
+  shapesEqual,
+  sizeOf,
+} from '@grok/tensor';

@@ -1,0 +1,77 @@
+/** Neural-network ops: softmax, log-softmax, cross-entropy and layer norm. */
+import * as T from '@grok/tensor';
+import type { Tensor } from '../tensor.js';
+import { cast } from './shape.js';
+import { gather } from './indexing.js';
+import { mean, sum } from './reduce.js';
+import { add, div, mul, neg, sqrt, sub } from './elementwise.js';
+import { assertTensor, record } from './record.js';
+
+// y = softmax(x): dx = y ⊙ (g − Σ g⊙y)   (the sum along the softmax axis)
+export function softmax(a: Tensor, axis = -1): Tensor {
+  assertTensor(a, 'softmax');
+  const y = T.softmax(a.value, axis);
+  return record('softmax', y, [a], (g) => [T.mul(y, T.sub(g, T.sum(T.mul(g, y), axis, true)))]);
+}
+
+// y = log_softmax(x): dx = g − softmax(x) · Σ g
+export function logSoftmax(a: Tensor, axis = -1): Tensor {
+  assertTensor(a, 'logSoftmax');
+  const y = T.logSoftmax(a.value, axis);
+  return record('logSoftmax', y, [a], (g) => [T.sub(g, T.mul(T.exp(y), T.sum(g, axis, true)))]);
+}
+
+export interface CrossEntropyOptions {
+  /** 'mean' (default), 'sum', or 'none' (one loss per row). */
+  reduction?: 'mean' | 'sum' | 'none';
+  /**
+   * 'float64' (default): the log-sum-exp and the loss are computed in float64 even for float32 logits, so
+   * the loss can fall far below float32's ~1e-7 floor. 'input': stay in the logits' dtype.
+   */
+  precision?: 'float64' | 'input';
+}
+
+/**
+ * Cross-entropy of logits [..., C] against int32 class targets [...]: −log softmax(logits)[target].
+ * The loss is float64 by default; its gradient reaches the logits in their own dtype.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  assertTensor(logits, 'crossEntropy', 'logits');
+  assertTensor(targets, 'crossEntropy', 'targets');
+  const { reduction = 'mean', precision = 'float64' } = options;
+  if (logits.ndim < 1) throw new Error('crossEntropy: logits need a class axis, got a scalar');
+  const batch = logits.shape.slice(0, -1);
+  if (!T.shapesEqual(targets.shape, batch)) {
+    throw new Error(
+      `crossEntropy: targets ${T.formatShape(targets.shape)} must have the shape of logits ${T.formatShape(logits.shape)} without the class axis, ${T.formatShape(batch)}`,
+    );
+  }
+  if (targets.dtype !== 'int32') throw new Error(`crossEntropy: targets must be int32 class indices, got ${targets.dtype}`);
+  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`crossEntropy: unknown reduction '${reduction}'`);
+  const x = precision === 'float64' ? cast(logits, 'float64') : logits;
+  const logp = logSoftmax(x, -1); // [..., C]
+  const picked = gather(logp, -1, targets.unsqueeze(-1)).squeeze(-1); // [...]
+  const losses = neg(picked);
+  if (reduction === 'none') return losses;
+  return reduction === 'sum' ? sum(losses) : mean(losses);
+}
+
+/**
+ * Layer normalisation over the last axis: (x − mean) / sqrt(var + eps) · weight + bias, with the biased
+ * variance, as torch.nn.functional.layer_norm. weight and bias are optional [d] tensors.
+ */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  assertTensor(x, 'layerNorm');
+  const d = x.shape.at(-1)!;
+  for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
+    if (p && !(p.ndim === 1 && p.shape[0] === d)) {
+      throw new Error(`layerNorm: ${name} ${T.formatShape(p.shape)} must be [${d}] for input ${T.formatShape(x.shape)}`);
+    }
+  }
+  const centred = sub(x, mean(x, -1, true));
+  const variance = mean(mul(centred, centred), -1, true);
+  let y = div(centred, sqrt(add(variance, eps)));
+  if (weight) y = mul(y, weight);
+  if (bias) y = add(y, bias);
+  return y;
+}
