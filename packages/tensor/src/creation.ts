@@ -38,12 +38,17 @@ export function tensor(
 ): Tensor {
   if (typeof values === 'number') {
     const dtype = resolveDType(options.dtype, 'float32', 'tensor');
+    const shape = options.shape ?? [];
+    assertValidShape(shape, 'tensor');
+    if (sizeOf(shape) !== 1) throw new Error(`tensor: 1 value does not fill shape ${formatShape(shape)}`);
     const data = allocate(dtype, 1);
     data[0] = values;
-    return make(data, options.shape ?? [], dtype, options.backend);
+    return make(data, shape, dtype, options.backend);
   }
   const typed = dtypeOfArray(values as ArrayLike<number>);
-  if (typed || options.shape) {
+  // A flat list plus a shape takes the fast path; nested arrays (with or without a shape) are walked below.
+  const nested = !typed && Array.isArray(values) && values.some((v) => Array.isArray(v));
+  if (typed || (options.shape && !nested)) {
     const flat = values as ArrayLike<number>;
     const dtype = resolveDType(options.dtype, typed ?? 'float32', 'tensor');
     const shape = options.shape ?? [flat.length];
@@ -56,6 +61,12 @@ export function tensor(
     return make(data, shape, dtype, options.backend);
   }
   const shape = nestedShape(values as NestedArray);
+  if (options.shape) {
+    assertValidShape(options.shape, 'tensor');
+    if (sizeOf(options.shape) !== sizeOf(shape)) {
+      throw new Error(`tensor: ${sizeOf(shape)} values (shape ${formatShape(shape)}) do not fill shape ${formatShape(options.shape)}`);
+    }
+  }
   const dtype = resolveDType(options.dtype, 'float32', 'tensor');
   const data = allocate(dtype, sizeOf(shape));
   let k = 0;
@@ -70,7 +81,7 @@ export function tensor(
     v.forEach((x, i) => fill(x, dim + 1, [...path, i]));
   };
   fill(values as NestedArray, 0, []);
-  return make(data, shape, dtype, options.backend);
+  return make(data, options.shape ?? shape, dtype, options.backend);
 }
 
 function checkNumber(x: unknown, op: string): number {
@@ -148,7 +159,31 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
 /** Uniform draws in [low, high) (default [0, 1)). */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const { low = 0, high = 1 } = options;
-  return randomFloat(shape, options, 'rand', (g) => low + (high - low) * g.uniform());
+  // u < 1, but low + (high − low)·u can still round up to `high` (in float64, or when stored as float32):
+  // such draws become the largest value of the dtype below `high`, so the interval stays half-open.
+  const f32 = (options.dtype ?? 'float32') === 'float32';
+  const round = f32 ? Math.fround : (x: number) => x;
+  const below = nextDown(high, f32);
+  return randomFloat(shape, options, 'rand', (g) => {
+    const x = round(low + (high - low) * g.uniform());
+    return x >= high && below >= low ? below : x;
+  });
+}
+
+/** The largest float64 (or float32) strictly below x, for finite x. */
+function nextDown(x: number, f32: boolean): number {
+  if (x === 0) return f32 ? -1.401298464324817e-45 : -5e-324; // the smallest negative subnormal
+  if (f32) {
+    const bits = new Float32Array([x]);
+    if (bits[0]! < x) return bits[0]!; // x was not a float32 and rounded down: already below
+    const i = new Int32Array(bits.buffer); // step the bit pattern one unit toward −∞
+    i[0]! += bits[0]! > 0 ? -1 : 1;
+    return bits[0]!;
+  }
+  const bits = new Float64Array([x]);
+  const i = new BigInt64Array(bits.buffer);
+  i[0]! += x > 0 ? -1n : 1n;
+  return bits[0]!;
 }
 
 /** Integers uniform in [low, high), int32 by default. */

@@ -60,10 +60,16 @@ function assertIndexTensor(op: string, index: Tensor, limit: number, what: strin
   }
 }
 
-/** A number becomes a scalar tensor of the other operand's dtype and backend. */
-function lift(x: Tensor | number, like: Tensor): Tensor {
+/**
+ * A number becomes a scalar tensor of the other operand's dtype and backend. There is no type promotion,
+ * so a number that int32 cannot hold exactly (0.5, 2³¹) is an error rather than a silent truncation.
+ */
+function lift(x: Tensor | number, like: Tensor, op = 'lift'): Tensor {
   if (x instanceof Tensor) return x;
-  if (typeof x !== 'number') throw new Error(`expected a Tensor or a number, got ${describe(x)}`);
+  if (typeof x !== 'number') throw new Error(`${op}: expected a Tensor or a number, got ${describe(x)}`);
+  if (like.dtype === 'int32' && (x | 0) !== x) {
+    throw new Error(`${op}: the number ${x} cannot be used with an int32 tensor ${formatShape(like.shape)} (cast it to a float dtype first)`);
+  }
   const data = allocate(like.dtype, 1);
   data[0] = x;
   return like.backend.fromArray(data, [], like.dtype);
@@ -102,8 +108,8 @@ export const cos = (a: Tensor) => unary('cos', a);
 
 export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: at least one argument must be a Tensor`);
-  const ta = lift(a, (a instanceof Tensor ? a : b) as Tensor);
-  const tb = lift(b, ta);
+  const ta = lift(a, (a instanceof Tensor ? a : b) as Tensor, op);
+  const tb = lift(b, ta, op);
   assertSameDType(op, ta, tb);
   assertSameBackend(op, ta, tb);
   const outShape = broadcastShapes(op, ta.shape, tb.shape);
@@ -128,13 +134,19 @@ export const ge = (a: Tensor | number, b: Tensor | number) => binary('ge', a, b)
 /** cond != 0 ? a : b, with broadcasting over all three. a and b must share a dtype. */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   assertTensor(cond, 'where', 'cond');
-  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
-  const ta = lift(a, like);
-  const tb = lift(b, ta);
+  // Two numbers take cond's dtype when it is a float, else float32: an int32 mask must not truncate them.
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : isFloat(cond.dtype) ? cond : liftFloat32(cond);
+  const ta = lift(a, like, 'where');
+  const tb = lift(b, ta, 'where');
   assertSameDType('where', ta, tb);
   assertSameBackend('where', cond, ta, tb);
   const outShape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
   return ta.backend.where(cond, ta, tb, outShape);
+}
+
+/** A float32 scalar on t's backend (only its dtype and backend matter to `lift`). */
+function liftFloat32(t: Tensor): Tensor {
+  return t.backend.fromArray(new Float32Array(1), [], 'float32');
 }
 
 /** `a` repeated along broadcast dimensions to `shape` (a copy). */
@@ -145,8 +157,9 @@ export function broadcastTo(a: Tensor, shape: Shape): Tensor {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(a.shape)} to ${formatShape(shape)}`);
   }
   if (shapesEqual(a.shape, shape)) return a;
-  const zero = lift(0, a);
-  return a.backend.binary('add', a, zero, shape);
+  // x·1 is the identity for every value (x + 0 would turn −0 into +0).
+  const one = lift(1, a, 'broadcastTo');
+  return a.backend.binary('mul', a, one, shape);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -171,6 +184,11 @@ function reduce(op: ReduceOp, a: Tensor, axis: number | readonly number[] | unde
   if (op === 'mean') assertFloat(op, a);
   if (axis === undefined) return reduceAll(op, a, keepdim);
   const axes = typeof axis === 'number' ? [axis] : axis;
+  if (a.ndim === 0) {
+    // A scalar has one virtual axis (0 or -1, as in torch): reducing it is reducing everything.
+    for (const ax of axes) if (ax !== 0 && ax !== -1) normalizeAxis(ax, 0, op);
+    return reduceAll(op, a, false);
+  }
   for (const ax of axes) {
     const n = a.shape[normalizeAxis(ax, a.ndim, op)]!;
     if (n === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce an empty axis of ${formatShape(a.shape)}`);
@@ -202,7 +220,12 @@ export function matmulShape(a: Shape, b: Shape, { transA = false, transB = false
   const [m, ka] = transA ? [a.at(-1)!, a.at(-2)!] : [a.at(-2)!, a.at(-1)!];
   const [kb, n] = transB ? [b.at(-1)!, b.at(-2)!] : [b.at(-2)!, b.at(-1)!];
   if (ka !== kb) throw new Error(`matmul: inner dimensions differ (${ka} vs ${kb}) for ${desc()}`);
-  const batch = broadcastShapes('matmul', a.slice(0, -2), b.slice(0, -2));
+  let batch: number[];
+  try {
+    batch = broadcastShapes('matmul', a.slice(0, -2), b.slice(0, -2));
+  } catch {
+    throw new Error(`matmul: batch dimensions cannot be broadcast together for ${desc()}`);
+  }
   return [...batch, m, n];
 }
 

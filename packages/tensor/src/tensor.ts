@@ -15,14 +15,28 @@ export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly backend: Backend;
-  /** Backend-owned buffer: a typed array on cpu, a texture or array on gpujs. Use `data` to read it. */
-  readonly storage: unknown;
+  #storage: unknown;
 
   constructor(storage: unknown, shape: Shape, dtype: DType, backend: Backend) {
-    this.storage = storage;
+    this.#storage = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.backend = backend;
+  }
+
+  /** Backend-owned buffer: a typed array on cpu, a texture or array on gpujs. Use `data` to read it. */
+  get storage(): unknown {
+    return this.#storage;
+  }
+
+  /**
+   * For backends only: points this tensor at new storage of the same shape and dtype. This is how an
+   * in-place kernel (`adamwUpdate`) is written on a backend whose kernels cannot write into their inputs
+   * (gpujs): it computes new buffers, then swaps them in. Tensors made earlier by `reshape` keep the old
+   * storage, so they do not see the update.
+   */
+  replaceStorage(storage: unknown): void {
+    this.#storage = storage;
   }
 
   /** Number of elements. */

@@ -62,8 +62,7 @@ export function matmulInto(p: MatmulProblem, out: TypedArray): void {
       } else {
         acc.fill(0);
         for (let k = 0; k < K; k++) {
-          const aik = aRow[k]!;
-          if (aik === 0) continue;
+          const aik = aRow[k]!; // no skipping of zeros: 0 · ∞ must still give NaN, as in the plain loop
           const bk = bo + k * N;
           for (let j = 0; j < N; j++) acc[j]! += aik * b[bk + j]!;
         }

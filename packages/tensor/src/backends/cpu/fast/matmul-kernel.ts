@@ -1,0 +1,277 @@
+/**
+ * Emits the float32 matmul as a WebAssembly SIMD module: C = op(A) · op(B), batched, over a shared memory.
+ *
+ * The structure is the classic GotoBLAS/BLIS one:
+ *   for each NC-wide column block, for each KC-deep slice of K:
+ *     pack B[k0:k0+KC, j0:j0+NC] into NR-wide panels, laid out [panel][k][NR]   (lives in L2/L3)
+ *     for each MC-tall row block:
+ *       pack A[i0:i0+MC, k0:k0+KC] into MR-tall panels, laid out [panel][k][MR] (lives in L2)
+ *       for each (NR panel, MR panel): the micro-kernel adds an MR×NR tile of C over the KC slice
+ * The micro-kernel keeps the whole MR×NR tile in f32x4 registers; per k it loads NR/4 vectors of B, broadcasts
+ * MR scalars of A (v128.load32_splat) and does MR·NR/4 multiply-adds. Packing makes both reads unit-stride
+ * with constant offsets, and is where the transpose flags are absorbed: the kernel itself never sees them.
+ * Panels are zero-padded (rows, columns, and K up to a multiple of the unroll), so the kernel has no edge
+ * cases; edge tiles of C go through a small scratch tile.
+ *
+ * One exported function, `gemm(task)`, reads a task record from memory (see TASK), so the calling thread and
+ * the workers run the very same code on different tasks.
+ */
+import { type Code, ModuleBuilder, control, f32, f32x4, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
+
+export interface KernelShape {
+  /** Rows of the register tile. */
+  MR: number;
+  /** Columns of the register tile (a multiple of 4: one f32x4 per 4 columns). */
+  NR: number;
+  /** Unroll of the k loop; packed K is padded to a multiple of it. */
+  UNROLL: number;
+  /** Cache blocking: rows of A per packed block, depth per slice, columns of B per packed block. */
+  MC: number;
+  KC: number;
+  NC: number;
+}
+
+export const DEFAULT_SHAPE: KernelShape = { MR: 4, NR: 8, UNROLL: 4, MC: 128, KC: 256, NC: 512 };
+
+/** The task record's i32 fields, by byte offset. Pointers are byte addresses in the shared memory. */
+export const TASK = {
+  aBase: 0, bBase: 4, cBase: 8,
+  /** Pointer to [aOffset, bOffset] element offsets per batch entry (int32 pairs). */
+  offsets: 12,
+  batchStart: 16, batchEnd: 20,
+  M: 24, N: 28, K: 32, transA: 36, transB: 40,
+  rowStart: 44, rowEnd: 48, colStart: 52, colEnd: 56,
+  /** This task's scratch: packed A block, packed B block, one edge tile. */
+  packA: 60, packB: 64, tile: 68,
+  BYTES: 72,
+} as const;
+
+/** Scratch bytes one task needs (each thread has its own). */
+export function scratchBytes(s: KernelShape) {
+  const kcp = roundUp(s.KC, s.UNROLL);
+  return {
+    packA: roundUp(s.MC, s.MR) * kcp * 4,
+    packB: roundUp(s.NC, s.NR) * kcp * 4,
+    tile: s.MR * s.NR * 4,
+  };
+}
+
+export const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+export interface KernelOptions {
+  shape?: KernelShape;
+  /** Use f32x4.relaxed_madd (FMA on x86 with FMA3) instead of mul + add. */
+  relaxed: boolean;
+  /** Memory limits, in 64 KiB pages. */
+  memoryPages: { initial: number; maximum: number };
+}
+
+export function emitMatmulModule(options: KernelOptions): Uint8Array {
+  const s = options.shape ?? DEFAULT_SHAPE;
+  if (s.NR % 4 !== 0) throw new Error(`matmul kernel: NR must be a multiple of 4, got ${s.NR}`);
+  const m = new ModuleBuilder();
+  m.importMemory({ module: 'env', name: 'memory', ...options.memoryPages, shared: true });
+  const micro = emitMicroKernel(m, s, options.relaxed);
+  const packA = emitPack(m, 'packA', s.MR);
+  const packB = s.NR === s.MR ? packA : emitPack(m, 'packB', s.NR);
+  const macro = emitMacroKernel(m, s, micro);
+  emitGemm(m, s, packA, packB, macro);
+  return m.emit();
+}
+
+const { get, set } = local;
+const c = i32.const;
+const inc = (x: number, by: Code) => set(x, i32.add(get(x), by));
+
+/**
+ * micro(a, b, c, ldcBytes, kDepth, accumulate): the MR×NR tile at c (rows ldcBytes apart) becomes
+ * (accumulate ? tile : 0) + Apanel · Bpanel, where Apanel is [kDepth][MR] at a and Bpanel is [kDepth][NR] at b.
+ * kDepth is a positive multiple of UNROLL.
+ */
+function emitMicroKernel(m: ModuleBuilder, s: KernelShape, relaxed: boolean): number {
+  const { MR, NR, UNROLL } = s;
+  const VR = NR / 4; // f32x4 vectors per tile row
+  const f = m.function({ name: 'micro', params: [type.i32, type.i32, type.i32, type.i32, type.i32, type.i32] });
+  const [a, b, cp, ldc, k, accumulate] = [0, 1, 2, 3, 4, 5];
+  const acc = Array.from({ length: MR }, () => Array.from({ length: VR }, () => f.local(type.v128)));
+  const bv = Array.from({ length: VR }, () => f.local(type.v128));
+  const av = f.local(type.v128);
+  const tileAddr = (r: number) => i32.add(get(cp), i32.mul(get(ldc), c(r)));
+  const eachAcc = (fn: (r: number, q: number) => Code) => seq(...acc.flatMap((row, r) => row.map((_, q) => fn(r, q))));
+
+  const madd = (r: number, q: number): Code =>
+    relaxed
+      ? set(acc[r]![q]!, f32x4.relaxed_madd(get(av), get(bv[q]!), get(acc[r]![q]!)))
+      : set(acc[r]![q]!, f32x4.add(get(acc[r]![q]!), f32x4.mul(get(av), get(bv[q]!))));
+
+  // One step of k: NR/4 loads of B, then for each row one broadcast of A and NR/4 multiply-adds.
+  const step = (u: number): Code =>
+    seq(
+      ...bv.map((bq, q) => set(bq, v128.load(get(b), (u * NR + 4 * q) * 4))),
+      ...acc.map((_, r) =>
+        seq(set(av, v128.load32_splat(get(a), (u * MR + r) * 4)), ...bv.map((_, q) => madd(r, q))),
+      ),
+    );
+
+  f.body = seq(
+    control.if(
+      get(accumulate),
+      eachAcc((r, q) => set(acc[r]![q]!, v128.load(tileAddr(r), 16 * q))),
+      eachAcc((r, q) => set(acc[r]![q]!, v128.zero())),
+    ),
+    control.loop(
+      ...Array.from({ length: UNROLL }, (_, u) => step(u)),
+      inc(a, c(UNROLL * MR * 4)),
+      inc(b, c(UNROLL * NR * 4)),
+      set(k, i32.sub(get(k), c(UNROLL))),
+      control.br_if(0, get(k)),
+    ),
+    eachAcc((r, q) => v128.store(tileAddr(r), get(acc[r]![q]!), 16 * q)),
+  );
+  return f.index;
+}
+
+/**
+ * pack(dst, src, strideOuter, strideDepth, n, depth, depthPad): copies an n×depth block (element (o, k) at
+ * src + 4·(o·strideOuter + k·strideDepth)) into W-wide panels laid out [panel][k][W], zero-padding the last
+ * panel to W and every panel's depth to depthPad. Strides are in elements; this is where transposes vanish.
+ */
+function emitPack(m: ModuleBuilder, name: string, W: number): number {
+  const f = m.function({ name, params: [type.i32, type.i32, type.i32, type.i32, type.i32, type.i32, type.i32] });
+  const [dst, src, so, sd, n, depth, depthPad] = [0, 1, 2, 3, 4, 5, 6];
+  const [p0, w, x, k, sp, dp] = [0, 0, 0, 0, 0, 0].map(() => f.local(type.i32)) as [number, number, number, number, number, number];
+  const srcStepBytes = i32.mul(get(sd), c(4));
+  const dstStepBytes = c(4 * W);
+
+  // Unit stride along the panel (B not transposed, A transposed): copy W floats per k as W/4 vectors.
+  const contiguous = seq(
+    set(sp, i32.add(get(src), i32.mul(get(p0), c(4)))),
+    set(dp, get(dst)),
+    forRange(k, c(0), get(depth), c(1),
+      ...Array.from({ length: W / 4 }, (_, q) => v128.store(get(dp), v128.load(get(sp), 16 * q), 16 * q)),
+      inc(sp, srcStepBytes),
+      inc(dp, dstStepBytes),
+    ),
+  );
+  // Any strides, and the ragged last panel: one column x of the panel at a time, zeros past n.
+  const gathered = forRange(x, c(0), c(W), c(1),
+    set(dp, i32.add(get(dst), i32.mul(get(x), c(4)))),
+    control.if(
+      i32.lt_s(get(x), get(w)),
+      seq(
+        set(sp, i32.add(get(src), i32.mul(i32.mul(i32.add(get(p0), get(x)), get(so)), c(4)))),
+        forRange(k, c(0), get(depth), c(1), f32.store(get(dp), f32.load(get(sp))), inc(sp, srcStepBytes), inc(dp, dstStepBytes)),
+      ),
+      forRange(k, c(0), get(depth), c(1), f32.store(get(dp), f32.const(0)), inc(dp, dstStepBytes)),
+    ),
+  );
+  const W4 = W % 4 === 0;
+  f.body = forRange(p0, c(0), get(n), c(W),
+    set(w, i32.min_s(c(W), i32.sub(get(n), get(p0)))),
+    W4 ? control.if(i32.and(i32.eq(get(so), c(1)), i32.eq(get(w), c(W))), contiguous, gathered) : gathered,
+    // Zero the depth padding: rows depth..depthPad of this panel.
+    set(dp, i32.add(get(dst), i32.mul(get(depth), c(4 * W)))),
+    forRange(k, get(depth), get(depthPad), c(1),
+      ...Array.from({ length: W }, (_, q) => f32.store(get(dp), f32.const(0), 4 * q)),
+      inc(dp, dstStepBytes),
+    ),
+    inc(dst, i32.mul(get(depthPad), c(4 * W))),
+  );
+  return f.index;
+}
+
+/**
+ * macro(a, b, c, ldc, mc, nc, kDepth, accumulate, tile): C[0:mc, 0:nc] (+)= Apacked · Bpacked, tile by tile.
+ * ldc is in elements. Ragged tiles at the bottom/right edge run on the scratch tile and are copied.
+ */
+function emitMacroKernel(m: ModuleBuilder, s: KernelShape, micro: number): number {
+  const { MR, NR } = s;
+  const f = m.function({ name: 'macro', params: Array<typeof type.i32>(9).fill(type.i32) });
+  const [a, b, cp, ldc, mc, nc, kd, accumulate, tile] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i, j, mr, nr, ap, bp, cij, r, x] = Array.from({ length: 9 }, () => f.local(type.i32)) as number[] as [
+    number, number, number, number, number, number, number, number, number,
+  ];
+  const ldcBytes = i32.mul(get(ldc), c(4));
+  // for r < mr, x < nr: body(C address, tile address)
+  const eachValid = (body: (cAddr: Code, tAddr: Code) => Code) =>
+    forRange(r, c(0), get(mr), c(1),
+      forRange(x, c(0), get(nr), c(1),
+        body(
+          i32.add(get(cij), i32.mul(i32.add(i32.mul(get(r), get(ldc)), get(x)), c(4))),
+          i32.add(get(tile), i32.mul(i32.add(i32.mul(get(r), c(NR)), get(x)), c(4))),
+        ),
+      ),
+    );
+  const edgeTile = seq(
+    control.if(
+      get(accumulate),
+      seq(
+        ...Array.from({ length: MR * NR }, (_, q) => f32.store(get(tile), f32.const(0), 4 * q)),
+        eachValid((cAddr, tAddr) => f32.store(tAddr, f32.load(cAddr))),
+      ),
+    ),
+    control.call(micro, get(ap), get(bp), get(tile), c(NR * 4), get(kd), get(accumulate)),
+    eachValid((cAddr, tAddr) => f32.store(cAddr, f32.load(tAddr))),
+  );
+  f.body = forRange(j, c(0), get(nc), c(NR),
+    set(nr, i32.min_s(c(NR), i32.sub(get(nc), get(j)))),
+    set(bp, i32.add(get(b), i32.mul(i32.mul(get(j), get(kd)), c(4)))),
+    forRange(i, c(0), get(mc), c(MR),
+      set(mr, i32.min_s(c(MR), i32.sub(get(mc), get(i)))),
+      set(ap, i32.add(get(a), i32.mul(i32.mul(get(i), get(kd)), c(4)))),
+      set(cij, i32.add(get(cp), i32.mul(i32.add(i32.mul(get(i), get(ldc)), get(j)), c(4)))),
+      control.if(
+        i32.and(i32.eq(get(mr), c(MR)), i32.eq(get(nr), c(NR))),
+        control.call(micro, get(ap), get(bp), get(cij), ldcBytes, get(kd), get(accumulate)),
+        edgeTile,
+      ),
+    ),
+  );
+  return f.index;
+}
+
+/** gemm(task): the blocked loops over one task's batch entries, rows and columns (see the file comment). */
+function emitGemm(m: ModuleBuilder, s: KernelShape, packA: number, packB: number, macro: number): void {
+  const f = m.function({ name: 'gemm', params: [type.i32], exported: true });
+  const task = 0;
+  const field = (offset: number) => i32.load(get(task), offset);
+  const L = () => f.local(type.i32);
+  const [M, N, K, rowEnd, colEnd, pa, pb, tile] = [L(), L(), L(), L(), L(), L(), L(), L()];
+  const [rsA, csA, rsB, csB] = [L(), L(), L(), L()];
+  const [t, batchEnd, aPtr, bPtr, cPtr, j0, k0, i0, nc, kc, kcp, mc] = Array.from({ length: 12 }, L);
+  const bytes = (elements: Code) => i32.mul(elements, c(4));
+  const offsetOf = (entry: number) => i32.load(i32.add(field(TASK.offsets), i32.mul(get(t), c(8))), entry * 4);
+
+  f.body = seq(
+    set(M, field(TASK.M)), set(N, field(TASK.N)), set(K, field(TASK.K)),
+    set(rowEnd, field(TASK.rowEnd)), set(colEnd, field(TASK.colEnd)), set(batchEnd, field(TASK.batchEnd)),
+    set(pa, field(TASK.packA)), set(pb, field(TASK.packB)), set(tile, field(TASK.tile)),
+    // Element (i, k) of op(A) is at a + rsA·i + csA·k; element (k, j) of op(B) at b + rsB·k + csB·j.
+    control.if(field(TASK.transA), seq(set(rsA, c(1)), set(csA, get(M))), seq(set(rsA, get(K)), set(csA, c(1)))),
+    control.if(field(TASK.transB), seq(set(rsB, c(1)), set(csB, get(K))), seq(set(rsB, get(N)), set(csB, c(1)))),
+    forRange(t, field(TASK.batchStart), get(batchEnd), c(1),
+      set(aPtr, i32.add(field(TASK.aBase), bytes(offsetOf(0)))),
+      set(bPtr, i32.add(field(TASK.bBase), bytes(offsetOf(1)))),
+      set(cPtr, i32.add(field(TASK.cBase), bytes(i32.mul(get(t), i32.mul(get(M), get(N)))))),
+      forRange(j0, field(TASK.colStart), get(colEnd), c(s.NC),
+        set(nc, i32.min_s(c(s.NC), i32.sub(get(colEnd), get(j0)))),
+        forRange(k0, c(0), get(K), c(s.KC),
+          set(kc, i32.min_s(c(s.KC), i32.sub(get(K), get(k0)))),
+          set(kcp, i32.and(i32.add(get(kc), c(s.UNROLL - 1)), c(-s.UNROLL))),
+          control.call(packB, get(pb),
+            i32.add(get(bPtr), bytes(i32.add(i32.mul(get(k0), get(rsB)), i32.mul(get(j0), get(csB))))),
+            get(csB), get(rsB), get(nc), get(kc), get(kcp)),
+          forRange(i0, field(TASK.rowStart), get(rowEnd), c(s.MC),
+            set(mc, i32.min_s(c(s.MC), i32.sub(get(rowEnd), get(i0)))),
+            control.call(packA, get(pa),
+              i32.add(get(aPtr), bytes(i32.add(i32.mul(get(i0), get(rsA)), i32.mul(get(k0), get(csA))))),
+              get(rsA), get(csA), get(mc), get(kc), get(kcp)),
+            control.call(macro, get(pa), get(pb),
+              i32.add(get(cPtr), bytes(i32.add(i32.mul(get(i0), get(N)), get(j0)))),
+              get(N), get(mc), get(nc), get(kcp), i32.ne(get(k0), c(0)), get(tile)),
+          ),
+        ),
+      ),
+    ),
+  );
+}

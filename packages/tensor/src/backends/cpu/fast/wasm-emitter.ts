@@ -1,0 +1,210 @@
+/**
+ * A tiny WebAssembly binary emitter: just enough of the format to write SIMD kernels from TypeScript.
+ *
+ * Code is written in the "folded" style of the text format: every instruction helper takes its operands as
+ * already-emitted byte arrays and appends its own opcode, so `i32.add(get(x), i32.const(1))` reads like
+ * `(i32.add (local.get $x) (i32.const 1))`. The module builder assembles the sections. Reference: the
+ * WebAssembly core spec, "Binary Format", and the SIMD and relaxed-SIMD proposals for the 0xfd opcodes.
+ */
+
+/** Bytes of code; instruction helpers take and return these. */
+export type Code = readonly number[];
+
+export const type = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
+export type ValType = (typeof type)[keyof typeof type];
+
+/** Unsigned LEB128, for indices, sizes and memory offsets. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128, for i32.const immediates. */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+const utf8 = (s: string) => [...new TextEncoder().encode(s)];
+/** A vector: its length, then its items. */
+const vec = (items: readonly Code[]) => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: Code) => [id, ...uleb(body.length), ...body];
+export const seq = (...parts: Code[]): Code => parts.flat();
+
+/** A memory access's alignment hint (log2 bytes) and constant byte offset. */
+const memarg = (alignLog2: number, offset: number) => [alignLog2, ...uleb(offset)];
+/** An opcode of the 0xfd (SIMD) prefix; its number is LEB-encoded after the prefix. */
+const simd = (opcode: number) => [0xfd, ...uleb(opcode)];
+
+// ---- Instructions (folded: operands first, then the opcode) ----
+
+export const local = {
+  get: (index: number): Code => [0x20, ...uleb(index)],
+  set: (index: number, value: Code): Code => [...value, 0x21, ...uleb(index)],
+  tee: (index: number, value: Code): Code => [...value, 0x22, ...uleb(index)],
+};
+
+const binary = (opcode: number) => (x: Code, y: Code): Code => [...x, ...y, opcode];
+
+export const i32 = {
+  const: (n: number): Code => [0x41, ...sleb(n | 0)],
+  load: (addr: Code, offset = 0): Code => [...addr, 0x28, ...memarg(2, offset)],
+  store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x36, ...memarg(2, offset)],
+  eqz: (x: Code): Code => [...x, 0x45],
+  eq: binary(0x46),
+  ne: binary(0x47),
+  lt_s: binary(0x48),
+  gt_s: binary(0x4a),
+  le_s: binary(0x4c),
+  ge_s: binary(0x4e),
+  add: binary(0x6a),
+  sub: binary(0x6b),
+  mul: binary(0x6c),
+  and: binary(0x71),
+  /** min of two side-effect-free operands (each is evaluated twice). */
+  min_s: (x: Code, y: Code): Code => [...x, ...y, ...x, ...y, 0x48, 0x1b],
+};
+
+export const f32 = {
+  load: (addr: Code, offset = 0): Code => [...addr, 0x2a, ...memarg(2, offset)],
+  store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x38, ...memarg(2, offset)],
+  const: (x: number): Code => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)],
+};
+
+export const v128 = {
+  load: (addr: Code, offset = 0): Code => [...addr, ...simd(0x00), ...memarg(4, offset)],
+  /** Loads one f32 and broadcasts it to all four lanes. */
+  load32_splat: (addr: Code, offset = 0): Code => [...addr, ...simd(0x09), ...memarg(2, offset)],
+  store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, ...simd(0x0b), ...memarg(4, offset)],
+  zero: (): Code => [...simd(0x0c), ...new Array<number>(16).fill(0)],
+};
+
+export const f32x4 = {
+  add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xe4)],
+  mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xe6)],
+  /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
+  relaxed_madd: (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, ...simd(0x105)],
+};
+
+// ---- Control flow ----
+
+const EMPTY_BLOCK = 0x40;
+export const control = {
+  block: (...body: Code[]): Code => [0x02, EMPTY_BLOCK, ...body.flat(), 0x0b],
+  loop: (...body: Code[]): Code => [0x03, EMPTY_BLOCK, ...body.flat(), 0x0b],
+  if: (cond: Code, then: Code, otherwise?: Code): Code =>
+    otherwise ? [...cond, 0x04, EMPTY_BLOCK, ...then, 0x05, ...otherwise, 0x0b] : [...cond, 0x04, EMPTY_BLOCK, ...then, 0x0b],
+  br: (depth: number): Code => [0x0c, ...uleb(depth)],
+  br_if: (depth: number, cond: Code): Code => [...cond, 0x0d, ...uleb(depth)],
+  call: (func: number, ...args: Code[]): Code => [...args.flat(), 0x10, ...uleb(func)],
+};
+
+/**
+ * for (i = start; i < end; i += step) body — `end` and `step` are re-evaluated each turn, so pass locals or
+ * constants. Inside `body`, branch depth 0 is the loop itself (br 0 = continue), depth 1 leaves it.
+ */
+export function forRange(i: number, start: Code, end: Code, step: Code, ...body: Code[]): Code {
+  return seq(
+    local.set(i, start),
+    control.block(
+      control.loop(
+        control.br_if(1, i32.ge_s(local.get(i), end)),
+        ...body,
+        local.set(i, i32.add(local.get(i), step)),
+        control.br(0),
+      ),
+    ),
+  );
+}
+
+// ---- Module assembly ----
+
+export interface FunctionSpec {
+  name: string;
+  params: readonly ValType[];
+  results?: readonly ValType[];
+  /** Exported under `name` when true. */
+  exported?: boolean;
+}
+
+/** A function whose body is written after its index is known (so functions can call each other). */
+export class FunctionBuilder {
+  private readonly locals: ValType[] = [];
+  body: Code = [];
+
+  constructor(readonly spec: FunctionSpec, readonly index: number) {}
+
+  /** A parameter's local index. */
+  param(i: number): number {
+    return i;
+  }
+
+  /** Declares a new local and returns its index. */
+  local(t: ValType): number {
+    this.locals.push(t);
+    return this.spec.params.length + this.locals.length - 1;
+  }
+
+  encode(): Code {
+    const decls = this.locals.map((t) => [1, t]); // one entry per local: (count 1, type)
+    const body = [...vec(decls), ...this.body, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+export interface MemoryImport {
+  module: string;
+  name: string;
+  /** In 64 KiB pages. */
+  initial: number;
+  maximum: number;
+  shared: boolean;
+}
+
+export class ModuleBuilder {
+  private readonly functions: FunctionBuilder[] = [];
+  private memory?: MemoryImport;
+
+  importMemory(m: MemoryImport): void {
+    this.memory = m;
+  }
+
+  function(spec: FunctionSpec): FunctionBuilder {
+    const f = new FunctionBuilder(spec, this.functions.length);
+    this.functions.push(f);
+    return f;
+  }
+
+  emit(): Uint8Array {
+    const signature = (f: FunctionBuilder) => [0x60, ...vec(f.spec.params.map((t) => [t])), ...vec((f.spec.results ?? []).map((t) => [t]))];
+    // One type per function keeps the builder simple; duplicates are legal.
+    const types = section(1, vec(this.functions.map(signature)));
+    const imports = this.memory ? section(2, vec([memoryImport(this.memory)])) : [];
+    const funcs = section(3, vec(this.functions.map((f) => uleb(f.index))));
+    const exports = section(7, vec(this.functions.filter((f) => f.spec.exported).map(exportEntry)));
+    const code = section(10, vec(this.functions.map((f) => f.encode())));
+    return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  }
+}
+
+const name = (s: string) => [...uleb(utf8(s).length), ...utf8(s)];
+
+/** An export of a function (kind 0x00) under its own name. */
+const exportEntry = (f: FunctionBuilder): Code => [...name(f.spec.name), 0x00, ...uleb(f.index)];
+
+function memoryImport(m: MemoryImport): Code {
+  const flags = m.shared ? 0x03 : 0x01; // bit 0: has a maximum; bit 1: shared
+  return [...name(m.module), ...name(m.name), 0x02, flags, ...uleb(m.initial), ...uleb(m.maximum)];
+}
