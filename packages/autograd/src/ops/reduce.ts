@@ -7,7 +7,8 @@ type Axes = number | readonly number[] | undefined;
 
 /** The reduced shape with keepdim = true, so the gradient broadcasts against the input. */
 function keptShape(shape: readonly number[], axis: Axes): number[] {
-  if (axis === undefined) return shape.map(() => 1);
+  // A scalar has nothing to keep; the op layer lets it be reduced over its virtual axis 0 / -1, as torch does.
+  if (axis === undefined || shape.length === 0) return shape.map(() => 1);
   const axes = (typeof axis === 'number' ? [axis] : axis).map((ax) => T.normalizeAxis(ax, shape.length, 'reduce'));
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
