@@ -2,7 +2,7 @@
  * The op layer: validates arguments, resolves axes and output shapes, then calls the current tensor's
  * backend. Every error names the op and the shapes or dtypes involved. Backends can trust what they get.
  */
-import type { BinaryOp, ReduceOp, UnaryOp } from './backend.js';
+import type { AdamWStep, BinaryOp, ReduceOp, UnaryOp } from './backend.js';
 import { type DType, allocate, assertDType, isFloat } from './dtype.js';
 import {
   type Shape,
@@ -47,6 +47,11 @@ function assertSameBackend(op: string, ...ts: Tensor[]): void {
 
 function assertFloat(op: string, a: Tensor): void {
   if (!isFloat(a.dtype)) throw new Error(`${op}: needs a float32 or float64 tensor, got ${a.dtype}${formatShape(a.shape)}`);
+}
+
+/** Axis ops (gather, indexSelect, narrow, …) need a real axis: a scalar has none. */
+function assertNotScalar(op: string, ndim: number, what = 'tensor'): void {
+  if (ndim === 0) throw new Error(`${op}: needs a ${what} with at least 1 dimension, got a scalar (shape [])`);
 }
 
 function assertIndexTensor(op: string, index: Tensor, limit: number, what: string): void {
@@ -314,6 +319,8 @@ export function slice(a: Tensor, starts: readonly number[], ends?: readonly numb
 
 /** `length` entries of `axis` starting at `start`. */
 export function narrow(a: Tensor, axis: number, start: number, length: number): Tensor {
+  assertTensor(a, 'narrow');
+  assertNotScalar('narrow', a.ndim);
   const ax = normalizeAxis(axis, a.ndim, 'narrow');
   const n = a.shape[ax]!;
   if (start < 0 || length < 0 || start + length > n) {
@@ -328,6 +335,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error('concat: needs at least one tensor');
   tensors.forEach((t, i) => assertTensor(t, 'concat', `tensor ${i}`));
   const first = tensors[0]!;
+  if (first.ndim === 0) throw new Error('concat: scalars (shape []) have no axis to join along; use stack');
   const ax = normalizeAxis(axis, first.ndim, 'concat');
   for (const t of tensors) {
     assertSameDType('concat', first, t);
@@ -368,6 +376,7 @@ export function cast(a: Tensor, dtype: DType): Tensor {
 export function gather(a: Tensor, axis: number, index: Tensor): Tensor {
   assertTensor(a, 'gather');
   assertTensor(index, 'gather', 'index');
+  assertNotScalar('gather', a.ndim);
   const ax = normalizeAxis(axis, a.ndim, 'gather');
   const ok = index.ndim === a.ndim && index.shape.every((d, i) => i === ax || d <= a.shape[i]!);
   if (!ok) throw new Error(`gather: index ${formatShape(index.shape)} does not fit ${formatShape(a.shape)} along axis ${ax}`);
@@ -380,6 +389,7 @@ export function gather(a: Tensor, axis: number, index: Tensor): Tensor {
 export function scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
   assertTensor(index, 'scatterAdd', 'index');
   assertTensor(src, 'scatterAdd', 'src');
+  assertNotScalar('scatterAdd', shape.length, 'shape');
   const ax = normalizeAxis(axis, shape.length, 'scatterAdd');
   if (!shapesEqual(index.shape, src.shape) || index.ndim !== shape.length ||
       !index.shape.every((d, i) => i === ax || d <= shape[i]!)) {
@@ -396,6 +406,7 @@ export function scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tenso
 export function indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
   assertTensor(a, 'indexSelect');
   assertTensor(indices, 'indexSelect', 'indices');
+  assertNotScalar('indexSelect', a.ndim);
   const ax = normalizeAxis(axis, a.ndim, 'indexSelect');
   if (indices.ndim !== 1) throw new Error(`indexSelect: indices must be 1-D, got ${formatShape(indices.shape)}`);
   assertIndexTensor('indexSelect', indices, a.shape[ax]!, `axis ${ax} of ${formatShape(a.shape)}`);
@@ -407,6 +418,7 @@ export function indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
 export function indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
   assertTensor(indices, 'indexAdd', 'indices');
   assertTensor(src, 'indexAdd', 'src');
+  assertNotScalar('indexAdd', shape.length, 'shape');
   const ax = normalizeAxis(axis, shape.length, 'indexAdd');
   const expected = shape.map((d, i) => (i === ax ? indices.size : d));
   if (indices.ndim !== 1 || !shapesEqual(src.shape, expected)) {
@@ -439,6 +451,31 @@ export function softmax(a: Tensor, axis = -1): Tensor {
 /** x − max − log Σ exp(x − max) along `axis`: finite for any finite input, however large. */
 export function logSoftmax(a: Tensor, axis = -1): Tensor {
   return alongLastAxis(a, axis, 'logSoftmax', (x) => x.backend.logSoftmax(x));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Optimizer kernel
+
+/**
+ * One fused AdamW step, in place on param, m, v (and vMax with amsgrad): the checked entry to
+ * `Backend.adamwUpdate`. All tensors share param's shape, float dtype and backend.
+ */
+export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void {
+  const op = 'adamwUpdate';
+  assertTensor(param, op, 'param');
+  assertFloat(op, param);
+  const others = [grad, m, v, ...(vMax ? [vMax] : [])];
+  for (const t of others) {
+    assertTensor(t, op);
+    assertSameDType(op, param, t);
+    assertSameBackend(op, param, t);
+    if (!shapesEqual(t.shape, param.shape)) {
+      throw new Error(`${op}: shapes differ, param ${formatShape(param.shape)} and ${formatShape(t.shape)}`);
+    }
+  }
+  if (h.amsgrad && !vMax) throw new Error(`${op}: amsgrad needs a vMax tensor`);
+  if (!Number.isInteger(h.step) || h.step < 1) throw new Error(`${op}: step must be an integer ≥ 1, got ${h.step}`);
+  param.backend.adamwUpdate(param, grad, m, v, vMax, h);
 }
 
 export { sizeOf };

@@ -10,8 +10,9 @@ export function softmaxRowsInto(a: TypedArray, rows: number, n: number, out: Typ
     let sum = 0;
     for (let j = 0; j < n; j++) sum += Math.exp(a[base + j]! - max);
     if (log) {
-      const lse = max + Math.log(sum);
-      for (let j = 0; j < n; j++) out[base + j] = a[base + j]! - lse;
+      // (x − max) − log Σ, not x − (max + log Σ): with |max| ≈ 1e30, max + log Σ rounds back to max.
+      const logSum = Math.log(sum);
+      for (let j = 0; j < n; j++) out[base + j] = a[base + j]! - max - logSum;
     } else {
       for (let j = 0; j < n; j++) out[base + j] = Math.exp(a[base + j]! - max) / sum;
     }
