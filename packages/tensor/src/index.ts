@@ -12,3 +12,4 @@ export * from './creation.js';
 export * from './ops.js';
 export { CpuBackend } from './backends/cpu/index.js';
 export { erf } from './backends/cpu/math.js';
+export { GpuJsBackend, GPUJS_MODES, type GpuJsMode, type GpuJsOptions } from './backends/gpujs/index.js';
