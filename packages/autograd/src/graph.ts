@@ -63,6 +63,12 @@ export function topologicalOrder(root: Tensor): Tensor[] {
  */
 export function runBackward(root: Tensor, seed: T.Tensor, retainGraph: boolean): void {
   const order = topologicalOrder(root);
+  // Checked before anything accumulates, so a refused call changes no .grad.
+  if (order.some((t) => t.released)) {
+    throw new Error(
+      'backward: part of this graph was already released by an earlier backward(); pass { retainGraph: true } to that earlier call to backpropagate through the graph again',
+    );
+  }
   const grads = new Map<Tensor, T.Tensor>([[root, seed]]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
@@ -85,6 +91,9 @@ export function runBackward(root: Tensor, seed: T.Tensor, retainGraph: boolean):
       const prev = grads.get(p);
       grads.set(p, prev ? T.add(prev, pg) : pg);
     });
-    if (!retainGraph) t.node = null;
+    if (!retainGraph) {
+      t.node = null;
+      t.released = true;
+    }
   }
 }

@@ -25,6 +25,11 @@ export class Tensor {
   grad: Tensor | null = null;
   /** How this tensor was computed; null for leaves and after the graph is released. */
   node: GraphNode | null = null;
+  /**
+   * Set when backward() released this tensor's node. Backpropagating through it again is an error: it would
+   * otherwise be taken for a leaf, silently soaking up gradient that its inputs never receive.
+   */
+  released = false;
 
   constructor(value: T.Tensor, requiresGrad = false) {
     if (!(value instanceof T.Tensor)) throw new Error('Tensor: value must be a @grok/tensor Tensor');
@@ -39,7 +44,7 @@ export class Tensor {
   /** The elements in row-major order (on cpu the storage itself: read-only). */
   get data(): T.TypedArray { return this.value.data; }
   /** True for tensors made by the user rather than by an op. */
-  get isLeaf(): boolean { return this.node === null; }
+  get isLeaf(): boolean { return this.node === null && !this.released; }
 
   toArray(): T.NestedArray { return this.value.toArray(); }
   item(): number { return this.value.item(); }
@@ -75,8 +80,13 @@ export class Tensor {
 
   /** Adds `g` into `.grad` (used by backward on leaves). */
   accumulateGrad(g: T.Tensor): void {
-    const value = g.dtype === this.dtype ? g : T.cast(g, this.dtype);
-    this.grad = new Tensor(this.grad ? T.add(this.grad.value, value) : value);
+    if (this.grad) {
+      this.grad = new Tensor(T.add(this.grad.value, g.dtype === this.dtype ? g : T.cast(g, this.dtype)));
+      return;
+    }
+    // The first gradient is stored as a fresh copy: the same tensor can reach several leaves (x + y sends g
+    // to both) or be the caller's seed, and optimizers may update a .grad in place. (x·1 keeps −0.)
+    this.grad = new Tensor(g.dtype === this.dtype ? T.mul(g, 1) : T.cast(g, this.dtype));
   }
 
   zeroGrad(): void {

@@ -41,12 +41,17 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const { reduction = 'mean', precision = 'float64' } = options;
   if (logits.ndim < 1) throw new Error('crossEntropy: logits need a class axis, got a scalar');
   const batch = logits.shape.slice(0, -1);
+  const classes = logits.shape.at(-1)!;
+  const shapes = `targets ${targets.dtype}${T.formatShape(targets.shape)}, logits ${T.formatShape(logits.shape)}`;
   if (!T.shapesEqual(targets.shape, batch)) {
-    throw new Error(
-      `crossEntropy: targets ${T.formatShape(targets.shape)} must have the shape of logits ${T.formatShape(logits.shape)} without the class axis, ${T.formatShape(batch)}`,
-    );
+    throw new Error(`crossEntropy: ${shapes}: targets must have the shape of logits without the class axis, ${T.formatShape(batch)}`);
   }
-  if (targets.dtype !== 'int32') throw new Error(`crossEntropy: targets must be int32 class indices, got ${targets.dtype}`);
+  if (targets.dtype !== 'int32') throw new Error(`crossEntropy: ${shapes}: targets must be int32 class indices`);
+  // Checked here (not left to gather) so the error speaks of classes rather than of gather's indices.
+  const bad = targets.data.find((k) => k < 0 || k >= classes);
+  if (bad !== undefined) {
+    throw new Error(`crossEntropy: ${shapes}: target class ${bad} is out of range for ${classes} classes`);
+  }
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`crossEntropy: unknown reduction '${reduction}'`);
   const x = precision === 'float64' ? cast(logits, 'float64') : logits;
   const logp = logSoftmax(x, -1); // [..., C]
