@@ -48,9 +48,12 @@ class Formatter {
     }
     const nonzero = values.filter((v) => Number.isFinite(v) && v !== 0);
     if (nonzero.length === 0) return;
-    const abs = nonzero.map(Math.abs);
-    const max = Math.max(...abs);
-    const min = Math.min(...abs);
+    let max = 0;
+    let min = Infinity;
+    for (const v of nonzero) {
+      max = Math.max(max, Math.abs(v)); // a loop, not Math.max(...values): summaries of many axes are long
+      min = Math.min(min, Math.abs(v));
+    }
     this.intMode = nonzero.every((v) => v === Math.ceil(v));
     if (this.intMode) {
       // Integer-valued floats print as `3.`; the dot is counted in the width.

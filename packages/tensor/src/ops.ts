@@ -171,8 +171,12 @@ export function broadcastTo(a: Tensor, shape: Shape): Tensor {
 // Reductions
 
 function reduceAxes(op: ReduceOp, a: Tensor, axes: readonly number[], keepdim: boolean): Tensor {
+  const normalized = axes.map((ax) => normalizeAxis(ax, a.ndim, op));
+  if (new Set(normalized).size !== normalized.length) {
+    throw new Error(`${op}: axes [${axes.join(', ')}] name the same axis of ${formatShape(a.shape)} twice`);
+  }
   // Reduce the highest axis first so the lower axis numbers stay valid.
-  const sorted = [...new Set(axes.map((ax) => normalizeAxis(ax, a.ndim, op)))].sort((x, y) => y - x);
+  const sorted = [...normalized].sort((x, y) => y - x);
   let out = a;
   for (const axis of sorted) out = a.backend.reduce(op, out, axis, true);
   return keepdim ? out : reshape(out, a.shape.filter((_, i) => !sorted.includes(i)));

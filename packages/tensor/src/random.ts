@@ -24,19 +24,18 @@ export class Generator {
   /** Resets the stream. Any finite number is a valid seed; its integer part is used. */
   seed(seed: number): this {
     if (!Number.isFinite(seed)) throw new Error(`Generator.seed: seed must be a finite number, got ${seed}`);
-    // splitmix32 expands one 32-bit seed (plus the high bits, folded in) into four state words.
-    let x = (Math.trunc(seed) ^ Math.trunc(seed / 4294967296)) >>> 0;
-    const next = () => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    // splitmix32 expands the low 32 bits of the seed into four state words. The high bits get their own
+    // splitmix32 stream, XORed in (not folded into the low word first: that made 1 and 2^32 + 0 collide,
+    // and -1 with 2^32 − 1). Seeds in [0, 2^32) have hi = 0 and keep their original streams.
+    const n = Math.trunc(seed);
+    const lo = ((n % 4294967296) + 4294967296) % 4294967296; // n mod 2^32, exact for |n| ≤ 2^53
+    const hi = Math.floor(n / 4294967296); // floor, so negative seeds differ from their unsigned twins
+    const words = splitmix32(lo, 4);
+    if (hi !== 0) {
+      const extra = splitmix32((hi ^ 0x6a09e667) >>> 0, 4);
+      for (let i = 0; i < 4; i++) words[i] = (words[i]! ^ extra[i]!) >>> 0;
+    }
+    [this.s0, this.s1, this.s2, this.s3] = words as [number, number, number, number];
     return this;
   }
 
@@ -88,6 +87,19 @@ export class Generator {
     g.s3 = this.s3;
     return g;
   }
+}
+
+/** `count` outputs of splitmix32 started at `x` (32-bit unsigned). */
+function splitmix32(x: number, count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    out.push((z ^ (z >>> 16)) >>> 0);
+  }
+  return out;
 }
 
 function rotl(x: number, k: number): number {

@@ -66,6 +66,12 @@ describe('toString (PyTorch style)', () => {
     );
   });
 
+  it('moves the dtype suffix to its own line when the last line is full', () => {
+    expect(arange(18).toString()).toBe(
+      'tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17],\n       dtype=int32)',
+    );
+  });
+
   it('elides tensors of more than 1000 elements', () => {
     expect(arange(2000).toString()).toBe('tensor([   0,    1,    2,  ..., 1997, 1998, 1999], dtype=int32)');
     const z = zeros([100, 100]).toString();
@@ -78,5 +84,7 @@ describe('toString (PyTorch style)', () => {
     const big = arange(24000).reshape(20, 30, 40).toString();
     expect(big.split('\n').length).toBeLessThan(60);
     expect(big).toContain('23999]]], dtype=int32)');
+    expect(zeros([4, 4, 4, 4, 4, 4]).toString()).not.toContain('...'); // short axes are never elided, as in torch
+    expect(zeros([7, 7, 7, 7, 7, 7]).toString().split('...').length - 1).toBe(1 + 6 + 36 + 216 + 1296 + 7776);
   });
 });

@@ -18,6 +18,17 @@ describe('Generator', () => {
     expect(new Set(xs).size).toBe(100);
   });
 
+  it('large and negative seeds do not collide with small ones', () => {
+    const stream = (seed: number) => {
+      const g = new Generator(seed);
+      return Array.from({ length: 8 }, () => g.nextUint32());
+    };
+    const pairs: [number, number][] = [[0, 2 ** 32 + 1], [1, 2 ** 32], [-1, 2 ** 32 - 1], [5, 2 ** 40 + 5], [-5, 5]];
+    for (const [x, y] of pairs) expect(stream(x), `${x} vs ${y}`).not.toEqual(stream(y));
+    expect(stream(2 ** 40 + 5)).toEqual(stream(2 ** 40 + 5));
+    expect(stream(7.9)).toEqual(stream(7)); // the integer part is the seed
+  });
+
   it('seed() resets the stream', () => {
     const g = new Generator(7);
     const first = [g.uniform(), g.uniform()];
