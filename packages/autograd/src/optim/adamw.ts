@@ -1,0 +1,96 @@
+/**
+ * AdamW (Loshchilov & Hutter), exactly as torch.optim.AdamW's single-tensor path. Per parameter, at its
+ * t-th update (t counts from 1), with the scheduled lr:
+ *
+ *   p ← p · (1 − lr·λ)                        decoupled weight decay, scaled by the scheduled lr
+ *   m ← β1·m + (1 − β1)·g                     first moment
+ *   v ← β2·v + (1 − β2)·g²                    second moment
+ *   v̂ ← max(v̂, v) with amsgrad, else v
+ *   denom = sqrt(v̂) / sqrt(1 − β2ᵗ) + ε       ε outside the square root, after bias correction
+ *   p ← p − (lr / (1 − β1ᵗ)) · m / denom
+ *
+ * The arithmetic is one fused backend kernel (`adamwUpdate`) that writes p, m and v in place: that is why
+ * a raw tensor taken from `p.value` before step() sees the new values afterwards (as in PyTorch).
+ */
+import * as T from '@grok/tensor';
+import type { Tensor } from '../tensor.js';
+import { Optimizer } from './optimizer.js';
+import type { LearningRate } from './schedules.js';
+import type { ParamState, StateSchema } from './state-dict.js';
+
+export interface AdamWOptions {
+  /** A number or a schedule of the step (default 1e-3). */
+  lr?: LearningRate;
+  /** (β1, β2), the moments' decay rates (default [0.9, 0.999]). */
+  betas?: readonly [number, number];
+  /** Added to the denominator after the square root (default 1e-8). */
+  eps?: number;
+  /** λ, the decoupled weight decay (default 1e-2). */
+  weightDecay?: number;
+  /** Divide by the running maximum of v instead of v (default false). */
+  amsgrad?: boolean;
+}
+
+/** One parameter's state, named as in PyTorch's optimizer.state. */
+interface AdamWState extends ParamState {
+  /** Updates this parameter has had (it may lag the optimizer's count if its grad was sometimes null). */
+  step: number;
+  exp_avg: T.Tensor;
+  exp_avg_sq: T.Tensor;
+}
+
+export class AdamW extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly amsgrad: boolean;
+
+  constructor(params: Iterable<Tensor>, options: AdamWOptions = {}) {
+    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 1e-2, amsgrad = false } = options;
+    super(params, lr, 'AdamW');
+    const [beta1, beta2] = betas;
+    if (!(beta1 >= 0 && beta1 < 1)) throw new Error(`AdamW: beta1 must be in [0, 1), got ${beta1}`);
+    if (!(beta2 >= 0 && beta2 < 1)) throw new Error(`AdamW: beta2 must be in [0, 1), got ${beta2}`);
+    if (!(eps >= 0 && Number.isFinite(eps))) throw new Error(`AdamW: eps must be a finite number ≥ 0, got ${eps}`);
+    if (!(weightDecay >= 0 && Number.isFinite(weightDecay))) {
+      throw new Error(`AdamW: weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
+    }
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    this.weightDecay = weightDecay;
+    this.amsgrad = amsgrad;
+    for (const p of this.params) {
+      if (p.dtype === 'int32') throw new Error('AdamW: parameters must be float32 or float64, got an int32 one');
+    }
+  }
+
+  protected stateSchema(): StateSchema {
+    return this.amsgrad
+      ? { step: 'scalar', exp_avg: 'tensor', exp_avg_sq: 'tensor', max_exp_avg_sq: 'tensor' }
+      : { step: 'scalar', exp_avg: 'tensor', exp_avg_sq: 'tensor' };
+  }
+
+  protected update(p: Tensor, grad: T.Tensor, index: number, lr: number): void {
+    let s = this.state.get(index) as AdamWState | undefined;
+    if (!s) {
+      // Moments start at zero, in the parameter's dtype and on its backend.
+      s = { step: 0, exp_avg: T.zerosLike(p.value), exp_avg_sq: T.zerosLike(p.value) };
+      if (this.amsgrad) s['max_exp_avg_sq'] = T.zerosLike(p.value);
+      this.state.set(index, s);
+    }
+    s.step += 1;
+    const vMax = this.amsgrad ? (s['max_exp_avg_sq'] as T.Tensor) : null;
+    // In place on p.value, m, v (and v̂): the formula in this file's header, written once in the kernel.
+    T.adamwUpdate(p.value, grad, s.exp_avg, s.exp_avg_sq, vMax, {
+      lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      step: s.step,
+      amsgrad: this.amsgrad,
+    });
+  }
+}
