@@ -1,0 +1,144 @@
+/**
+ * The configuration of a training run, with the paper's values as defaults, and its validation. Every
+ * invalid value is rejected before any work, with a message naming the value and the rule.
+ */
+import { isPrime } from './data.js';
+
+export interface GrokfastConfig {
+  kind: 'ema' | 'ma';
+  /** EMA momentum (ema) — default 0.98. */
+  alpha?: number;
+  /** Window length (ma) — default 100. */
+  window?: number;
+  /** Amplification λ of the slow gradient. */
+  lambda?: number;
+}
+
+export interface RunConfig {
+  /** The modulus (prime). */
+  p: number;
+  /** Fraction of the p² pairs used for training. */
+  frac_train: number;
+  /** Seed of the split (unless `split` is given) and of the initial weights. */
+  seed: number;
+  /** A split file `{"p", "train": [[a, b], ...]}` to use instead of a seeded split. */
+  split: string | null;
+  /** A safetensors checkpoint to start from instead of a fresh init. */
+  init: string | null;
+  d_model: number;
+  n_heads: number;
+  d_head: number;
+  d_mlp: number;
+  n_layers: number;
+  act_fn: 'relu' | 'gelu';
+  attn_only: boolean;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Decoupled (AdamW) weight decay λ on every parameter. */
+  weight_decay: number;
+  /**
+   * How weight_decay acts: 'decoupled' (AdamW's p ← p·(1 − lr·λ), the paper), 'l2' (λ·w added to the gradient),
+   * 'l1' (λ·sign(w) added to the gradient) or 'none'.
+   */
+  decay_kind: 'decoupled' | 'l1' | 'l2' | 'none';
+  /** lr · min(t / warmup_steps, 1) for update t = 0, 1, 2, … (0 disables warm-up). */
+  warmup_steps: number;
+  steps: number;
+  checkpoint_every: number;
+  log_every: number;
+  /** Stop once the test loss has stayed below this for `early_stop_patience` logged steps (null: never). */
+  early_stop_loss: number | null;
+  early_stop_patience: number;
+  /** The dtype of the log-sum-exp and the loss: float64 (the paper) or float32. */
+  loss_precision: 'float64' | 'float32';
+  /** Compute only what the last position needs (same numbers, about a third of the work). */
+  last_position_only: boolean;
+  grokfast: GrokfastConfig | null;
+}
+
+export const PAPER_CONFIG: RunConfig = {
+  p: 113,
+  frac_train: 0.3,
+  seed: 0,
+  split: null,
+  init: null,
+  d_model: 128,
+  n_heads: 4,
+  d_head: 32,
+  d_mlp: 512,
+  n_layers: 1,
+  act_fn: 'relu',
+  attn_only: false,
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.98,
+  eps: 1e-8,
+  weight_decay: 1.0,
+  decay_kind: 'decoupled',
+  warmup_steps: 10,
+  steps: 40_000,
+  checkpoint_every: 100,
+  log_every: 10,
+  early_stop_loss: null,
+  early_stop_patience: 50,
+  loss_precision: 'float64',
+  last_position_only: true,
+  grokfast: null,
+};
+
+type Rule = [keyof RunConfig, (v: never, c: RunConfig) => boolean, string];
+
+const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+const RULES: Rule[] = [
+  ['p', (v: number) => isPrime(v) && v <= 1021, 'must be a prime number ≤ 1021'],
+  ['frac_train', (v: number) => v > 0 && v < 1, 'must lie strictly between 0 and 1'],
+  ['seed', (v: number) => Number.isInteger(v) && v >= 0, 'must be a non-negative integer'],
+  ['d_model', positiveInt, 'must be a positive integer'],
+  ['n_heads', positiveInt, 'must be a positive integer'],
+  ['d_head', positiveInt, 'must be a positive integer'],
+  ['d_mlp', positiveInt, 'must be a positive integer'],
+  ['n_layers', positiveInt, 'must be a positive integer'],
+  ['act_fn', (v: string) => v === 'relu' || v === 'gelu', "must be 'relu' or 'gelu'"],
+  ['lr', (v: number) => Number.isFinite(v) && v > 0, 'must be a positive number'],
+  ['beta1', (v: number) => v >= 0 && v < 1, 'must lie in [0, 1)'],
+  ['beta2', (v: number) => v >= 0 && v < 1, 'must lie in [0, 1)'],
+  ['eps', (v: number) => Number.isFinite(v) && v >= 0, 'must be a non-negative number'],
+  ['weight_decay', (v: number) => Number.isFinite(v) && v >= 0, 'must be a non-negative number'],
+  ['decay_kind', (v: string) => ['decoupled', 'l1', 'l2', 'none'].includes(v), "must be 'decoupled', 'l1', 'l2' or 'none'"],
+  ['warmup_steps', (v: number) => Number.isInteger(v) && v >= 0, 'must be a non-negative integer'],
+  ['steps', positiveInt, 'must be a positive integer'],
+  ['checkpoint_every', positiveInt, 'must be a positive integer'],
+  ['log_every', positiveInt, 'must be a positive integer'],
+  ['early_stop_loss', (v: number | null) => v === null || (Number.isFinite(v) && v > 0), 'must be a positive number or null'],
+  ['early_stop_patience', positiveInt, 'must be a positive integer'],
+  ['loss_precision', (v: string) => v === 'float64' || v === 'float32', "must be 'float64' or 'float32'"],
+  [
+    'grokfast',
+    (v: GrokfastConfig | null) =>
+      v === null ||
+      ((v.kind === 'ema' || v.kind === 'ma') &&
+        (v.alpha === undefined || (v.alpha >= 0 && v.alpha < 1)) &&
+        (v.window === undefined || positiveInt(v.window)) &&
+        (v.lambda === undefined || (Number.isFinite(v.lambda) && v.lambda >= 0))),
+    "must be null or {kind: 'ema'|'ma', alpha in [0,1), window > 0, lambda ≥ 0}",
+  ],
+];
+
+/** Merges `overrides` into the paper's config and validates the result (unknown keys are errors). */
+export function resolveConfig(overrides: Partial<Record<string, unknown>> = {}): RunConfig {
+  for (const key of Object.keys(overrides)) {
+    if (!(key in PAPER_CONFIG)) throw new Error(`config: unknown option '${key}' (known: ${Object.keys(PAPER_CONFIG).join(', ')})`);
+  }
+  const config = { ...PAPER_CONFIG, ...overrides } as RunConfig;
+  for (const [key, ok, rule] of RULES) {
+    const value = config[key];
+    const typeOk = typeof value === typeof PAPER_CONFIG[key] || value === null || PAPER_CONFIG[key] === null;
+    if (!typeOk || !ok(value as never, config)) {
+      throw new Error(`config: ${key} = ${JSON.stringify(value)} ${rule}`);
+    }
+  }
+  if (config.n_heads * config.d_head <= 0) throw new Error('config: n_heads · d_head must be positive');
+  return config;
+}

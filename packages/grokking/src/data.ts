@@ -1,0 +1,96 @@
+/**
+ * The modular-addition data set: every pair (a, b) with 0 ≤ a, b < p, as the token sequence [a, b, =]
+ * (the `=` token is p) and the label c = (a + b) mod p. Pair index a·p + b is the lexicographic order the
+ * analysis uses.
+ */
+import * as fs from 'node:fs';
+import { Generator, RawTensor, raw } from '@grok/autograd';
+
+export interface Split {
+  p: number;
+  /** Pair indices a·p + b of the training set, in training order. */
+  train: Int32Array;
+  /** The other pair indices, in lexicographic order. */
+  test: Int32Array;
+}
+
+export interface Batch {
+  /** [n, 3] int32: a, b, = */
+  tokens: RawTensor;
+  /** [n] int32: (a + b) mod p */
+  labels: RawTensor;
+}
+
+export function isPrime(n: number): boolean {
+  if (!Number.isInteger(n) || n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
+/**
+ * A seeded split: shuffle all p² pair indices with our Generator (Fisher–Yates) and take the first
+ * floor(frac · p²) for training. (The original paper's own split, made by Python's random.shuffle, can be
+ * loaded with `loadSplit`.)
+ */
+export function randomSplit(p: number, fracTrain: number, seed: number): Split {
+  const n = p * p;
+  const perm = raw.randperm(n, { generator: new Generator(seed) }).data as Int32Array;
+  const nTrain = Math.floor(fracTrain * n);
+  if (nTrain < 1 || nTrain >= n) {
+    throw new Error(`split: frac_train ${fracTrain} leaves ${nTrain} of ${n} pairs for training (need 1 to ${n - 1})`);
+  }
+  return finishSplit(p, Int32Array.from(perm.subarray(0, nTrain)));
+}
+
+/** Reads a split file `{"p": 113, "train": [[a, b], ...]}` (the format of the original paper's split). */
+export function loadSplit(path: string): Split {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`split file ${path}: cannot read it as JSON (${(e as Error).message})`);
+  }
+  const { p, train } = json as { p?: unknown; train?: unknown };
+  if (typeof p !== 'number' || !isPrime(p)) throw new Error(`split file ${path}: "p" must be a prime number, got ${String(p)}`);
+  if (!Array.isArray(train) || train.length === 0) throw new Error(`split file ${path}: "train" must be a non-empty list of [a, b] pairs`);
+  const seen = new Set<number>();
+  const indices = new Int32Array(train.length);
+  train.forEach((pair, i) => {
+    const ok = Array.isArray(pair) && pair.length === 2 && pair.every((x) => Number.isInteger(x) && x >= 0 && x < p);
+    if (!ok) throw new Error(`split file ${path}: train[${i}] = ${JSON.stringify(pair)} is not a pair of integers in [0, ${p})`);
+    const k = pair[0] * p + pair[1];
+    if (seen.has(k)) throw new Error(`split file ${path}: train[${i}] = ${JSON.stringify(pair)} appears twice`);
+    seen.add(k);
+    indices[i] = k;
+  });
+  if (indices.length >= p * p) throw new Error(`split file ${path}: every pair is in the training set; nothing is left to test on`);
+  return finishSplit(p, indices);
+}
+
+function finishSplit(p: number, train: Int32Array): Split {
+  const inTrain = new Uint8Array(p * p);
+  for (const k of train) inTrain[k] = 1;
+  const test = new Int32Array(p * p - train.length);
+  let j = 0;
+  for (let k = 0; k < p * p; k++) if (!inTrain[k]) test[j++] = k;
+  return { p, train, test };
+}
+
+/** Tokens and labels for the given pair indices (all p² pairs in lexicographic order if omitted). */
+export function makeBatch(p: number, pairs?: Int32Array): Batch {
+  const idx = pairs ?? Int32Array.from({ length: p * p }, (_, k) => k);
+  const tokens = new Int32Array(idx.length * 3);
+  const labels = new Int32Array(idx.length);
+  idx.forEach((k, i) => {
+    const a = Math.floor(k / p);
+    const b = k % p;
+    tokens[3 * i] = a;
+    tokens[3 * i + 1] = b;
+    tokens[3 * i + 2] = p; // the `=` token
+    labels[i] = (a + b) % p;
+  });
+  return {
+    tokens: raw.tensor(tokens, { shape: [idx.length, 3], dtype: 'int32' }),
+    labels: raw.tensor(labels, { shape: [idx.length], dtype: 'int32' }),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Progress on the terminal: a one-line bar redrawn in place on a TTY, plain lines otherwise (CI, pipes),
+ * so logs stay readable wherever they go.
+ */
+export interface ProgressState {
+  step: number;
+  total: number;
+  trainLoss: number;
+  testLoss: number;
+  trainAcc: number;
+  testAcc: number;
+  stepsPerSecond: number;
+}
+
+export class Progress {
+  private lastPlain = 0;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stdout,
+    /** Minimum seconds between plain lines, so CI logs stay short. */
+    private readonly plainEvery = 10,
+  ) {}
+
+  get interactive(): boolean {
+    return !!this.stream.isTTY;
+  }
+
+  update(s: ProgressState): void {
+    const eta = s.stepsPerSecond > 0 ? (s.total - s.step) / s.stepsPerSecond : NaN;
+    const stats =
+      `train ${fmtLoss(s.trainLoss)} (${pct(s.trainAcc)}) test ${fmtLoss(s.testLoss)} (${pct(s.testAcc)}) ` +
+      `${s.stepsPerSecond.toFixed(1)} steps/s ETA ${formatDuration(eta)}`;
+    if (this.interactive) {
+      const width = 24;
+      const filled = Math.round((width * s.step) / s.total);
+      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+      this.stream.write(`\r${bar} ${s.step}/${s.total} ${stats}\x1b[K`);
+    } else {
+      const now = Date.now() / 1000;
+      if (now - this.lastPlain < this.plainEvery && s.step !== s.total) return;
+      this.lastPlain = now;
+      this.stream.write(`step ${s.step}/${s.total} ${stats}\n`);
+    }
+  }
+
+  /** Prints a message on its own line (ending the bar's line first). */
+  log(message: string): void {
+    if (this.interactive) this.stream.write('\r\x1b[K');
+    this.stream.write(message + '\n');
+  }
+
+  done(): void {
+    if (this.interactive) this.stream.write('\n');
+  }
+}
+
+function fmtLoss(x: number): string {
+  return Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(2) : x.toFixed(4);
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
+}
