@@ -1,0 +1,148 @@
+/**
+ * HookedTransformer: a decoder-only transformer whose parameters, config and hook points carry
+ * TransformerLens's names, so analyses written against TransformerLens read the same here.
+ *
+ *   resid = W_E[tokens] + W_pos                       hook_embed, hook_pos_embed
+ *   resid = block_i(resid)  for each block            blocks.{i}.hook_resid_pre … hook_resid_post
+ *   logits = ln_final(resid) · W_U                     [batch, pos, d_vocab_out]
+ *
+ * `run(tokens, { lastPositionOnly: true })` returns logits [batch, d_vocab_out] for the last position only,
+ * computing the last block's queries, attention output, MLP and the unembedding there alone (keys and
+ * values still see every position). For a model whose loss reads one position (the paper's, at '='),
+ * that is the same function for a fraction of the work.
+ */
+import { RawTensor, Tensor, formatShape, raw } from '@grok/autograd';
+import { type TransformerConfig, type TransformerConfigInput, resolveConfig } from './config.js';
+import { type Hook, HookContext, type Hooks, normalizeHooks } from './hooks.js';
+import { initParameters } from './init.js';
+import { TransformerBlock } from './layers/block.js';
+import { Embed } from './layers/embed.js';
+import { LayerNorm } from './layers/layer-norm.js';
+import { PosEmbed } from './layers/pos-embed.js';
+import { Unembed } from './layers/unembed.js';
+import { Module, ModuleList } from './module.js';
+
+/** Token ids: an int32 tensor [batch, pos] (autograd or raw), or nested arrays of integers. */
+export type Tokens = Tensor | RawTensor | readonly (readonly number[])[];
+
+export interface RunOptions {
+  /** Hooks for this call only: read or replace activations by name. */
+  hooks?: Hooks;
+  /** Logits [batch, d_vocab_out] for the last position, computing only what it needs. */
+  lastPositionOnly?: boolean;
+}
+
+export interface CacheOptions extends RunOptions {
+  /** Which activations to keep: names, or a predicate on names. Default: every hook point. */
+  names?: readonly string[] | ((name: string) => boolean);
+}
+
+export interface RunWithCache {
+  logits: Tensor;
+  /** Activations by hook name, detached from the graph, in the order the forward pass made them. */
+  cache: Map<string, Tensor>;
+}
+
+export class HookedTransformer extends Module {
+  readonly cfg: Readonly<TransformerConfig>;
+  readonly embed: Embed;
+  readonly pos_embed: PosEmbed;
+  readonly blocks: ModuleList<TransformerBlock>;
+  readonly ln_final: LayerNorm | null;
+  readonly unembed: Unembed;
+  readonly #hookNames: ReadonlySet<string>;
+
+  constructor(config: TransformerConfigInput) {
+    super();
+    const cfg = resolveConfig(config);
+    this.cfg = Object.freeze(cfg);
+    this.embed = this.addModule('embed', new Embed(cfg));
+    this.pos_embed = this.addModule('pos_embed', new PosEmbed(cfg));
+    const blocks = Array.from({ length: cfg.n_layers }, () => new TransformerBlock(cfg));
+    this.blocks = this.addModule('blocks', new ModuleList(blocks));
+    const lnFinal = cfg.normalization_type ? new LayerNorm(cfg, cfg.normalization_type === 'LN') : null;
+    this.ln_final = lnFinal && this.addModule('ln_final', lnFinal);
+    this.unembed = this.addModule('unembed', new Unembed(cfg));
+    this.#hookNames = new Set(this.hookNames());
+    initParameters(this, cfg);
+  }
+
+  /** Every hook point, in the order the forward pass reaches them. */
+  hookNames(): string[] {
+    return [
+      'hook_embed',
+      'hook_pos_embed',
+      ...[...this.blocks].flatMap((b) => b.hookNames()),
+      ...(this.ln_final?.hookNames() ?? []),
+    ];
+  }
+
+  /** Logits [batch, pos, d_vocab_out]. */
+  forward(tokens: Tokens): Tensor {
+    return this.run(tokens);
+  }
+
+  /** Logits [batch, pos, d_vocab_out], or [batch, d_vocab_out] with lastPositionOnly. */
+  run(tokens: Tokens, options: RunOptions = {}): Tensor {
+    const ctx = new HookContext(options.hooks, this.#hookNames);
+    const ids = this.#tokens(tokens); // [batch, pos]
+    const [batch, pos] = ids.shape as [number, number];
+    const d_model = this.cfg.d_model;
+
+    const embed = ctx.hook('hook_embed', this.embed.forward(ids)); // [batch, pos, d_model]
+    let posEmbed = this.pos_embed.forward(pos); // [1, pos, d_model]
+    // Observers see TransformerLens's shape; otherwise the batch axis stays a free broadcast.
+    if (ctx.wants('hook_pos_embed')) posEmbed = ctx.hook('hook_pos_embed', posEmbed.broadcastTo([batch, pos, d_model]));
+    let resid = embed.add(posEmbed); // [batch, pos, d_model]
+
+    const last = options.lastPositionOnly ?? false;
+    const n = this.blocks.length;
+    this.blocks.items.forEach((block, i) => {
+      // Earlier blocks run at every position: the next block's keys and values need them.
+      resid = block.forward(resid, ctx, last && i === n - 1);
+    });
+    if (this.ln_final) resid = this.ln_final.forward(resid, ctx);
+    const logits = this.unembed.forward(resid); // [batch, pos or 1, d_vocab_out]
+    return last ? logits.reshape(batch, this.cfg.d_vocab_out) : logits;
+  }
+
+  /** Runs the model and returns the requested activations (detached) with the logits. */
+  runWithCache(tokens: Tokens, options: CacheOptions = {}): RunWithCache {
+    const { names } = options;
+    if (Array.isArray(names)) {
+      for (const name of names) {
+        if (!this.#hookNames.has(name)) throw new Error(`runWithCache: no hook point named '${name}'`);
+      }
+    }
+    const wanted =
+      names === undefined ? () => true : typeof names === 'function' ? names : (n: string) => (names as readonly string[]).includes(n);
+    const cache = new Map<string, Tensor>();
+    const userHooks = normalizeHooks(options.hooks);
+    // The cache hook runs after the user's, so it records what the model actually used.
+    const record: Hook = { name: wanted, fn: (x, name) => void cache.set(name, x.detach()) };
+    const logits = this.run(tokens, { ...options, hooks: [...userHooks, record] });
+    return { logits, cache };
+  }
+
+  /** Validates token ids and wraps them as an autograd tensor. */
+  #tokens(tokens: Tokens): Tensor {
+    let t: Tensor;
+    if (tokens instanceof Tensor) t = tokens;
+    else if (tokens instanceof RawTensor) t = new Tensor(tokens);
+    else if (Array.isArray(tokens)) t = new Tensor(raw.tensor(tokens as number[][], { dtype: 'int32' }));
+    else throw new Error('HookedTransformer: tokens must be an int32 tensor [batch, pos] or nested arrays');
+    const { d_vocab, n_ctx } = this.cfg;
+    if (t.dtype !== 'int32') throw new Error(`HookedTransformer: tokens must be int32, got ${t.dtype}`);
+    if (t.ndim !== 2) throw new Error(`HookedTransformer: tokens must be [batch, pos], got ${formatShape(t.shape)}`);
+    const pos = t.shape[1]!;
+    if (pos < 1 || pos > n_ctx) throw new Error(`HookedTransformer: ${pos} positions, n_ctx is ${n_ctx}`);
+    const data = t.data;
+    for (let i = 0; i < data.length; i++) {
+      const id = data[i]!;
+      if (!(id >= 0 && id < d_vocab)) {
+        throw new Error(`HookedTransformer: token ${id} at flat index ${i} is outside [0, d_vocab = ${d_vocab})`);
+      }
+    }
+    return t;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Multi-head causal self-attention, with TransformerLens's parameter shapes and hook points.
+ *
+ *   q, k, v = x·W_Q, x·W_K, x·W_V           [batch, pos, head, d_head]       hook_q, hook_k, hook_v
+ *   scores  = q·kᵀ / sqrt(d_head), masked   [batch, head, q_pos, k_pos]      hook_attn_scores
+ *   pattern = softmax(scores)               [batch, head, q_pos, k_pos]      hook_pattern
+ *   z       = pattern·v                     [batch, q_pos, head, d_head]     hook_z
+ *   out     = Σ_head z·W_O                  [batch, q_pos, d_model]
+ *
+ * Speed: the projections are one 2-D matmul each over all batch·pos rows, with the heads side by side
+ * in the columns (W_Q [head, d_model, d_head] viewed as [d_model, head·d_head]: permuting the small weight
+ * is cheap, permuting activations is not). Only the two small per-head products (q·kᵀ and pattern·v) are
+ * batched over [batch, head], which needs q, k, v as [batch, head, pos, d_head].
+ *
+ * `queryLast`: queries (and so everything after them) at the last position only; keys and values at all
+ * positions. The last position sees every key, so no mask is needed there.
+ */
+import { Parameter, Tensor, raw, zeros } from '@grok/autograd';
+import type { TransformerConfig } from '../config.js';
+import { type HookContext, NO_HOOKS } from '../hooks.js';
+import { Module } from '../module.js';
+
+type AttentionConfig = Pick<TransformerConfig, 'n_heads' | 'd_model' | 'd_head' | 'attn_bias' | 'dtype'>;
+
+export class Attention extends Module {
+  readonly W_Q: Parameter; // [n_heads, d_model, d_head]
+  readonly W_K: Parameter; // [n_heads, d_model, d_head]
+  readonly W_V: Parameter; // [n_heads, d_model, d_head]
+  readonly W_O: Parameter; // [n_heads, d_head, d_model]
+  readonly b_Q: Parameter | null; // [n_heads, d_head]
+  readonly b_K: Parameter | null;
+  readonly b_V: Parameter | null;
+  readonly b_O: Parameter | null; // [d_model]
+  readonly n_heads: number;
+  readonly d_head: number;
+
+  constructor(cfg: AttentionConfig) {
+    super();
+    const { n_heads, d_model, d_head, dtype } = cfg;
+    const param = (name: string, shape: number[]) => this.addParameter(name, new Parameter(zeros(shape, { dtype })));
+    this.W_Q = param('W_Q', [n_heads, d_model, d_head]);
+    this.W_K = param('W_K', [n_heads, d_model, d_head]);
+    this.W_V = param('W_V', [n_heads, d_model, d_head]);
+    this.W_O = param('W_O', [n_heads, d_head, d_model]);
+    this.b_Q = cfg.attn_bias ? param('b_Q', [n_heads, d_head]) : null;
+    this.b_K = cfg.attn_bias ? param('b_K', [n_heads, d_head]) : null;
+    this.b_V = cfg.attn_bias ? param('b_V', [n_heads, d_head]) : null;
+    this.b_O = cfg.attn_bias ? param('b_O', [d_model]) : null;
+    this.n_heads = n_heads;
+    this.d_head = d_head;
+  }
+
+  /** x: [batch, pos, d_model] → [batch, pos, d_model], or [batch, 1, d_model] with queryLast. */
+  forward(x: Tensor, ctx: HookContext = NO_HOOKS, queryLast = false): Tensor {
+    const [batch, pos, d_model] = x.shape as [number, number, number];
+    const { n_heads: H, d_head } = this;
+    const qPos = queryLast ? 1 : pos;
+    const rows = x.reshape(batch * pos, d_model); // [batch·pos, d_model]
+    const qRows = queryLast ? x.narrow(1, pos - 1, 1).reshape(batch, d_model) : rows; // [batch·qPos, d_model]
+
+    const q = ctx.hook(this.fullName('hook_q'), this.project(qRows, this.W_Q, this.b_Q).reshape(batch, qPos, H, d_head));
+    const k = ctx.hook(this.fullName('hook_k'), this.project(rows, this.W_K, this.b_K).reshape(batch, pos, H, d_head));
+    const v = ctx.hook(this.fullName('hook_v'), this.project(rows, this.W_V, this.b_V).reshape(batch, pos, H, d_head));
+
+    // Heads become a batch axis for the two small products.
+    const qh = headsFirst(q); // [batch, H, qPos, d_head]
+    const kh = headsFirst(k); // [batch, H, pos, d_head]
+    const vh = headsFirst(v); // [batch, H, pos, d_head]
+
+    let scores = qh.matmul(kh, { transB: true }).div(Math.sqrt(d_head)); // [batch, H, qPos, pos]
+    if (!queryLast && pos > 1) scores = scores.add(causalMask(pos, scores)); // −∞ above the diagonal
+    scores = ctx.hook(this.fullName('hook_attn_scores'), scores);
+    const pattern = ctx.hook(this.fullName('hook_pattern'), scores.softmax(-1)); // rows sum to 1
+
+    const z = ctx.hook(this.fullName('hook_z'), headsFirst(pattern.matmul(vh))); // [batch, qPos, H, d_head]
+    // Σ_head z[h]·W_O[h] is one matmul once heads sit side by side: [rows, H·d_head] · [H·d_head, d_model].
+    let out = z.reshape(batch * qPos, H * d_head).matmul(this.W_O.reshape(H * d_head, d_model));
+    if (this.b_O) out = out.add(this.b_O);
+    return out.reshape(batch, qPos, d_model);
+  }
+
+  /** rows [n, d_model] · W [H, d_model, d_head] viewed as [d_model, H·d_head] (+ b [H, d_head]) → [n, H·d_head]. */
+  private project(rows: Tensor, W: Parameter, b: Parameter | null): Tensor {
+    const [H, d_model, d_head] = W.shape as [number, number, number];
+    const out = rows.matmul(W.permute(1, 0, 2).reshape(d_model, H * d_head));
+    return b ? out.add(b.reshape(H * d_head)) : out;
+  }
+
+  hookNames(): string[] {
+    return ['hook_q', 'hook_k', 'hook_v', 'hook_attn_scores', 'hook_pattern', 'hook_z'].map((n) => this.fullName(n));
+  }
+}
+
+/**
+ * Swaps axes 1 and 2 ([b, p, h, d] ↔ [b, h, p, d]). When one of them has size 1 (a single query position)
+ * the memory order does not change, and a reshape (no copy) does the job.
+ */
+function headsFirst(t: Tensor): Tensor {
+  const [a, b, c, d] = t.shape as [number, number, number, number];
+  return b === 1 || c === 1 ? t.reshape(a, c, b, d) : t.permute(0, 2, 1, 3);
+}
+
+/** [pos, pos]: 0 where key ≤ query, −∞ above the diagonal (adding it zeroes those weights after softmax). */
+const masks = new Map<string, Tensor>();
+function causalMask(pos: number, like: Tensor): Tensor {
+  const { dtype, backend } = like.value;
+  const key = `${pos}:${dtype}:${backend.name}`;
+  let m = masks.get(key);
+  if (!m) {
+    const data = dtype === 'float64' ? new Float64Array(pos * pos) : new Float32Array(pos * pos);
+    for (let i = 0; i < pos; i++) for (let j = i + 1; j < pos; j++) data[i * pos + j] = -Infinity;
+    m = new Tensor(raw.tensor(data, { shape: [pos, pos], backend }));
+    masks.set(key, m);
+  }
+  return m;
+}
