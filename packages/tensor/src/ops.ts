@@ -447,7 +447,10 @@ function alongLastAxis(a: Tensor, axis: number, op: string, kernel: (x: Tensor) 
   return transpose(kernel(transpose(a, ax, -1)), ax, -1);
 }
 
-/** exp(x − max) / Σ exp(x − max) along `axis` (default: last). */
+/**
+ * exp(x − max) / Σ exp(x − max) along `axis` (default: last). Finite for any finite logits; −∞ entries get
+ * probability 0; a line that is all −∞ (or holds +∞ or NaN) gives NaN, as in torch.
+ */
 export function softmax(a: Tensor, axis = -1): Tensor {
   return alongLastAxis(a, axis, 'softmax', (x) => x.backend.softmax(x));
 }
