@@ -129,6 +129,24 @@ describe('binary ops with broadcasting', () => {
     expect(b.grad!.data[1]).toBeCloseTo(3 ** -0.5 * Math.log(3), 12);
   });
 
+  it('pow at the edges, as PyTorch: d(x⁰)/dx = 0 even at x = 0; d(0ᵇ)/db = 0', () => {
+    const x = param([0, 2, -3]);
+    ag.pow(x, 0).sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([0, 0, 0]);
+    const base = param([0, 0, 2]);
+    const exponent = param([0, 2, 1]);
+    ag.pow(base, exponent).sum().backward();
+    expect(Array.from(base.grad!.data)).toEqual([0, 0, 1]); // 0·0⁻¹ is taken as 0; 2·0¹ = 0; 1·2⁰
+    expect(Array.from(exponent.grad!.data)).toEqual([0, 0, 2 * Math.log(2)]);
+  });
+
+  it('a number that an int32 tensor cannot hold is an error, not a silent truncation', () => {
+    const i = tensor([1, 2], { dtype: 'int32' });
+    expect(() => ag.mul(i, 0.5)).toThrow(/mul: the number 0.5 cannot be used with an int32 tensor \[2\]/);
+    expect(() => ag.add(1.5, i)).toThrow(/add: the number 1.5/);
+    expect(Array.from(ag.mul(i, 3).data)).toEqual([3, 6]);
+  });
+
   it('the same tensor on both sides (x·x, x/x, x−x)', () => {
     const x = positive([4], 41);
     expectGradcheck((a) => ag.mul(a, a), [x]);

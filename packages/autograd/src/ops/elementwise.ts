@@ -48,12 +48,15 @@ export function div(a: Operand, b: Operand): Tensor {
   });
 }
 
-// d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db   (the db term is taken as 0 where a = 0, as PyTorch does)
+// d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db   (as in PyTorch, the da term is 0 where b = 0 — a⁰ is constant, even
+// at a = 0 where 0·0⁻¹ would be NaN — and the db term is 0 where a = 0)
 export function pow(a: Operand, b: Operand): Tensor {
   const [x, y] = binaryOperands('pow', a, b);
   const out = T.pow(x.value, y.value);
   return record('pow', out, [x, y], (g) => [
-    x.requiresGrad ? sumToShape(T.mul(g, T.mul(y.value, T.pow(x.value, T.sub(y.value, 1)))), x.shape) : null,
+    x.requiresGrad
+      ? sumToShape(T.mul(g, T.where(T.eq(y.value, 0), 0, T.mul(y.value, T.pow(x.value, T.sub(y.value, 1))))), x.shape)
+      : null,
     y.requiresGrad
       ? sumToShape(T.mul(g, T.where(T.eq(x.value, 0), 0, T.mul(out, T.log(x.value)))), y.shape)
       : null,

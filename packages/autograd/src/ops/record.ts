@@ -26,6 +26,10 @@ export function lift(x: Operand, like: Operand, op: string): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x !== 'number') throw new Error(`${op}: expected a Tensor or a number, got ${typeof x}`);
   const ref = like instanceof Tensor ? like.value : undefined;
+  // As in @grok/tensor: no type promotion, so a number int32 cannot hold (0.5) is an error, not a truncation.
+  if (ref?.dtype === 'int32' && (x | 0) !== x) {
+    throw new Error(`${op}: the number ${x} cannot be used with an int32 tensor ${T.formatShape(ref.shape)} (cast it to a float dtype first)`);
+  }
   return new Tensor(T.full([], x, { dtype: ref?.dtype ?? 'float32', backend: ref?.backend }));
 }
 
