@@ -13,3 +13,5 @@ export * from './ops.js';
 export { CpuBackend } from './backends/cpu/index.js';
 export { erf } from './backends/cpu/math.js';
 export { GpuJsBackend, GPUJS_MODES, type GpuJsMode, type GpuJsOptions } from './backends/gpujs/index.js';
+export { setThreads, getThreads, setFastPath, isFastPathEnabled } from './backends/cpu/fast/settings.js';
+export { fastMatmulUsesRelaxedSimd, startThreads } from './backends/cpu/fast/fast-matmul.js';

@@ -11,6 +11,8 @@ import { adamwInto } from './adamw.js';
 import { BINARY, UNARY, binaryInto, unaryInto, whereInto } from './elementwise.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
 import { concatInto, permuteInto, sliceInto } from './layout.js';
+import { fastMatmulInto } from './fast/fast-matmul.js';
+import { isFastPathEnabled } from './fast/settings.js';
 import { matmulInto, planMatmul } from './matmul.js';
 import { reduceInto } from './reduce.js';
 import { softmaxRowsInto } from './softmax.js';
@@ -78,7 +80,9 @@ export class CpuBackend implements Backend {
     const problem = { a: store(a), aShape: a.shape, transA, b: store(b), bShape: b.shape, transB };
     const { outShape } = planMatmul(problem);
     const out = this.alloc(outShape, a.dtype);
-    matmulInto(problem, out);
+    // float32 takes the WebAssembly SIMD path; float64 and int32 keep the exact reference loop.
+    const fast = a.dtype === 'float32' && b.dtype === 'float32' && out instanceof Float32Array && isFastPathEnabled();
+    if (!(fast && fastMatmulInto(problem, out))) matmulInto(problem, out);
     return this.wrap(out, outShape, a.dtype);
   }
 

@@ -1,0 +1,24 @@
+/**
+ * The slice of the WebAssembly JS API this directory uses. TypeScript ships these types only in its DOM lib
+ * (which would also let browser globals type-check in Node code), and @types/node 20 does not declare them.
+ */
+declare namespace WebAssembly {
+  interface MemoryDescriptor {
+    initial: number;
+    maximum?: number;
+    shared?: boolean;
+  }
+  class Memory {
+    constructor(descriptor: MemoryDescriptor);
+    readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    grow(deltaPages: number): number;
+  }
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+  function validate(bytes: Uint8Array): boolean;
+}

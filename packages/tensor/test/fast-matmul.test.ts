@@ -1,0 +1,220 @@
+/**
+ * The WebAssembly SIMD matmul against float64 dot products: odd and large shapes, every transpose flag,
+ * broadcast batches, 1 and 2 threads, memory growth, and a built process that must exit on its own.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isFastPathEnabled, matmul, setFastPath, tensor } from '@grok/tensor';
+import { fastMatmulInto, startThreads } from '../src/backends/cpu/fast/fast-matmul.js';
+import { emitMatmulModule } from '../src/backends/cpu/fast/matmul-kernel.js';
+import { hasRelaxedSimd } from '../src/backends/cpu/fast/simd-features.js';
+import { splitWork } from '../src/backends/cpu/fast/work-split.js';
+import { type MatmulProblem, matmulInto, planMatmul } from '../src/backends/cpu/matmul.js';
+
+/** A small deterministic generator (tests must not depend on the library's own RNG). */
+function randomArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function problem(
+  batchA: number[], batchB: number[], M: number, K: number, N: number, transA: boolean, transB: boolean, seed = 1,
+): MatmulProblem {
+  const aShape = [...batchA, ...(transA ? [K, M] : [M, K])];
+  const bShape = [...batchB, ...(transB ? [N, K] : [K, N])];
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  return { a: randomArray(size(aShape), seed), aShape, transA, b: randomArray(size(bShape), seed + 7), bShape, transB };
+}
+
+/**
+ * Checks `out` entry by entry (or a sample of entries, for large outputs) against a float64 dot product. The
+ * tolerance is the float32 accumulation bound: (K + 2) rounding errors of 2⁻²⁴ relative to Σ|a||b|.
+ */
+function expectMatches(p: MatmulProblem, out: Float32Array, sample = 4000): void {
+  const { M, K, N, nBatch, aOffsets, bOffsets } = planMatmul(p);
+  const A = (t: number, i: number, k: number) => p.a[aOffsets[t]! + (p.transA ? k * M + i : i * K + k)]!;
+  const B = (t: number, k: number, j: number) => p.b[bOffsets[t]! + (p.transB ? j * K + k : k * N + j)]!;
+  const total = nBatch * M * N;
+  const picks = total <= sample ? total : sample;
+  for (let s = 0; s < picks; s++) {
+    const flat = total <= sample ? s : Math.floor(((s * 2654435761) % 2 ** 32) / 2 ** 32 * total);
+    const t = Math.floor(flat / (M * N));
+    const i = Math.floor((flat % (M * N)) / N);
+    const j = flat % N;
+    let dot = 0;
+    let bound = 0;
+    for (let k = 0; k < K; k++) {
+      dot += A(t, i, k) * B(t, k, j);
+      bound += Math.abs(A(t, i, k) * B(t, k, j));
+    }
+    const got = out[flat]!;
+    const tol = 2 * (K + 2) * 2 ** -24 * bound;
+    if (!(Math.abs(got - dot) <= tol)) {
+      throw new Error(`C[${t}][${i}][${j}] = ${got}, expected ${dot} ± ${tol} (M=${M} K=${K} N=${N})`);
+    }
+  }
+}
+
+function runFast(p: MatmulProblem, threads: number): Float32Array {
+  const out = new Float32Array(planMatmul(p).nBatch * planMatmul(p).M * planMatmul(p).N);
+  expect(fastMatmulInto(p, out, threads)).toBe(true);
+  return out;
+}
+
+const FLAGS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+const flagName = ([a, b]: [boolean, boolean]) => `${a ? 'Aᵀ' : 'A'}·${b ? 'Bᵀ' : 'B'}`;
+
+describe('fast matmul kernel', () => {
+  // Workers only take work once they are up; wait for them so the 2- and 3-thread cases really split.
+  beforeAll(() => startThreads(3));
+
+  it('emits a module that validates, with and without relaxed SIMD', () => {
+    const memoryPages = { initial: 1, maximum: 16 };
+    expect(WebAssembly.validate(emitMatmulModule({ relaxed: false, memoryPages }))).toBe(true);
+    expect(WebAssembly.validate(emitMatmulModule({ relaxed: true, memoryPages }))).toBe(hasRelaxedSimd());
+  });
+
+  for (const flags of FLAGS) {
+    it(`matches float64 on odd and model shapes, ${flagName(flags)}, 1 and 2 threads`, () => {
+      const Ms = [1, 3, 7, 113, 3830];
+      const KNs = [1, 3, 128, 512];
+      let seed = 1;
+      for (const M of Ms) {
+        for (const K of KNs) {
+          for (const N of KNs) {
+            // The largest cases cost seconds in the float64 checker for little extra coverage: keep one.
+            if (M === 3830 && K * N > 128 * 512) continue;
+            const p = problem([], [], M, K, N, flags[0], flags[1], seed++);
+            for (const threads of [1, 2]) expectMatches(p, runFast(p, threads));
+          }
+        }
+      }
+    });
+  }
+
+  it('matches on broadcast batches, every flag, 1 and 2 threads', () => {
+    for (const flags of FLAGS) {
+      for (const [batchA, batchB] of [[[2, 1], [3]], [[4], []], [[], [5]], [[3], [3]]] as [number[], number[]][]) {
+        for (const [M, K, N] of [[3, 5, 7], [113, 64, 33], [40, 300, 129]]) {
+          const p = problem(batchA, batchB, M!, K!, N!, flags[0], flags[1], M! + K!);
+          for (const threads of [1, 2]) expectMatches(p, runFast(p, threads));
+        }
+      }
+    }
+  });
+
+  it('splits across more threads than cores, and after the memory has grown', () => {
+    const small = problem([], [], 64, 64, 256, false, false, 3); // grows nothing; starts the workers
+    expectMatches(small, runFast(small, 3));
+    const big = problem([2], [], 1500, 700, 900, false, true, 4); // ≈ 40 MB: the shared memory grows
+    expectMatches(big, runFast(big, 3));
+    expectMatches(big, runFast(big, 2));
+  });
+
+  it('survives many back-to-back threaded calls (the Atomics handshake)', () => {
+    const p = problem([], [], 96, 256, 128, true, false, 5); // 6.3 MFLOP: just enough to split in two
+    const first = runFast(p, 2);
+    expectMatches(p, first);
+    let mismatches = 0;
+    for (let round = 0; round < 300; round++) {
+      const again = runFast(p, 2);
+      for (let i = 0; i < again.length; i++) if (again[i] !== first[i]) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+  });
+
+  it('handles K = 0 and empty outputs', () => {
+    const p = problem([], [], 3, 0, 4, false, false);
+    const out = new Float32Array(12).fill(7);
+    expect(fastMatmulInto(p, out, 2)).toBe(true);
+    expect([...out]).toEqual(new Array(12).fill(0));
+    expect(fastMatmulInto(problem([], [], 0, 5, 4, false, false), new Float32Array(0), 2)).toBe(true);
+  });
+});
+
+describe('work split', () => {
+  it('tiles C exactly, aligned to the register tile, and keeps small problems on one thread', () => {
+    expect(splitWork(1, 10, 10, 10, 2, { MR: 4, NR: 8 })).toHaveLength(1);
+    for (const [nBatch, M, N] of [[1, 3830, 512], [1, 128, 512], [6, 100, 100], [1, 113, 113]]) {
+      const boxes = splitWork(nBatch!, M!, N!, 512, 2, { MR: 4, NR: 8 });
+      expect(boxes.length).toBe(2);
+      const covered = boxes.reduce(
+        (n, b) => n + (b.batchEnd - b.batchStart) * (b.rowEnd - b.rowStart) * (b.colEnd - b.colStart), 0);
+      expect(covered).toBe(nBatch! * M! * N!);
+      for (const b of boxes) expect(b.rowStart % 4 === 0 && b.colStart % 8 === 0).toBe(true);
+    }
+  });
+});
+
+describe('CpuBackend.matmul integration', () => {
+  afterEach(() => setFastPath(true));
+
+  it('float32 takes the fast path and agrees with the reference; float64 stays exact', () => {
+    expect(isFastPathEnabled()).toBe(true);
+    const p = problem([2], [], 37, 129, 65, true, false, 9);
+    const a = tensor(p.a, { dtype: 'float32' }).reshape(p.aShape);
+    const b = tensor(p.b, { dtype: 'float32' }).reshape(p.bShape);
+    const fast = matmul(a, b, { transA: true }).data as Float32Array;
+    setFastPath(false);
+    const reference = matmul(a, b, { transA: true }).data as Float32Array;
+    expectMatches(p, fast);
+    expectMatches(p, reference);
+    setFastPath(true);
+
+    const a64 = a.cast('float64');
+    const b64 = b.cast('float64');
+    const exact = new Float64Array(2 * 37 * 65);
+    matmulInto({ ...p, a: a64.data as Float64Array, b: b64.data as Float64Array }, exact);
+    expect(matmul(a64, b64, { transA: true }).data).toEqual(exact);
+  });
+});
+
+describe('built package', () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+  beforeAll(() => {
+    // Build the tensor package so the check runs what `node` users run. A type error elsewhere in the
+    // package still emits JavaScript, so only a missing dist/ skips the check below.
+    try {
+      execFileSync('pnpm', ['exec', 'tsc', '-b', 'packages/tensor'], { cwd: root, stdio: 'pipe' });
+    } catch {
+      /* reported by the test below if nothing was emitted */
+    }
+  }, 120_000);
+
+  it('runs a threaded matmul from dist/ and the process exits by itself', async (ctx) => {
+    if (!existsSync(dist)) ctx.skip(`no ${dist}: run \`pnpm exec tsc -b\` first`);
+    const script = `
+      import { tensor, matmul, setThreads, setFastPath, startThreads, fastMatmulUsesRelaxedSimd } from ${JSON.stringify(dist)};
+      setThreads(2);
+      await startThreads();
+      const n = 600;
+      const a = tensor(Float32Array.from({ length: n * n }, (_, i) => (i % 17) - 8)).reshape([n, n]);
+      const fast = matmul(a, a).data;
+      setFastPath(false);
+      const ref = matmul(a, a).data;
+      let maxErr = 0;
+      for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(fast[i] - ref[i]));
+      console.log(JSON.stringify({ maxErr, relaxed: fastMatmulUsesRelaxedSimd() }));`;
+    // Small integers: every product and partial sum is exact in float32, so both paths agree exactly.
+    const run = async (flags: string[]) => {
+      const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--input-type=module', '-e', script], {
+        timeout: 60_000,
+      });
+      return JSON.parse(stdout) as { maxErr: number; relaxed: boolean };
+    };
+    expect(await run([])).toEqual({ maxErr: 0, relaxed: false });
+    // With relaxed SIMD on (a start-up flag in Node 20) the kernel uses fused multiply-add.
+    const relaxed = await run(['--experimental-wasm-relaxed-simd']);
+    expect(relaxed.maxErr).toBe(0);
+  }, 120_000);
+});
