@@ -273,3 +273,37 @@ describe('int32 tensors and cast', () => {
     expect(Array.from(x.grad!.data)).toEqual([1, 2]);
   });
 });
+
+describe('sumToShape and creation helpers', () => {
+  it('sumToShape sums over prepended and size-1 axes only', () => {
+    const g = raw.arange(0, 24, 1, { dtype: 'float64' });
+    const g3 = raw.reshape(g, [4, 2, 3]);
+    expect(ag.sumToShape(g3, [4, 2, 3])).toBe(g3); // nothing to do: the same tensor
+    expect(ag.sumToShape(g3, [3]).toArray()).toEqual([84, 92, 100]);
+    expect(ag.sumToShape(g3, [2, 1]).toArray()).toEqual([[120], [156]]);
+    expect(ag.sumToShape(g3, [4, 1, 1]).toArray()).toEqual([[[15]], [[51]], [[87]], [[123]]]);
+    expect(ag.sumToShape(g3, []).item()).toBe(276);
+  });
+
+  it('creation functions take requiresGrad; Parameter wraps a Tensor as a leaf', () => {
+    for (const t of [
+      ag.zeros([2], { requiresGrad: true }),
+      ag.ones([2], { dtype: 'float64', requiresGrad: true }),
+      ag.full([2], 3, { requiresGrad: true }),
+      ag.randn([2], { seed: 1, requiresGrad: true }),
+      ag.rand([2], { seed: 1, requiresGrad: true }),
+      ag.arange(0, 2, 1, { requiresGrad: true }),
+      ag.eye(2, 2, { requiresGrad: true }),
+    ]) {
+      expect(t.requiresGrad).toBe(true);
+    }
+    expect(ag.zeros([2]).requiresGrad).toBe(false);
+    expect(ag.randint(0, 3, [2]).requiresGrad).toBe(false);
+    const computed = f64([1, 2], true).mul(2);
+    const p = new Parameter(computed);
+    expect(p.isLeaf).toBe(true);
+    expect(p.value).toBe(computed.value);
+    p.square().sum().backward();
+    expect(Array.from(p.grad!.data)).toEqual([4, 8]);
+  });
+});
