@@ -47,7 +47,7 @@ export { Optimizer } from './optim/optimizer.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export * as schedules from './optim/schedules.js';
-export { type Schedule, type LearningRate, type CosineOptions } from './optim/schedules.js';
+export { type Schedule, type LearningRate, type CosineOptions, linearWarmup, cosine, sequential, scaled } from './optim/schedules.js';
 export { clipGradNorm, type ClipOptions } from './optim/clip.js';
 export { GrokfastEMA, GrokfastMA, type GrokfastEMAOptions, type GrokfastMAOptions } from './optim/filters.js';
 export { type StateDict, type ParamState, type StateSchema, cloneRaw } from './optim/state-dict.js';
