@@ -14,3 +14,5 @@ export { LayerNorm } from './layers/layer-norm.js';
 export { Unembed } from './layers/unembed.js';
 export { TransformerBlock } from './layers/block.js';
 export * from './hooked-transformer.js';
+export * from './safetensors.js';
+export * from './checkpoint.js';

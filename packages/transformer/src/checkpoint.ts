@@ -1,0 +1,203 @@
+/**
+ * Checkpoints: one safetensors file per snapshot.
+ *
+ *   tensors      the model's parameters under their TransformerLens names (`embed.W_E`, …), so Python's
+ *                `safetensors.numpy.load_file` and a TransformerLens model read them directly;
+ *                optimizer tensors under `optimizer.<path>` (e.g. `optimizer.state.embed.W_E.exp_avg`).
+ *   __metadata__ (strings only, as the format requires)
+ *                format = "grok.checkpoint", format_version = "1", step = "<int>",
+ *                config = JSON of the model config, optimizer = JSON of the optimizer state with each
+ *                tensor replaced by {"$tensor": "optimizer.…"}, extra = JSON of anything else.
+ *
+ * The optimizer state may be any tree of plain objects, arrays, Maps, numbers, strings, booleans, null and
+ * tensors (raw or autograd), e.g. whatever an optimizer's `stateDict()` returns: it comes back with the
+ * same structure, so training resumes exactly. Writes are atomic: a temp file in the same directory,
+ * fsync'd, then renamed over the target.
+ */
+import { RawTensor, Tensor } from '@grok/autograd';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { TransformerConfig } from './config.js';
+import { HookedTransformer } from './hooked-transformer.js';
+import type { Module } from './module.js';
+import { type Metadata, parseSafetensors, serializeSafetensors } from './safetensors.js';
+
+/** An optimizer's state: any JSON-like tree whose leaves may also be tensors. */
+export type StateTree =
+  | RawTensor
+  | Tensor
+  | number
+  | string
+  | boolean
+  | null
+  | readonly StateTree[]
+  | ReadonlyMap<string, StateTree>
+  | { readonly [key: string]: StateTree };
+
+export interface SaveOptions {
+  /** The training step of this snapshot. */
+  step: number;
+  /** The model config (default: `model.cfg` when the model has one). */
+  config?: object;
+  /** Optimizer state, stored so that training resumes exactly. */
+  optimizer?: StateTree;
+  /** Anything else JSON-able (e.g. the data seed, metrics at this step). */
+  extra?: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  file: string;
+  step: number;
+  config: TransformerConfig | Record<string, unknown> | undefined;
+  /** The model's parameters by name. */
+  tensors: Map<string, RawTensor>;
+  /** The optimizer state with its original structure (tensors as raw tensors), if one was saved. */
+  optimizer: StateTree | undefined;
+  extra: Record<string, unknown> | undefined;
+  /** The raw string metadata of the file. */
+  metadata: Metadata;
+}
+
+export const OPTIMIZER_PREFIX = 'optimizer.';
+const FORMAT = 'grok.checkpoint';
+
+export function saveCheckpoint(path: string, model: Module, options: SaveOptions): void {
+  const { step, optimizer, extra } = options;
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`saveCheckpoint(${path}): step must be a non-negative integer, got ${step}`);
+  const config = options.config ?? (model as { cfg?: object }).cfg;
+  const tensors: [string, RawTensor][] = [...model.namedParameters()].map(([name, p]) => [name, p.value]);
+  const metadata: Metadata = { format: FORMAT, format_version: '1', step: String(step) };
+  if (config !== undefined) metadata.config = JSON.stringify(config);
+  if (optimizer !== undefined) {
+    const skeleton = flattenState(optimizer, OPTIMIZER_PREFIX.slice(0, -1), tensors);
+    metadata.optimizer = JSON.stringify(skeleton);
+  }
+  if (extra !== undefined) metadata.extra = JSON.stringify(extra);
+  writeAtomic(path, serializeSafetensors(tensors, metadata));
+}
+
+/** Reads a checkpoint; errors name the file (and the tensor, where one is at fault). */
+export function loadCheckpoint(path: string): Checkpoint {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`loadCheckpoint(${path}): cannot read the file (${(e as Error).message})`);
+  }
+  const { tensors: all, metadata } = parseSafetensors(bytes, path);
+  const fail = (why: string): never => {
+    throw new Error(`loadCheckpoint(${path}): ${why}`);
+  };
+  const json = (key: string): unknown => {
+    if (metadata[key] === undefined) return undefined;
+    try {
+      return JSON.parse(metadata[key]!);
+    } catch (e) {
+      return fail(`metadata '${key}' is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const stepText = metadata.step ?? '0';
+  const step = Number(stepText);
+  if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) fail(`metadata 'step' must be a non-negative integer, got '${stepText}'`);
+  const tensors = new Map<string, RawTensor>();
+  const optimizerTensors = new Map<string, RawTensor>();
+  for (const [name, t] of all) (name.startsWith(OPTIMIZER_PREFIX) ? optimizerTensors : tensors).set(name, t);
+  const skeleton = json('optimizer');
+  const optimizer = skeleton === undefined ? undefined : unflattenState(skeleton, optimizerTensors, path);
+  return {
+    file: path,
+    step,
+    config: json('config') as Checkpoint['config'],
+    tensors,
+    optimizer,
+    extra: json('extra') as Checkpoint['extra'],
+    metadata,
+  };
+}
+
+/** Loads a checkpoint's parameters into `model` (strict names, shapes and dtypes by default). */
+export function loadCheckpointInto(model: Module, source: string | Checkpoint, options: { strict?: boolean } = {}): Checkpoint {
+  const ckpt = typeof source === 'string' ? loadCheckpoint(source) : source;
+  model.loadStateDict(ckpt.tensors, { strict: options.strict ?? true, source: ckpt.file });
+  return ckpt;
+}
+
+/** Builds a HookedTransformer from the checkpoint's config and loads its parameters. */
+export function loadModelFromCheckpoint(path: string): { model: HookedTransformer; checkpoint: Checkpoint } {
+  const checkpoint = loadCheckpoint(path);
+  if (!checkpoint.config) throw new Error(`loadModelFromCheckpoint(${path}): the file has no config in its metadata`);
+  let model: HookedTransformer;
+  try {
+    model = new HookedTransformer(checkpoint.config as TransformerConfig);
+  } catch (e) {
+    throw new Error(`loadModelFromCheckpoint(${path}): ${(e as Error).message}`);
+  }
+  loadCheckpointInto(model, checkpoint);
+  return { model, checkpoint };
+}
+
+/** Writes `bytes` to a temp file beside `path`, flushes it to disk, then renames it over `path`. */
+export function writeAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      let at = 0;
+      while (at < bytes.byteLength) at += writeSync(fd, bytes, at, bytes.byteLength - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Optimizer state ↔ (JSON skeleton, named tensors)
+
+type Skeleton = null | boolean | number | string | Skeleton[] | { [key: string]: Skeleton };
+
+/** Replaces each tensor leaf by {"$tensor": name}, appending [name, tensor] to `out`. */
+function flattenState(node: StateTree, path: string, out: [string, RawTensor][]): Skeleton {
+  if (node instanceof Tensor || node instanceof RawTensor) {
+    let name = path;
+    for (let k = 1; out.some(([n]) => n === name); k++) name = `${path}~${k}`; // keep names unique
+    out.push([name, node instanceof Tensor ? node.value : node]);
+    return { $tensor: name };
+  }
+  if (node === null || typeof node === 'string' || typeof node === 'boolean') return node;
+  if (typeof node === 'number') return Number.isFinite(node) ? node : { $number: String(node) };
+  if (Array.isArray(node)) return node.map((x, i) => flattenState(x, `${path}.${i}`, out));
+  if (node instanceof Map) {
+    const entries: Skeleton[] = [];
+    for (const [k, v] of node) entries.push([String(k), flattenState(v, `${path}.${k}`, out)]);
+    return { $map: entries };
+  }
+  if (typeof node === 'object') {
+    const obj: { [key: string]: Skeleton } = {};
+    for (const [k, v] of Object.entries(node)) obj[k] = flattenState(v as StateTree, `${path}.${k}`, out);
+    return obj;
+  }
+  throw new Error(`saveCheckpoint: optimizer state at '${path}' is a ${typeof node}, which cannot be stored`);
+}
+
+function unflattenState(node: unknown, tensors: Map<string, RawTensor>, file: string): StateTree {
+  if (node === null || typeof node !== 'object') return node as StateTree;
+  if (Array.isArray(node)) return node.map((x) => unflattenState(x, tensors, file));
+  const obj = node as Record<string, unknown>;
+  if (typeof obj.$tensor === 'string') {
+    const t = tensors.get(obj.$tensor);
+    if (!t) throw new Error(`loadCheckpoint(${file}): optimizer tensor '${obj.$tensor}' is missing from the file`);
+    return t;
+  }
+  if (typeof obj.$number === 'string') return Number(obj.$number);
+  if (Array.isArray(obj.$map)) {
+    return new Map((obj.$map as [string, unknown][]).map(([k, v]) => [k, unflattenState(v, tensors, file)]));
+  }
+  const out: { [key: string]: StateTree } = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = unflattenState(v, tensors, file);
+  return out;
+}
