@@ -76,3 +76,29 @@ describe('layerNorm', () => {
     expect(() => ag.layerNorm(randParam([2, 4], 21), randParam([3], 22), null)).toThrow(/weight \[3\].*\[4\].*\[2, 4\]/);
   });
 });
+
+describe("composites (the transformer's building blocks, end to end)", () => {
+  it('an MLP block: layerNorm → matmul + bias → gelu → matmul → crossEntropy', () => {
+    const targets = int32([1, 0, 2]);
+    expectGradcheck(
+      (x, w1, b1, w2) => ag.crossEntropy(ag.gelu(ag.layerNorm(x, null, null).matmul(w1).add(b1)).matmul(w2), targets),
+      [randParam([3, 4], 30), randParam([4, 5], 31), randParam([5], 32), randParam([5, 3], 33)],
+    );
+  });
+
+  it('causal attention: softmax(QKᵀ/√d + mask) V over [batch, heads, pos, d]', () => {
+    const mask = tensor([[0, -1e9, -1e9], [0, 0, -1e9], [0, 0, 0]], { dtype: 'float64' });
+    expectGradcheck(
+      (q, k, v) => ag.matmul(ag.softmax(ag.matmul(q, k, { transB: true }).div(Math.sqrt(2)).add(mask), -1), v),
+      [randParam([2, 2, 3, 2], 34), randParam([2, 2, 3, 2], 35), randParam([1, 2, 3, 2], 36)],
+    );
+  });
+
+  it('an embedding lookup plus positions, unembedded (indexSelect, broadcast add, transposed matmul)', () => {
+    const tokens = int32([2, 0, 2]);
+    expectGradcheck(
+      (wE, wPos) => ag.indexSelect(wE, 0, tokens).add(wPos).matmul(wE, { transB: true }).logSoftmax(),
+      [randParam([4, 3], 37), randParam([3, 3], 38)],
+    );
+  });
+});
