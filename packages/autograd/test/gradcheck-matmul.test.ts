@@ -24,8 +24,8 @@ describe('matmul', () => {
   });
 
   it('a 2-D matrix against a batch on either side (a linear layer on a batch)', () => {
-    expectGradcheck(ag.matmul, [randParam([2, 3, 4], 7), randParam([4, 5], 8)]);
-    expectGradcheck(ag.matmul, [randParam([3, 4], 9), randParam([2, 2, 4, 5], 10)]);
+    expectGradcheck((a, b) => ag.matmul(a, b), [randParam([2, 3, 4], 7), randParam([4, 5], 8)]);
+    expectGradcheck((a, b) => ag.matmul(a, b), [randParam([3, 4], 9), randParam([2, 2, 4, 5], 10)]);
     expectGradcheck((x, w) => ag.matmul(x, w, { transB: true }), [randParam([2, 3, 4], 11), randParam([5, 4], 12)]);
   });
 
