@@ -132,7 +132,9 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): ParsedSa
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
     // Copy into a fresh, aligned buffer (the data in the file need not be 8-byte aligned in memory).
-    const copy = bytes.slice(dataStart + e.begin, dataStart + e.end).buffer;
+    // (Not bytes.slice: on a Node Buffer that is a view of the same memory.)
+    const copy = new ArrayBuffer(e.end - e.begin);
+    new Uint8Array(copy).set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     const data = e.dtype === 'float32' ? new Float32Array(copy) : e.dtype === 'float64' ? new Float64Array(copy) : new Int32Array(copy);
     tensors.set(e.name, raw.tensor(data, { shape: e.shape, dtype: e.dtype }));
   }
