@@ -55,7 +55,8 @@ export class Tensor {
 
   /**
    * Backpropagates from this tensor. A scalar needs no seed (it is 1); otherwise pass the upstream
-   * gradient, of this tensor's shape. Gradients add up across calls until zeroGrad().
+   * gradient, of this tensor's shape. Gradients add up across calls until zeroGrad(). The graph is released
+   * afterwards, so backpropagating through it again throws, unless this call passes `retainGraph: true`.
    */
   backward(seed?: Tensor | T.Tensor, options: { retainGraph?: boolean } = {}): void {
     if (!this.requiresGrad) {
