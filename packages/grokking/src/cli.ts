@@ -1,17 +1,69 @@
 #!/usr/bin/env node
 /**
- * `pnpm grok`: the paper's experiment end to end (train, analyse, report).
- * Until the training package lands, this prints the plan and exits successfully.
+ * `pnpm grok`: the paper's experiment end to end. With no arguments it trains the paper's config in
+ * runs/paper-seed0 (resuming if that run exists with the same config), then analyses and reports when
+ * those stages are available. See `pnpm grok --help`.
  */
-const plan = `grok: reproduce Nanda et al. (2023), "Progress measures for grokking via mechanistic interpretability".
+import * as path from 'node:path';
+import { setBackend } from '@grok/autograd';
+import { type ParsedArgs, configFrom, helpText, parseCommandLine } from './args.js';
+import { Progress, formatDuration } from './progress.js';
+import { RunDir } from './run-dir.js';
+import { train } from './train.js';
 
-The experiment (see ../shared/reference/PAPER.md):
-  task      a + b mod 113, inputs [a, b, =], 30% of the 12,769 pairs for training
-  model     one-layer transformer, d_model 128, 4 heads, d_mlp 512, ReLU, no LayerNorm
-  training  full batch, AdamW lr 1e-3, betas (0.9, 0.98), weight decay 1.0, warm-up 10 steps, 40,000 steps
-  analysis  Fourier structure, restricted/excluded loss, Gini coefficients, phases, ablations
-  output    runs/paper-seed0/{config.json, metrics.jsonl, checkpoints/, analysis.json, report.html}
+function selectBackend(args: ParsedArgs): void {
+  const name = args.general.backend ?? process.env['GROK_BACKEND'];
+  const mode = args.general['gpujs-mode'] ?? process.env['GROK_GPUJS_MODE'];
+  if (args.general.threads !== undefined) process.env['GROK_THREADS'] = args.general.threads;
+  if (name) setBackend(name, mode ? { mode } : {});
+}
 
-Status: the tensor, autograd and transformer packages are being built; training is not wired up yet.`;
+function runTrain(args: ParsedArgs): void {
+  const runsDir = args.general['runs-dir'] ?? 'runs';
+  let dir: string;
+  let config;
+  if (args.general.resume) {
+    dir = args.general.resume;
+    const run = new RunDir(dir);
+    if (!run.exists()) throw new Error(`--resume ${dir}: no run there (config.json is missing)`);
+    // Options given with --resume must agree with the run's config; RunDir.init checks that.
+    config = configFrom({ ...args, overrides: { ...run.readConfig(), ...args.overrides } });
+  } else {
+    config = configFrom(args);
+    dir = path.join(runsDir, args.general.name ?? `paper-seed${config.seed}`);
+  }
+  const progress = new Progress();
+  const quietProgress = args.general.quiet ? new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity) : progress;
+  progress.log(`grok: training in ${dir} (p=${config.p}, frac_train=${config.frac_train}, seed=${config.seed}, ${config.steps} steps)`);
+  const started = performance.now();
+  const result = train({ dir, config, progress: quietProgress });
+  const seconds = (performance.now() - started) / 1000;
+  progress.log(`grok: ${result.reason} at step ${result.step} after ${formatDuration(seconds)}; run in ${dir}`);
+  if (result.reason === 'interrupted') {
+    progress.log(`grok: continue with: pnpm grok train --resume ${dir}`);
+    process.exitCode = 130;
+  }
+}
 
-console.log(plan);
+function main(argv: string[]): void {
+  const args = parseCommandLine(argv);
+  if (args.general.help || args.command === 'help') {
+    console.log(helpText());
+    return;
+  }
+  selectBackend(args);
+  switch (args.command) {
+    case 'train':
+      runTrain(args);
+      break;
+    default:
+      throw new Error(`'${args.command}' is not available yet`);
+  }
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (e) {
+  console.error(`grok: ${(e as Error).message}`);
+  process.exitCode = 2;
+}

@@ -39,6 +39,8 @@ export class RunDir {
   get configPath(): string { return path.join(this.dir, 'config.json'); }
   get metricsPath(): string { return path.join(this.dir, 'metrics.jsonl'); }
   get checkpointDir(): string { return path.join(this.dir, 'checkpoints'); }
+  /** The latest full training state (weights + optimizer), for resuming. */
+  get statePath(): string { return path.join(this.dir, 'state.safetensors'); }
   get analysisPath(): string { return path.join(this.dir, 'analysis.json'); }
   get reportPath(): string { return path.join(this.dir, 'report.html'); }
 

@@ -1,0 +1,140 @@
+/**
+ * Command-line options. Every field of RunConfig is an option of the same name in kebab case
+ * (`frac_train` → `--frac-train`), so the CLI can never drift from the config. Values may also come from a
+ * JSON file (`--config FILE`); options given on the command line win.
+ */
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PAPER_CONFIG, type RunConfig, resolveConfig } from './config.js';
+
+export const kebab = (key: string) => key.replace(/_/g, '-');
+
+/** CLI options that are not config fields. */
+const GENERAL = {
+  name: { type: 'string' },
+  'runs-dir': { type: 'string' },
+  config: { type: 'string' },
+  resume: { type: 'string' },
+  backend: { type: 'string' },
+  'gpujs-mode': { type: 'string' },
+  threads: { type: 'string' },
+  step: { type: 'string' },
+  checkpoint: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Options derived from the config: booleans are flags (with a --no- form), the rest take a value. */
+function configOptions(): Record<string, { type: 'string' | 'boolean' }> {
+  const out: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const [key, value] of Object.entries(PAPER_CONFIG)) {
+    if (key === 'grokfast') continue; // spelled out below
+    if (typeof value === 'boolean') {
+      out[kebab(key)] = { type: 'boolean' };
+      out[`no-${kebab(key)}`] = { type: 'boolean' };
+    } else out[kebab(key)] = { type: 'string' };
+  }
+  out['grokfast'] = { type: 'string' };
+  out['grokfast-alpha'] = { type: 'string' };
+  out['grokfast-lambda'] = { type: 'string' };
+  out['grokfast-window'] = { type: 'string' };
+  return out;
+}
+
+export interface ParsedArgs {
+  command: string;
+  positionals: string[];
+  general: { [K in keyof typeof GENERAL]?: (typeof GENERAL)[K]['type'] extends 'boolean' ? boolean : string };
+  /** Config fields given on the command line or in --config, not yet merged with defaults. */
+  overrides: Partial<Record<keyof RunConfig, unknown>>;
+}
+
+function parseNumber(option: string, text: string): number {
+  const x = Number(text);
+  if (text.trim() === '' || Number.isNaN(x)) throw new Error(`--${option}: expected a number, got '${text}'`);
+  return x;
+}
+
+export function parseCommandLine(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...GENERAL, ...configOptions() }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new Error(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')} (see --help)`);
+  }
+  const positionals = parsed.positionals;
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const commands = ['train', 'analyze', 'report', 'help'];
+  const command = positionals[0] && commands.includes(positionals[0]) ? positionals[0] : 'train';
+  const rest = positionals[0] === command ? positionals.slice(1) : positionals;
+
+  const overrides: Partial<Record<keyof RunConfig, unknown>> = {};
+  const general: Record<string, unknown> = {};
+  if (typeof values['config'] === 'string') Object.assign(overrides, readConfigFile(values['config']));
+  for (const [option, value] of Object.entries(values)) {
+    if (option in GENERAL) {
+      general[option] = value;
+      continue;
+    }
+    if (option.startsWith('grokfast')) continue;
+    const negated = option.startsWith('no-');
+    const key = (negated ? option.slice(3) : option).replace(/-/g, '_') as keyof RunConfig;
+    const fallback = PAPER_CONFIG[key];
+    if (typeof fallback === 'boolean') overrides[key] = !negated;
+    else if (typeof fallback === 'number' || key === 'early_stop_loss') {
+      overrides[key] = value === 'null' ? null : parseNumber(option, value as string);
+    } else overrides[key] = value === 'null' ? null : value;
+  }
+  if (typeof values['grokfast'] === 'string') {
+    const kind = values['grokfast'];
+    if (kind !== 'ema' && kind !== 'ma' && kind !== 'none') throw new Error(`--grokfast: expected 'ema', 'ma' or 'none', got '${kind}'`);
+    const num = (o: string) => (typeof values[o] === 'string' ? parseNumber(o, values[o] as string) : undefined);
+    overrides.grokfast =
+      kind === 'none' ? null : { kind, alpha: num('grokfast-alpha'), lambda: num('grokfast-lambda'), window: num('grokfast-window') };
+  }
+  return { command, positionals: rest, general: general as ParsedArgs['general'], overrides };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`--config ${file}: cannot read it as JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`--config ${file}: expected a JSON object`);
+  return json as Record<string, unknown>;
+}
+
+/** The run config: defaults ← overrides, validated. */
+export function configFrom(args: ParsedArgs): RunConfig {
+  return resolveConfig(args.overrides as Record<string, unknown>);
+}
+
+export function helpText(): string {
+  const lines = Object.entries(PAPER_CONFIG).map(([key, value]) => {
+    const flag = `--${kebab(key)}`;
+    return `  ${flag.padEnd(26)} default ${JSON.stringify(value)}`;
+  });
+  return `Usage: pnpm grok [train|analyze|report] [options]
+
+  pnpm grok                       train the paper's model in runs/paper-seed0, then analyse and report
+  pnpm grok train --resume DIR    continue an interrupted run
+  pnpm grok analyze DIR           the mechanistic analysis of a run's checkpoints
+  pnpm grok report DIR            write DIR/report.html
+
+General options:
+  --name NAME                run directory name under --runs-dir (default: paper-seed<seed>)
+  --runs-dir DIR             where runs live (default: runs)
+  --config FILE              read config values from a JSON file (command-line options win)
+  --backend cpu|gpujs        kernel backend (also GROK_BACKEND); --gpujs-mode MODE (also GROK_GPUJS_MODE)
+  --threads N                worker threads of the cpu backend (also GROK_THREADS)
+  --quiet                    no progress output
+  -h, --help                 this text
+
+Config options (the paper's values are the defaults):
+${lines.join('\n')}
+  --grokfast ema|ma|none     gradient filter (Lee et al. 2024), with --grokfast-alpha, --grokfast-lambda, --grokfast-window
+`;
+}

@@ -1,0 +1,198 @@
+/**
+ * The training loop of the paper: full batch, AdamW with linear warm-up, float64 cross-entropy at the last
+ * position. Logs metrics every `log_every` steps, checkpoints every `checkpoint_every` steps (weights,
+ * optimizer and gradient-filter state), resumes from the last checkpoint bit for bit, and stops cleanly on
+ * SIGINT/SIGTERM after saving where it is.
+ *
+ * Step numbering: "step s" is the model after s updates. The row logged at step s reports the training loss
+ * of the forward pass made with those weights, and the test loss evaluated on them.
+ */
+import * as fs from 'node:fs';
+import {
+  AdamW,
+  GrokfastEMA,
+  GrokfastMA,
+  Tensor,
+  crossEntropy,
+  linearWarmup,
+  noGrad,
+  raw,
+} from '@grok/autograd';
+import type { HookedTransformer } from '@grok/transformer';
+import type { RunConfig } from './config.js';
+import { type Split, loadSplit, makeBatch, randomSplit } from './data.js';
+import { accuracy, evaluate, sumOfSquares } from './evaluate.js';
+import { loadTrainingState, loadWeightsInto, saveTrainingState } from './checkpoints.js';
+import { buildModel } from './model.js';
+import { Progress } from './progress.js';
+import { type MetricsRow, RunDir } from './run-dir.js';
+
+export interface TrainOptions {
+  /** The run directory (created if missing; an existing one must have the same config). */
+  dir: string;
+  config: RunConfig;
+  /** Where progress goes (default: stdout, a bar on a TTY). */
+  progress?: Progress;
+  /** Stop after this many more updates even if `steps` is not reached (tests use it to simulate a kill). */
+  stopAfter?: number;
+  /** Install SIGINT/SIGTERM handlers that stop between steps (default true). */
+  handleSignals?: boolean;
+}
+
+export interface TrainResult {
+  model: HookedTransformer;
+  /** The step training ended at. */
+  step: number;
+  /** Why it ended. */
+  reason: 'finished' | 'early-stop' | 'interrupted' | 'stop-after';
+  run: RunDir;
+}
+
+export function makeSplit(config: RunConfig): Split {
+  const split = config.split ? loadSplit(config.split) : randomSplit(config.p, config.frac_train, config.seed);
+  if (split.p !== config.p) throw new Error(`split file ${config.split}: its p is ${split.p} but the config's p is ${config.p}`);
+  return split;
+}
+
+export function train(options: TrainOptions): TrainResult {
+  const { config } = options;
+  const progress = options.progress ?? new Progress();
+  const run = new RunDir(options.dir);
+  run.init(config);
+
+  const split = makeSplit(config);
+  const trainBatch = makeBatch(config.p, split.train);
+  const testBatch = makeBatch(config.p, split.test);
+  const labels = new Tensor(trainBatch.labels);
+
+  const model = buildModel(config);
+  const params = model.parameters();
+  const optimizer = new AdamW(params, {
+    lr: linearWarmup(config.lr, config.warmup_steps),
+    betas: [config.beta1, config.beta2],
+    eps: config.eps,
+    weightDecay: config.decay_kind === 'decoupled' ? config.weight_decay : 0,
+  });
+  const filter =
+    config.grokfast?.kind === 'ema'
+      ? new GrokfastEMA(params, { alpha: config.grokfast.alpha, lambda: config.grokfast.lambda })
+      : config.grokfast?.kind === 'ma'
+        ? new GrokfastMA(params, { windowSize: config.grokfast.window, lambda: config.grokfast.lambda })
+        : null;
+
+  // Start: the last checkpoint of this run, else the --init weights, else the seeded init.
+  let step = 0;
+  if (fs.existsSync(run.statePath)) {
+    step = loadTrainingState(run, model, optimizer, filter);
+    run.truncateMetrics(step);
+    progress.log(`resuming ${run.dir} from step ${step}`);
+  } else {
+    if (config.init) loadWeightsInto(model, config.init);
+    saveTrainingState(run, 0, model, optimizer, filter, config);
+  }
+  let lastSaved = step;
+  const checkpoint = () => {
+    saveTrainingState(run, step, model, optimizer, filter, config);
+    lastSaved = step;
+  };
+
+  let stopRequested = false;
+  const onSignal = (signal: string) => {
+    if (stopRequested) process.exit(130); // a second Ctrl-C: leave now
+    stopRequested = true;
+    progress.log(`\n${signal}: stopping after this step (Ctrl-C again to quit at once)`);
+  };
+  const handlers = options.handleSignals ?? true;
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  if (handlers) {
+    process.on('SIGINT', sigint);
+    process.on('SIGTERM', sigterm);
+  }
+
+  let reason: TrainResult['reason'] = 'finished';
+  let belowThreshold = 0;
+  let windowStart = performance.now();
+  let windowSteps = 0;
+  const startStep = step;
+  try {
+    for (;;) {
+      const logNow = step % config.log_every === 0 || step === config.steps;
+      // Forward and loss with the weights of step `step`.
+      const logits = model.run(trainBatch.tokens, { lastPositionOnly: config.last_position_only }); // [n, p]
+      const readLogits = config.last_position_only ? logits : logits.slice([0, -1]).squeeze(1);
+      const loss = crossEntropy(readLogits, labels, { precision: config.loss_precision === 'float64' ? 'float64' : 'input' });
+
+      if (logNow) {
+        const test = evaluate(model, testBatch, config.loss_precision === 'float64' ? 'float64' : 'input');
+        const now = performance.now();
+        const row: MetricsRow = {
+          step,
+          train_loss: loss.item(),
+          test_loss: test.loss,
+          train_acc: accuracy(readLogits.value, trainBatch.labels),
+          test_acc: test.accuracy,
+          weight_norm: sumOfSquares(params),
+          lr: optimizer.lr,
+          step_ms: windowSteps > 0 ? (now - windowStart) / windowSteps : 0,
+        };
+        run.appendMetrics(row);
+        progress.update({
+          step,
+          total: config.steps,
+          trainLoss: row.train_loss,
+          testLoss: row.test_loss,
+          trainAcc: row.train_acc,
+          testAcc: row.test_acc,
+          stepsPerSecond: row.step_ms > 0 ? 1000 / row.step_ms : 0,
+        });
+        windowStart = performance.now();
+        windowSteps = 0;
+        if (config.early_stop_loss !== null) {
+          belowThreshold = test.loss < config.early_stop_loss ? belowThreshold + 1 : 0;
+          if (belowThreshold >= config.early_stop_patience) reason = 'early-stop';
+        }
+      }
+      if (step >= config.steps || reason === 'early-stop') break;
+      if (stopRequested) {
+        reason = 'interrupted';
+        break;
+      }
+      if (options.stopAfter !== undefined && step - startStep >= options.stopAfter) {
+        reason = 'stop-after';
+        break;
+      }
+
+      // Backward and update: step → step + 1.
+      loss.backward();
+      addCoupledDecay(config, params);
+      filter?.apply();
+      optimizer.step();
+      optimizer.zeroGrad();
+      step++;
+      windowSteps++;
+      if (step % config.checkpoint_every === 0) checkpoint();
+    }
+    if (lastSaved !== step) checkpoint();
+  } finally {
+    if (handlers) {
+      process.off('SIGINT', sigint);
+      process.off('SIGTERM', sigterm);
+    }
+    progress.done();
+  }
+  return { model, step, reason, run };
+}
+
+/** 'l2' and 'l1' decay act through the gradient (coupled), unlike AdamW's decoupled decay. */
+function addCoupledDecay(config: RunConfig, params: readonly Tensor[]): void {
+  if (config.decay_kind !== 'l1' && config.decay_kind !== 'l2') return;
+  const lambda = config.weight_decay;
+  noGrad(() => {
+    for (const p of params) {
+      if (!p.grad) continue;
+      const term = config.decay_kind === 'l2' ? raw.mul(p.value, lambda) : raw.mul(raw.sign(p.value), lambda);
+      p.grad = new Tensor(raw.add(p.grad.value, term));
+    }
+  });
+}
