@@ -1,25 +1,30 @@
 /**
- * The fast float32 matmul: copies A and B into the shared wasm memory, writes one task record per thread,
- * runs `gemm` on them (the calling thread takes the first), and copies C back out.
+ * The fast float32 matmul: copies A and B into the shared wasm memory, writes one task record per box of C,
+ * runs `gemm` on them from the calling thread and the ready workers, and copies C back out.
  *
  * Memory map of one call (all from the arena, reset per call):
- *   [offsets: nBatch × (aOffset, bOffset)] [A] [B] [C] then per task: [record] [packed A] [packed B] [tile]
+ *   [offsets: nBatch × (aOffset, bOffset)] [A] [B] [C] [task records] then per thread: [scratch record]
+ *   [packed A] [packed B] [tile]
  */
 import type { MatmulProblem } from '../matmul.js';
 import { planMatmul } from '../matmul.js';
-import { DEFAULT_SHAPE, TASK, emitMatmulModule, scratchBytes } from './matmul-kernel.js';
+import { DEFAULT_SHAPE, SCRATCH, TASK, emitMatmulModule, scratchBytes } from './matmul-kernel.js';
 import { getThreads, relaxedSimdAllowed } from './settings.js';
 import { hasRelaxedSimd } from './simd-features.js';
 import { ThreadPool } from './thread-pool.js';
 import { WasmArena } from './wasm-arena.js';
-import { type WorkBox, splitWork } from './work-split.js';
+import { splitWork } from './work-split.js';
 
 const INITIAL_PAGES = 64; // 4 MiB
 const MAX_PAGES = 16384; // 1 GiB
+/** Boxes per thread: more lets idle threads take up a busy core's share, but each box repacks its panels. */
+const BOXES_PER_THREAD = 2;
+
+type Gemm = (task: number, scratch: number) => void;
 
 interface Engine {
   arena: WasmArena;
-  gemm: (task: number) => void;
+  gemm: Gemm;
   pool: ThreadPool | undefined;
   module: WebAssembly.Module;
   relaxed: boolean;
@@ -35,7 +40,7 @@ function getEngine(): Engine {
     const module = new WebAssembly.Module(emitMatmulModule({ relaxed, memoryPages }));
     const memory = new WebAssembly.Memory({ ...memoryPages, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const gemm = instance.exports['gemm'] as (task: number) => void;
+    const gemm = instance.exports['gemm'] as Gemm;
     engine = { arena: new WasmArena(memory, MAX_PAGES), gemm, pool: undefined, module, relaxed };
   }
   return engine;
@@ -50,7 +55,7 @@ export function fastMatmulUsesRelaxedSimd(): boolean {
 function poolFor(e: Engine, threads: number): ThreadPool {
   if (!e.pool || e.pool.size < threads - 1) {
     void e.pool?.terminate();
-    e.pool = new ThreadPool(e.module, e.arena.memory, threads - 1);
+    e.pool = new ThreadPool(e.module, e.arena.memory, threads - 1, TASK.BYTES);
   }
   return e.pool;
 }
@@ -77,7 +82,8 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
   const e = getEngine();
   const pool = threads > 1 ? poolFor(e, threads) : undefined;
   const workers = pool ? pool.readyWorkers().slice(0, threads - 1) : [];
-  const boxes = splitWork(nBatch, M, N, K, 1 + workers.length, DEFAULT_SHAPE);
+  const nThreads = 1 + workers.length;
+  const boxes = splitWork(nBatch, M, N, K, nThreads === 1 ? 1 : nThreads * BOXES_PER_THREAD, DEFAULT_SHAPE);
 
   const arena = e.arena;
   arena.reset();
@@ -85,12 +91,13 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
   const aPtr = arena.alloc(4 * p.a.length);
   const bPtr = arena.alloc(4 * p.b.length);
   const cPtr = arena.alloc(4 * out.length);
-  const scratch = scratchBytes(DEFAULT_SHAPE);
-  const tasks = boxes.map(() => ({
-    record: arena.alloc(TASK.BYTES),
-    packA: arena.alloc(scratch.packA),
-    packB: arena.alloc(scratch.packB),
-    tile: arena.alloc(scratch.tile),
+  const tasks = arena.alloc(TASK.BYTES * boxes.length);
+  const sizes = scratchBytes(DEFAULT_SHAPE);
+  const scratch = Array.from({ length: nThreads }, () => ({
+    record: arena.alloc(SCRATCH.BYTES),
+    packA: arena.alloc(sizes.packA),
+    packB: arena.alloc(sizes.packB),
+    tile: arena.alloc(sizes.tile),
   }));
   if (!arena.fits()) return false;
   arena.commit();
@@ -102,23 +109,22 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
     i32[offsets / 4 + 2 * t] = aOffsets[t]!;
     i32[offsets / 4 + 2 * t + 1] = bOffsets[t]!;
   }
-  const common = {
-    aBase: aPtr, bBase: bPtr, cBase: cPtr, offsets, M, N, K, transA: +p.transA, transB: +p.transB,
-  };
-  tasks.forEach((t, i) => writeTask(i32, t.record, { ...common, ...boxes[i]!, packA: t.packA, packB: t.packB, tile: t.tile }));
+  const common = { aBase: aPtr, bBase: bPtr, cBase: cPtr, offsets, M, N, K, transA: +p.transA, transB: +p.transB };
+  boxes.forEach((box, i) => writeRecord(i32, tasks + i * TASK.BYTES, TASK, { ...common, ...box }));
+  for (const s of scratch) writeRecord(i32, s.record, SCRATCH, s);
 
-  const records = tasks.map((t) => t.record);
-  if (records.length === 1) e.gemm(records[0]!);
-  else pool!.run(records, workers, e.gemm);
+  if (boxes.length === 1) e.gemm(tasks, scratch[0]!.record);
+  else pool!.run({ tasks, count: boxes.length }, workers, scratch.map((s) => s.record), e.gemm);
 
   out.set(f32.subarray(cPtr / 4, cPtr / 4 + out.length));
   return true;
 }
 
-type TaskFields = { [F in Exclude<keyof typeof TASK, 'BYTES'>]: number };
-
-function writeTask(i32: Int32Array, at: number, fields: TaskFields & WorkBox): void {
-  for (const [name, offset] of Object.entries(TASK)) {
-    if (name !== 'BYTES') i32[(at + offset) / 4] = fields[name as keyof TaskFields];
+/** Writes the i32 fields named in `layout` (name → byte offset; BYTES is the size) from `values`. */
+function writeRecord<L extends { BYTES: number }>(
+  i32: Int32Array, at: number, layout: L, values: { [F in Exclude<keyof L, 'BYTES'>]: number },
+): void {
+  for (const [name, offset] of Object.entries(layout)) {
+    if (name !== 'BYTES') i32[(at + (offset as number)) / 4] = values[name as Exclude<keyof L, 'BYTES'>];
   }
 }

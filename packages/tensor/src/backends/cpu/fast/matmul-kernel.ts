@@ -13,8 +13,8 @@
  * Panels are zero-padded (rows, columns, and K up to a multiple of the unroll), so the kernel has no edge
  * cases; edge tiles of C go through a small scratch tile.
  *
- * One exported function, `gemm(task)`, reads a task record from memory (see TASK), so the calling thread and
- * the workers run the very same code on different tasks.
+ * One exported function, `gemm(task, scratch)`, reads a task record and a scratch record from memory (see TASK
+ * and SCRATCH), so the calling thread and the workers run the very same code on different tasks.
  */
 import { type Code, ModuleBuilder, control, f32, f32x4, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
 
@@ -43,12 +43,13 @@ export const TASK = {
   batchStart: 16, batchEnd: 20,
   M: 24, N: 28, K: 32, transA: 36, transB: 40,
   rowStart: 44, rowEnd: 48, colStart: 52, colEnd: 56,
-  /** This task's scratch: packed A block, packed B block, one edge tile. */
-  packA: 60, packB: 64, tile: 68,
-  BYTES: 72,
+  BYTES: 60,
 } as const;
 
-/** Scratch bytes one task needs (each thread has its own). */
+/** The scratch record of one thread: where its packed A block, packed B block and edge tile live. */
+export const SCRATCH = { packA: 0, packB: 4, tile: 8, BYTES: 12 } as const;
+
+/** Scratch bytes one thread needs. */
 export function scratchBytes(s: KernelShape) {
   const kcp = roundUp(s.KC, s.UNROLL);
   return {
@@ -232,10 +233,10 @@ function emitMacroKernel(m: ModuleBuilder, s: KernelShape, micro: number): numbe
   return f.index;
 }
 
-/** gemm(task): the blocked loops over one task's batch entries, rows and columns (see the file comment). */
+/** gemm(task, scratch): the blocked loops over one task's batch entries, rows and columns (see the file comment). */
 function emitGemm(m: ModuleBuilder, s: KernelShape, packA: number, packB: number, macro: number): void {
-  const f = m.function({ name: 'gemm', params: [type.i32], exported: true });
-  const task = 0;
+  const f = m.function({ name: 'gemm', params: [type.i32, type.i32], exported: true });
+  const [task, scratch] = [0, 1];
   const field = (offset: number) => i32.load(get(task), offset);
   const L = () => f.local(type.i32);
   const [M, N, K, rowEnd, colEnd, pa, pb, tile] = [L(), L(), L(), L(), L(), L(), L(), L()];
@@ -247,7 +248,9 @@ function emitGemm(m: ModuleBuilder, s: KernelShape, packA: number, packB: number
   f.body = seq(
     set(M, field(TASK.M)), set(N, field(TASK.N)), set(K, field(TASK.K)),
     set(rowEnd, field(TASK.rowEnd)), set(colEnd, field(TASK.colEnd)), set(batchEnd, field(TASK.batchEnd)),
-    set(pa, field(TASK.packA)), set(pb, field(TASK.packB)), set(tile, field(TASK.tile)),
+    set(pa, i32.load(get(scratch), SCRATCH.packA)),
+    set(pb, i32.load(get(scratch), SCRATCH.packB)),
+    set(tile, i32.load(get(scratch), SCRATCH.tile)),
     // Element (i, k) of op(A) is at a + rsA·i + csA·k; element (k, j) of op(B) at b + rsB·k + csB·j.
     control.if(field(TASK.transA), seq(set(rsA, c(1)), set(csA, get(M))), seq(set(rsA, get(K)), set(csA, c(1)))),
     control.if(field(TASK.transB), seq(set(rsB, c(1)), set(csB, get(K))), seq(set(rsB, get(N)), set(csB, c(1)))),

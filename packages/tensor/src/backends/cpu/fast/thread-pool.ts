@@ -1,20 +1,23 @@
 /**
- * Worker threads that run `gemm(task)` on the shared wasm memory, driven synchronously from the caller.
+ * Worker threads that run `gemm(task, scratch)` on the shared wasm memory, driven synchronously from the caller.
+ *
+ * A job is a row of `count` task records in wasm memory (one box of C each). Every thread, the caller
+ * included, claims the next unclaimed task with Atomics.add on NEXT until none are left: on this shared
+ * machine a core can be busy elsewhere, and claiming lets the other threads take up its share.
  *
  * The handshake lives in a small SharedArrayBuffer of int32 slots:
- *   PENDING              tasks handed out and not yet finished; the caller sleeps on it
- *   per worker w:  SEQ   bumped by the caller to hand worker w the task in TASK; the worker sleeps on it
- *                  TASK  the task record's address
- *                  FAILED set by the worker when its task (or its start-up) threw
- * Caller: PENDING = n; for each worker: TASK = ptr, SEQ += 1, notify(SEQ); run its own task; then
+ *   PENDING, TASKS, COUNT, NEXT   workers not yet finished with the job (the caller sleeps on it); the job
+ *   per worker w:  SEQ            bumped by the caller to start worker w on the job; the worker sleeps on it
+ *                  SCRATCH        the worker's scratch record
+ *                  FAILED, READY  set by the worker: a task threw / it sits in its loop and can take work
+ * Caller: TASKS, COUNT, NEXT = 0, PENDING = n; for each worker SEQ += 1, notify(SEQ); claim tasks; then
  * wait(PENDING) until it reads 0. Worker: wait(SEQ, last seen) returns once SEQ moved (at once if it already
- * had), run, then PENDING -= 1 and, as the last one, notify(PENDING). Every slot is written with Atomics,
- * which also orders the plain wasm memory writes around them. The caller never hands out new work before
- * PENDING is 0, so a worker holds at most one task.
+ * had); claim tasks; PENDING -= 1 and, as the last one, notify(PENDING). All slots go through Atomics, which
+ * also orders the plain wasm-memory writes around them. The caller starts no job before PENDING is 0.
  *
- * A worker sets READY once it sits in that loop, and work only goes to ready workers: blocking on a worker
- * that is still starting (or failed to start) could wait forever, since its 'error' event needs the event loop
- * the caller is blocking. Until the workers are up, the caller runs every task itself.
+ * Work only goes to READY workers: blocking on a worker that is still starting (or failed to start) could
+ * wait forever, since its 'error' event needs the event loop the caller is blocking. Until the workers are
+ * up, the caller runs every task itself.
  *
  * The worker is a short ES module in a data: URL: no worker file to locate, so it runs the same from
  * TypeScript sources (vitest) and from dist/, and as a module whatever the parent's module type.
@@ -22,30 +25,37 @@
  */
 import { Worker } from 'node:worker_threads';
 
-const PENDING = 0;
+const [PENDING, TASKS, COUNT, NEXT] = [0, 1, 2, 3];
 const SLOTS_PER_WORKER = 4;
-const slot = (worker: number, field: 0 | 1 | 2 | 3) => 1 + worker * SLOTS_PER_WORKER + field;
-const SEQ = 0;
-const TASK = 1;
-const FAILED = 2;
-const READY = 3;
+const slot = (worker: number, field: 'seq' | 'scratch' | 'failed' | 'ready') =>
+  4 + worker * SLOTS_PER_WORKER + ['seq', 'scratch', 'failed', 'ready'].indexOf(field);
 
-const workerSource = (index: number) => `
+const workerSource = (w: number, taskBytes: number) => `
 import { workerData, parentPort } from 'node:worker_threads';
 const { module, memory, control } = workerData;
 const ctrl = new Int32Array(control);
-const SEQ = ${slot(index, SEQ)}, TASK = ${slot(index, TASK)}, FAILED = ${slot(index, FAILED)}, PENDING = ${PENDING};
+const SEQ = ${slot(w, 'seq')}, SCRATCH = ${slot(w, 'scratch')}, FAILED = ${slot(w, 'failed')};
+const PENDING = ${PENDING}, TASKS = ${TASKS}, COUNT = ${COUNT}, NEXT = ${NEXT};
 let gemm = null;
 try { gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm; } catch {}
 let seen = 0;
-Atomics.store(ctrl, ${slot(index, READY)}, 1);
+Atomics.store(ctrl, ${slot(w, 'ready')}, 1);
 parentPort.postMessage('ready');
 for (;;) {
   Atomics.wait(ctrl, SEQ, seen);
   seen = Atomics.load(ctrl, SEQ);
-  try { gemm(Atomics.load(ctrl, TASK)); } catch { Atomics.store(ctrl, FAILED, 1); }
+  const tasks = Atomics.load(ctrl, TASKS), count = Atomics.load(ctrl, COUNT), scratch = Atomics.load(ctrl, SCRATCH);
+  try {
+    for (let i = Atomics.add(ctrl, NEXT, 1); i < count; i = Atomics.add(ctrl, NEXT, 1)) gemm(tasks + i * ${taskBytes}, scratch);
+  } catch { Atomics.store(ctrl, FAILED, 1); }
   if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
 }`;
+
+export interface Job {
+  /** Address of the first task record; the others follow every `taskBytes`. */
+  tasks: number;
+  count: number;
+}
 
 export class ThreadPool {
   private readonly workers: Worker[] = [];
@@ -54,12 +64,12 @@ export class ThreadPool {
   readonly ready: Promise<void>;
 
   /** Starts `size` workers at once (they get ready in the background). */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly size: number) {
-    this.control = new Int32Array(new SharedArrayBuffer(4 * (1 + size * SLOTS_PER_WORKER)));
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly size: number, readonly taskBytes: number) {
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (4 + size * SLOTS_PER_WORKER)));
     const started: Promise<void>[] = [];
     for (let w = 0; w < size; w++) {
-      const workerData = { module, memory, control: this.control.buffer };
-      const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(workerSource(w))}`), { workerData });
+      const source = `data:text/javascript,${encodeURIComponent(workerSource(w, taskBytes))}`;
+      const worker = new Worker(new URL(source), { workerData: { module, memory, control: this.control.buffer } });
       worker.unref();
       started.push(
         new Promise((resolve, reject) => {
@@ -73,34 +83,37 @@ export class ThreadPool {
     this.ready.catch(() => {}); // a failed start is only an error for whoever awaits `ready`
   }
 
-  /** Indices of the workers that can take a task now. */
+  /** Indices of the workers that can take work now. */
   readyWorkers(): number[] {
-    return this.workers.map((_, w) => w).filter((w) => Atomics.load(this.control, slot(w, READY)) === 1);
+    return this.workers.map((_, w) => w).filter((w) => Atomics.load(this.control, slot(w, 'ready')) === 1);
   }
 
   /**
-   * Runs tasks[0] on the calling thread via `runHere` and one task on each of `workers` (from readyWorkers),
-   * returning when all are done. A task a worker could not run is run here instead, so the result is always
-   * complete. Tasks beyond the workers given also run here.
+   * Runs every task of `job` on the calling thread (with scratch[0], via `runHere`) and on `workers` (from
+   * readyWorkers(), worker i with scratch[i + 1]), returning when all are done. If a worker's task threw,
+   * the whole job is run again here, so the result is always complete.
    */
-  run(tasks: readonly number[], workers: readonly number[], runHere: (task: number) => void): void {
+  run(job: Job, workers: readonly number[], scratch: readonly number[], runHere: (task: number, scratch: number) => void): void {
     const c = this.control;
-    const remote = tasks.slice(1, 1 + workers.length);
-    Atomics.store(c, PENDING, remote.length);
-    remote.forEach((task, i) => {
-      const w = workers[i]!;
-      Atomics.store(c, slot(w, FAILED), 0);
-      Atomics.store(c, slot(w, TASK), task);
-      Atomics.add(c, slot(w, SEQ), 1);
-      Atomics.notify(c, slot(w, SEQ));
+    Atomics.store(c, TASKS, job.tasks);
+    Atomics.store(c, COUNT, job.count);
+    Atomics.store(c, NEXT, 0);
+    Atomics.store(c, PENDING, workers.length);
+    workers.forEach((w, i) => {
+      Atomics.store(c, slot(w, 'failed'), 0);
+      Atomics.store(c, slot(w, 'scratch'), scratch[i + 1]!);
+      Atomics.add(c, slot(w, 'seq'), 1);
+      Atomics.notify(c, slot(w, 'seq'));
     });
-    for (const task of [tasks[0]!, ...tasks.slice(1 + remote.length)]) runHere(task);
+    for (let i = Atomics.add(c, NEXT, 1); i < job.count; i = Atomics.add(c, NEXT, 1)) {
+      runHere(job.tasks + i * this.taskBytes, scratch[0]!);
+    }
     for (let left = Atomics.load(c, PENDING); left !== 0; left = Atomics.load(c, PENDING)) {
       Atomics.wait(c, PENDING, left);
     }
-    remote.forEach((task, i) => {
-      if (Atomics.load(c, slot(workers[i]!, FAILED))) runHere(task);
-    });
+    if (workers.some((w) => Atomics.load(c, slot(w, 'failed')))) {
+      for (let i = 0; i < job.count; i++) runHere(job.tasks + i * this.taskBytes, scratch[0]!);
+    }
   }
 
   /** Stops the workers (tests; a process exits without this). */
