@@ -116,9 +116,9 @@ export class RunDir {
       });
   }
 
-  /** Drops metric rows after `step` (used when resuming from the checkpoint at `step`). */
+  /** Drops metric rows from `step` on (resuming at `step` logs that row again). */
   truncateMetrics(step: number): void {
-    const kept = this.readMetrics().filter((r) => r.step <= step);
+    const kept = this.readMetrics().filter((r) => r.step < step);
     writeFileAtomic(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }

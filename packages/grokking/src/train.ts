@@ -37,6 +37,8 @@ export interface TrainOptions {
   stopAfter?: number;
   /** Install SIGINT/SIGTERM handlers that stop between steps (default true). */
   handleSignals?: boolean;
+  /** Save a checkpoint where training stops early (default true; false simulates a hard kill). */
+  saveOnStop?: boolean;
 }
 
 export interface TrainResult {
@@ -173,7 +175,8 @@ export function train(options: TrainOptions): TrainResult {
       windowSteps++;
       if (step % config.checkpoint_every === 0) checkpoint();
     }
-    if (lastSaved !== step) checkpoint();
+    const stoppedEarly = reason === 'interrupted' || reason === 'stop-after';
+    if (lastSaved !== step && (!stoppedEarly || (options.saveOnStop ?? true))) checkpoint();
   } finally {
     if (handlers) {
       process.off('SIGINT', sigint);
