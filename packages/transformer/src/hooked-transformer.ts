@@ -30,6 +30,13 @@ export interface RunOptions {
   hooks?: Hooks;
   /** Logits [batch, d_vocab_out] for the last position, computing only what it needs. */
   lastPositionOnly?: boolean;
+  /**
+   * Compute the first block's q, k, v (and its residual input) by lookups in per-(position, token) tables
+   * instead of per-example matmuls (see TransformerBlock.forwardFromTable). The same numbers up to
+   * summation order. 'auto' (default): when the batch is larger than d_vocab and no hook looks at
+   * hook_embed, hook_pos_embed, blocks.0.hook_resid_pre, blocks.0.ln1.* or blocks.0.attn.hook_q/k/v.
+   */
+  tokenTables?: boolean | 'auto';
 }
 
 export interface CacheOptions extends RunOptions {
@@ -89,17 +96,24 @@ export class HookedTransformer extends Module {
     const [batch, pos] = ids.shape as [number, number];
     const d_model = this.cfg.d_model;
 
-    const embed = ctx.hook('hook_embed', this.embed.forward(ids)); // [batch, pos, d_model]
-    let posEmbed = this.pos_embed.forward(pos); // [1, pos, d_model]
-    // Observers see TransformerLens's shape; otherwise the batch axis stays a free broadcast.
-    if (ctx.wants('hook_pos_embed')) posEmbed = ctx.hook('hook_pos_embed', posEmbed.broadcastTo([batch, pos, d_model]));
-    let resid = embed.add(posEmbed); // [batch, pos, d_model]
-
     const last = options.lastPositionOnly ?? false;
     const n = this.blocks.length;
-    this.blocks.items.forEach((block, i) => {
+    const first = this.blocks.items[0]!;
+    let resid: Tensor;
+    if (this.#useTables(options.tokenTables ?? 'auto', ctx, batch)) {
+      // resid_pre for every (position, token): W_pos[p] + W_E[t]   [pos, d_vocab, d_model]
+      const table = this.pos_embed.W_pos.narrow(0, 0, pos).unsqueeze(1).add(this.embed.W_E.unsqueeze(0));
+      resid = first.forwardFromTable(table, ids, ctx, last && n === 1);
+    } else {
+      const embed = ctx.hook('hook_embed', this.embed.forward(ids)); // [batch, pos, d_model]
+      let posEmbed = this.pos_embed.forward(pos); // [1, pos, d_model]
+      // Observers see TransformerLens's shape; otherwise the batch axis stays a free broadcast.
+      if (ctx.wants('hook_pos_embed')) posEmbed = ctx.hook('hook_pos_embed', posEmbed.broadcastTo([batch, pos, d_model]));
+      resid = first.forward(embed.add(posEmbed), ctx, last && n === 1); // [batch, pos or 1, d_model]
+    }
+    this.blocks.items.slice(1).forEach((block, i) => {
       // Earlier blocks run at every position: the next block's keys and values need them.
-      resid = block.forward(resid, ctx, last && i === n - 1);
+      resid = block.forward(resid, ctx, last && i + 1 === n - 1);
     });
     if (this.ln_final) resid = this.ln_final.forward(resid, ctx);
     const logits = this.unembed.forward(resid); // [batch, pos or 1, d_vocab_out]
@@ -122,6 +136,13 @@ export class HookedTransformer extends Module {
     const record: Hook = { name: wanted, fn: (x, name) => void cache.set(name, x.detach()) };
     const logits = this.run(tokens, { ...options, hooks: [...userHooks, record] });
     return { logits, cache };
+  }
+
+  #useTables(mode: boolean | 'auto', ctx: HookContext, batch: number): boolean {
+    if (mode === false) return false;
+    const blind = ['hook_embed', 'hook_pos_embed', ...this.blocks.items[0]!.tableBlindHooks()].filter((n) => ctx.wants(n));
+    if (mode === true && blind.length) throw new Error(`run: tokenTables cannot serve hooks on ${blind.join(', ')}`);
+    return mode === true || (blind.length === 0 && batch > this.cfg.d_vocab);
   }
 
   /** Validates token ids and wraps them as an autograd tensor. */

@@ -7,10 +7,10 @@ import { Tensor, crossEntropy, noGrad, raw } from '@grok/autograd';
 import type { HookedTransformer, TransformerConfigInput } from '@grok/transformer';
 import { randomTokens, tinyModel } from './helpers.js';
 
-function checkModel(model: HookedTransformer, names: string[], last: boolean): void {
+function checkModel(model: HookedTransformer, names: string[], last: boolean, tokenTables = false): void {
   const tokens = randomTokens(5, 3, 7, 11);
   const targets = new Tensor(raw.randint(0, 5, last ? [5] : [5, 3], { seed: 12 }));
-  const loss = () => crossEntropy(model.run(tokens, { lastPositionOnly: last }), targets);
+  const loss = () => crossEntropy(model.run(tokens, { lastPositionOnly: last, tokenTables }), targets);
   model.zeroGrad();
   loss().backward();
   const params = new Map(model.namedParameters());
@@ -47,6 +47,7 @@ const ALL = [
 describe('gradcheck of the whole model (float64)', () => {
   it('paper-style model, loss at every position', () => checkModel(tinyModel(), ALL, false));
   it('paper-style model, lastPositionOnly', () => checkModel(tinyModel(), ALL, true));
+  it('paper-style model, lastPositionOnly with token tables', () => checkModel(tinyModel(), ALL, true, true));
   it('two layers with LayerNorm, GELU and all biases', () => {
     const cfg: Partial<TransformerConfigInput> = {
       n_layers: 2, normalization_type: 'LN', act_fn: 'gelu', attn_bias: true, unembed_bias: true,

@@ -1,4 +1,9 @@
-/** lastPositionOnly computes the same logits and gradients for the last position as the full pass. */
+/**
+ * The two shortcuts compute the same function as the plain full pass:
+ * - lastPositionOnly: the last position's logits (and the gradients of a loss on them);
+ * - tokenTables: the first block's q, k, v and residual input by lookups in per-(position, token) tables.
+ * Compared in float64, values and gradients, to 1e-12.
+ */
 import { describe, expect, it } from 'vitest';
 import { Tensor, crossEntropy, raw } from '@grok/autograd';
 import type { HookedTransformer, TransformerConfigInput } from '@grok/transformer';
@@ -14,23 +19,49 @@ describe.each<[string, Partial<TransformerConfigInput>]>([
   ['paper-style (1 layer, no LN)', {}],
   ['2 layers, LN, biases', { n_layers: 2, normalization_type: 'LN', attn_bias: true, unembed_bias: true }],
   ['attention only', { attn_only: true }],
-])('lastPositionOnly: %s', (_, cfg) => {
-  it('equals the full computation at the last position, values and gradients', () => {
-    const model = tinyModel({ ...cfg, d_model: 16, n_heads: 4, d_mlp: 32, n_ctx: 4 });
-    const tokens = randomTokens(9, 4, 7, 5);
-    const full = model.run(tokens); // [9, 4, 5]
-    const last = model.run(tokens, { lastPositionOnly: true }); // [9, 5]
-    expect(last.shape).toEqual([9, 5]);
-    expect(maxAbsDiff(last, full.narrow(1, 3, 1).reshape(9, 5))).toBeLessThan(1e-12);
+])('%s', (_, cfg) => {
+  const model = tinyModel({ ...cfg, d_model: 16, n_heads: 4, d_mlp: 32, n_ctx: 4 });
+  const tokens = randomTokens(9, 4, 7, 5);
+  const targets = new Tensor(raw.randint(0, 5, [9], { seed: 2 }));
+  const reference = model.run(tokens, { tokenTables: false }); // [9, 4, 5]
+  const lastOfFull = (t: Tensor) => t.narrow(1, 3, 1).reshape(9, 5);
+  const refGrads = gradsOf(model, () => crossEntropy(lastOfFull(model.run(tokens, { tokenTables: false })), targets));
 
-    const targets = new Tensor(raw.randint(0, 5, [9], { seed: 2 }));
-    const g1 = gradsOf(model, () => crossEntropy(model.run(tokens).narrow(1, 3, 1).reshape(9, 5), targets));
-    const g2 = gradsOf(model, () => crossEntropy(model.run(tokens, { lastPositionOnly: true }), targets));
-    for (const [name, g] of g1) {
-      const h = g2.get(name)!;
+  it.each([
+    [false, true],
+    [true, false],
+    [true, true],
+  ])('lastPositionOnly %s, tokenTables %s: same values and gradients', (last, tables) => {
+    const run = () => model.run(tokens, { lastPositionOnly: last, tokenTables: tables });
+    const out = run();
+    if (last) {
+      expect(out.shape).toEqual([9, 5]);
+      expect(maxAbsDiff(out, lastOfFull(reference))).toBeLessThan(1e-12);
+    } else {
+      expect(maxAbsDiff(out, reference)).toBeLessThan(1e-12);
+    }
+    const grads = gradsOf(model, () => crossEntropy(last ? run() : lastOfFull(run()), targets));
+    for (const [name, g] of refGrads) {
+      const h = grads.get(name)!;
       let m = 0;
       for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i]! - h[i]!));
       expect(m, name).toBeLessThan(1e-12);
     }
+  });
+});
+
+describe('tokenTables', () => {
+  it('is refused with hooks it cannot serve, and skipped by auto', () => {
+    const model = tinyModel();
+    const tokens = randomTokens(20, 3, 7);
+    expect(() => model.run(tokens, { tokenTables: true, hooks: { 'blocks.0.attn.hook_k': () => {} } })).toThrow(
+      /tokenTables cannot serve hooks on blocks.0.attn.hook_k/,
+    );
+    const { cache } = model.runWithCache(tokens, { names: ['blocks.0.attn.hook_k', 'hook_embed'] });
+    expect(cache.get('blocks.0.attn.hook_k')!.shape).toEqual([20, 3, 2, 4]);
+    // Hooks after q/k/v still work on the table path.
+    const z = model.runWithCache(tokens, { names: ['blocks.0.attn.hook_z'], tokenTables: true }).cache.get('blocks.0.attn.hook_z')!;
+    const zPlain = model.runWithCache(tokens, { names: ['blocks.0.attn.hook_z'], tokenTables: false }).cache.get('blocks.0.attn.hook_z')!;
+    expect(maxAbsDiff(z, zPlain)).toBeLessThan(1e-12);
   });
 });

@@ -63,10 +63,39 @@ export class Attention extends Module {
     const v = ctx.hook(this.fullName('hook_v'), this.project(rows, this.W_V, this.b_V).reshape(batch, pos, H, d_head));
 
     // Heads become a batch axis for the two small products.
-    const qh = headsFirst(q); // [batch, H, qPos, d_head]
-    const kh = headsFirst(k); // [batch, H, pos, d_head]
-    const vh = headsFirst(v); // [batch, H, pos, d_head]
+    return this.attend(headsFirst(q), headsFirst(k), headsFirst(v), ctx, queryLast);
+  }
 
+  /**
+   * The same attention for a first block, whose input at (pos, token) depends on nothing else: `table`
+   * [pos, d_vocab, d_model] holds that input for every pair, so q, k, v are lookups in the projected
+   * tables — [pos·d_vocab] rows projected once instead of [batch·pos] — and the gradient scatter-adds back
+   * into the tables. Same numbers (up to summation order), far less work when batch ≫ d_vocab. The
+   * lookups land directly in the [batch, head, pos, d_head] layout, so no permutes are needed either.
+   * No hook_q/k/v here: the model uses this path only when no hook asks for them.
+   */
+  forwardFromTable(table: Tensor, tokens: Tensor, ctx: HookContext = NO_HOOKS, queryLast = false): Tensor {
+    const [pos, d_vocab, d_model] = table.shape as [number, number, number];
+    const batch = tokens.shape[0]!;
+    const { n_heads: H, d_head } = this;
+    const rows = table.reshape(pos * d_vocab, d_model); // [pos·d_vocab, d_model]
+    // Row ((p·d_vocab + token)·H + h) of a projected table [pos·d_vocab·H, d_head] is head h at (p, token).
+    const lookup = (W: Parameter, b: Parameter | null, tableRows: Tensor, index: Tensor, p: number) =>
+      this.project(tableRows, W, b).reshape(-1, d_head).indexSelect(0, index).reshape(batch, H, p, d_head);
+    const kvIndex = headRows(tokens, d_vocab, H, 0, pos);
+    const kh = lookup(this.W_K, this.b_K, rows, kvIndex, pos); // [batch, H, pos, d_head]
+    const vh = lookup(this.W_V, this.b_V, rows, kvIndex, pos);
+    const qh = queryLast
+      ? lookup(this.W_Q, this.b_Q, table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model), headRows(tokens, d_vocab, H, pos - 1, 1), 1)
+      : lookup(this.W_Q, this.b_Q, rows, kvIndex, pos); // [batch, H, qPos, d_head]
+    return this.attend(qh, kh, vh, ctx, queryLast);
+  }
+
+  /** q [batch, H, qPos, d_head], k and v [batch, H, pos, d_head] → attention output [batch, qPos, d_model]. */
+  private attend(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, queryLast: boolean): Tensor {
+    const [batch, H, qPos, d_head] = qh.shape as [number, number, number, number];
+    const pos = kh.shape[2]!;
+    const d_model = this.W_O.shape[2]!;
     let scores = qh.matmul(kh, { transB: true }).div(Math.sqrt(d_head)); // [batch, H, qPos, pos]
     if (!queryLast && pos > 1) scores = scores.add(causalMask(pos, scores)); // −∞ above the diagonal
     scores = ctx.hook(this.fullName('hook_attn_scores'), scores);
@@ -98,6 +127,28 @@ export class Attention extends Module {
 function headsFirst(t: Tensor): Tensor {
   const [a, b, c, d] = t.shape as [number, number, number, number];
   return b === 1 || c === 1 ? t.reshape(a, c, b, d) : t.permute(0, 2, 1, 3);
+}
+
+/**
+ * int32 [batch·H·n]: for batch row b, head h and position p in [first, first + n), the row
+ * ((p·d_vocab + token[b, p])·H + h) of a projected table viewed as [pos·d_vocab·H, d_head] — or, when the
+ * table holds one position only (first = pos − 1, n = 1), row (token·H + h).
+ */
+function headRows(tokens: Tensor, d_vocab: number, H: number, first: number, n: number): Tensor {
+  const [batch, pos] = tokens.shape as [number, number];
+  const ids = tokens.data;
+  const out = new Int32Array(batch * H * n);
+  const single = n === 1 && first === pos - 1;
+  let k = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < H; h++) {
+      for (let p = first; p < first + n; p++) {
+        const row = single ? ids[b * pos + p]! : p * d_vocab + ids[b * pos + p]!;
+        out[k++] = row * H + h;
+      }
+    }
+  }
+  return new Tensor(raw.tensor(out, { shape: [out.length], dtype: 'int32' }));
 }
 
 /** [pos, pos]: 0 where key ≤ query, −∞ above the diagonal (adding it zeroes those weights after softmax). */
