@@ -9,7 +9,8 @@
  * `run(tokens, { lastPositionOnly: true })` returns logits [batch, d_vocab_out] for the last position only,
  * computing the last block's queries, attention output, MLP and the unembedding there alone (keys and
  * values still see every position). For a model whose loss reads one position (the paper's, at '='),
- * that is the same function for a fraction of the work.
+ * that is the same function for a fraction of the work. `tokenTables` (on by default where it is valid
+ * and cheaper) computes the first block's q, k, v by lookups in per-(position, token) tables.
  */
 import { RawTensor, Tensor, formatShape, raw } from '@grok/autograd';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig } from './config.js';
