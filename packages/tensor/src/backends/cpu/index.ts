@@ -8,7 +8,7 @@ import { registerBackend } from '../../registry.js';
 import { type Shape, sizeOf } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { adamwInto } from './adamw.js';
-import { BINARY, UNARY, binaryInto, unaryInto, whereInto } from './elementwise.js';
+import { binaryInto, unaryInto, whereInto } from './elementwise.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
 import { concatInto, permuteInto, sliceInto } from './layout.js';
 import { fastMatmulInto } from './fast/fast-matmul.js';
@@ -49,13 +49,13 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, a: Tensor): Tensor {
     const out = this.alloc(a.shape, a.dtype);
-    unaryInto(UNARY[op], store(a), out);
+    unaryInto(op, store(a), out);
     return this.wrap(out, a.shape, a.dtype);
   }
 
   binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor {
     const out = this.alloc(outShape, a.dtype);
-    binaryInto(BINARY[op], store(a), a.shape, store(b), b.shape, out, outShape);
+    binaryInto(op, store(a), a.shape, store(b), b.shape, out, outShape);
     return this.wrap(out, outShape, a.dtype);
   }
 
