@@ -10,6 +10,7 @@ import { type ParsedArgs, configFrom, helpText, parseCommandLine } from './args.
 import { Progress, formatDuration } from './progress.js';
 import { RunDir } from './run-dir.js';
 import { train } from './train.js';
+import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
 
 function selectBackend(args: ParsedArgs): void {
   const name = args.general.backend ?? process.env['GROK_BACKEND'];
@@ -39,6 +40,7 @@ function runTrain(args: ParsedArgs): void {
   const result = train({ dir, config, progress: quietProgress });
   const seconds = (performance.now() - started) / 1000;
   progress.log(`grok: ${result.reason} at step ${result.step} after ${formatDuration(seconds)}; run in ${dir}`);
+  if (result.reason === 'finished' || result.reason === 'early-stop') runAnalyzeAfterTraining(dir, args);
   if (result.reason === 'interrupted') {
     progress.log(`grok: continue with: pnpm grok train --resume ${dir}`);
     process.exitCode = 130;
@@ -55,6 +57,9 @@ function main(argv: string[]): void {
   switch (args.command) {
     case 'train':
       runTrain(args);
+      break;
+    case 'analyze':
+      runAnalyze(args);
       break;
     default:
       throw new Error(`'${args.command}' is not available yet`);
