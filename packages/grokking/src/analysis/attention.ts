@@ -39,7 +39,9 @@ export function attentionPeriodicity(pattern: Float64Array, p: number, H: number
         if (R.has(i) && R.has(j)) inKey += e;
       }
     }
-    return total > 0 ? inKey / total : 0; // a constant pattern has no variance to explain
+    // a constant pattern has no variance to explain (its non-constant terms are rounding noise only)
+    const constant = F[channel]! ** 2;
+    return total > 1e-20 * constant && total > 0 ? inKey / total : 0;
   };
   const toA = Array.from({ length: H }, (_, h) => share(h * 3 + 0));
   const toB = Array.from({ length: H }, (_, h) => share(h * 3 + 1));
