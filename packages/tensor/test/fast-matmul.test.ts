@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isFastPathEnabled, matmul, setFastPath, tensor } from '@grok/tensor';
-import { fastMatmulInto, startThreads } from '../src/backends/cpu/fast/fast-matmul.js';
+import { fastMatmulInto, startThreads, threadPoolStats } from '../src/backends/cpu/fast/fast-matmul.js';
 import { emitMatmulModule } from '../src/backends/cpu/fast/matmul-kernel.js';
 import { hasRelaxedSimd } from '../src/backends/cpu/fast/simd-features.js';
 import { splitWork } from '../src/backends/cpu/fast/work-split.js';
@@ -117,6 +117,16 @@ describe('fast matmul kernel', () => {
     const big = problem([2], [], 1500, 700, 900, false, true, 4); // ≈ 40 MB: the shared memory grows
     expectMatches(big, runFast(big, 3));
     expectMatches(big, runFast(big, 2));
+  });
+
+  it('really hands tasks to the workers, and none fail', () => {
+    const before = threadPoolStats().tasksRunByWorkers;
+    const p = problem([], [], 3830, 128, 512, false, false, 6);
+    for (let round = 0; round < 5; round++) expectMatches(p, runFast(p, 3), 200);
+    const stats = threadPoolStats();
+    expect(stats.workers).toBe(2);
+    expect(stats.tasksRunByWorkers).toBeGreaterThan(before);
+    expect(stats.failedJobs).toBe(0);
   });
 
   it('survives many back-to-back threaded calls (the Atomics handshake)', () => {

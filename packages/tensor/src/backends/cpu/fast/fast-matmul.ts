@@ -60,6 +60,13 @@ function poolFor(e: Engine, threads: number): ThreadPool {
   return e.pool;
 }
 
+/** What the workers have done so far (for tests): tasks completed, and jobs rerun here after a failure. */
+export function threadPoolStats(): { workers: number; tasksRunByWorkers: number; failedJobs: number } {
+  const pool = engine?.pool;
+  if (!pool) return { workers: 0, tasksRunByWorkers: 0, failedJobs: 0 };
+  return { workers: pool.readyWorkers().length, tasksRunByWorkers: pool.tasksRunByWorkers(), ...pool.stats };
+}
+
 /**
  * Starts the workers for `threads` (default: the current setting) and resolves once all can take work.
  * Optional: without it the first calls simply run on the calling thread while the workers start.

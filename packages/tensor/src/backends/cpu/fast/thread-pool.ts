@@ -25,10 +25,11 @@
  */
 import { Worker } from 'node:worker_threads';
 
-const [PENDING, TASKS, COUNT, NEXT] = [0, 1, 2, 3];
+const [PENDING, TASKS, COUNT, NEXT, RUN_BY_WORKERS] = [0, 1, 2, 3, 4];
+const SHARED_SLOTS = 5;
 const SLOTS_PER_WORKER = 4;
 const slot = (worker: number, field: 'seq' | 'scratch' | 'failed' | 'ready') =>
-  4 + worker * SLOTS_PER_WORKER + ['seq', 'scratch', 'failed', 'ready'].indexOf(field);
+  SHARED_SLOTS + worker * SLOTS_PER_WORKER + ['seq', 'scratch', 'failed', 'ready'].indexOf(field);
 
 const workerSource = (w: number, taskBytes: number) => `
 import { workerData, parentPort } from 'node:worker_threads';
@@ -46,7 +47,10 @@ for (;;) {
   seen = Atomics.load(ctrl, SEQ);
   const tasks = Atomics.load(ctrl, TASKS), count = Atomics.load(ctrl, COUNT), scratch = Atomics.load(ctrl, SCRATCH);
   try {
-    for (let i = Atomics.add(ctrl, NEXT, 1); i < count; i = Atomics.add(ctrl, NEXT, 1)) gemm(tasks + i * ${taskBytes}, scratch);
+    for (let i = Atomics.add(ctrl, NEXT, 1); i < count; i = Atomics.add(ctrl, NEXT, 1)) {
+      gemm(tasks + i * ${taskBytes}, scratch);
+      Atomics.add(ctrl, ${RUN_BY_WORKERS}, 1);
+    }
   } catch { Atomics.store(ctrl, FAILED, 1); }
   if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
 }`;
@@ -65,7 +69,7 @@ export class ThreadPool {
 
   /** Starts `size` workers at once (they get ready in the background). */
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly size: number, readonly taskBytes: number) {
-    this.control = new Int32Array(new SharedArrayBuffer(4 * (4 + size * SLOTS_PER_WORKER)));
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (SHARED_SLOTS + size * SLOTS_PER_WORKER)));
     const started: Promise<void>[] = [];
     for (let w = 0; w < size; w++) {
       const source = `data:text/javascript,${encodeURIComponent(workerSource(w, taskBytes))}`;
@@ -112,8 +116,15 @@ export class ThreadPool {
       Atomics.wait(c, PENDING, left);
     }
     if (workers.some((w) => Atomics.load(c, slot(w, 'failed')))) {
+      this.stats.failedJobs++;
       for (let i = 0; i < job.count; i++) runHere(job.tasks + i * this.taskBytes, scratch[0]!);
     }
+  }
+
+  /** Tasks the workers have completed so far, and jobs rerun here after a worker's task threw (for tests). */
+  readonly stats = { failedJobs: 0 };
+  tasksRunByWorkers(): number {
+    return Atomics.load(this.control, RUN_BY_WORKERS);
   }
 
   /** Stops the workers (tests; a process exits without this). */
