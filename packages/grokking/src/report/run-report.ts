@@ -1,0 +1,297 @@
+/**
+ * The report of one run: runs/NAME/report.html, one self-contained page telling the run's story in the
+ * paper's figures, and each figure again as runs/NAME/figures/ID.svg. Everything that needs only
+ * metrics.jsonl is always drawn; the mechanistic figures appear once analysis.json exists.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunConfig } from '../config.js';
+import { type MetricsRow, RunDir, writeFileAtomic } from '../run-dir.js';
+import { type ReportAnalysis, readAnalysis } from './analysis-view.js';
+import { clusterChart } from './charts/clusters.js';
+import { fourierBarChart } from './charts/fourier-bars.js';
+import { heatmapChart } from './charts/heatmap.js';
+import { type Point, lineChart } from './charts/lines.js';
+import { downsample } from './downsample.js';
+import { escapeHtml, figure, formatNumber, missing, page, table } from './html.js';
+import { neuronMap } from './neuron-map.js';
+import { originalRun } from './reference-data.js';
+import { GROK_TEST_LOSS, stepsToGrok } from './steps-to-grok.js';
+import { type ChartSpec, renderSvg } from './vega-svg.js';
+
+export interface RunReportOptions {
+  /** Training is still running: the page reloads itself every `refreshSeconds` (default 30). */
+  live?: boolean;
+  refreshSeconds?: number;
+  /** Draw a neuron's heat-map from the newest checkpoint (default true; costs one forward pass on p² inputs). */
+  neuronMap?: boolean;
+}
+
+export interface RunReport {
+  html: string;
+  /** Figure id → SVG, in page order. */
+  figures: Map<string, string>;
+}
+
+/** At most this many points per line: enough to look exact at the page's width. */
+const MAX_POINTS = 600;
+
+const TRAIN = '#1f77b4';
+const TEST = '#d62728';
+
+export async function buildRunReport(dir: string, options: RunReportOptions = {}): Promise<RunReport> {
+  const run = new RunDir(dir);
+  if (!run.exists()) throw new Error(`report: no run at ${dir} (config.json is missing)`);
+  const config = run.readConfig();
+  const rows = run.readMetrics();
+  const analysis = readAnalysis(run);
+  const name = path.basename(path.resolve(dir));
+  const grokStep = stepsToGrok(rows);
+  const phases = analysis?.phases ?? [];
+  const figures = new Map<string, string>();
+  const draw = async (id: string, spec: ChartSpec, caption: string) => {
+    const svg = await renderSvg(spec);
+    figures.set(id, svg);
+    return figure(id, svg, caption);
+  };
+
+  const thin = downsample(rows, MAX_POINTS, (r) => Math.log(r.test_loss));
+  const series = (fields: [keyof MetricsRow, string][]): Point[] =>
+    thin.flatMap((r) => fields.map(([f, label]) => ({ step: r.step, series: label, value: r[f] })));
+  const grokRule = grokStep !== null ? [{ step: grokStep, label: `test loss < ${GROK_TEST_LOSS} at ${grokStep}` }] : [];
+  const lastStep = rows.at(-1)?.step ?? 0;
+
+  const parts: string[] = [header(name, config, rows, analysis, grokStep, options)];
+
+  parts.push('<h2>Training curves</h2><div class="grid">');
+  if (rows.length === 0) parts.push('<p class="missing">No metrics yet: metrics.jsonl is empty.</p>');
+  else {
+    parts.push(
+      await draw(
+        'loss',
+        lineChart({
+          title: 'Loss (log scale)',
+          yTitle: 'cross-entropy',
+          logY: true,
+          points: series([['train_loss', 'train'], ['test_loss', 'test']]),
+          series: [{ name: 'train', color: TRAIN }, { name: 'test', color: TEST }],
+          phases,
+          rules: grokRule,
+        }),
+        `Train and test loss per step${phases.length ? ', over the three phases found by the analysis' : ''}. Grokking is the late fall of the test loss.`,
+      ),
+      await draw(
+        'accuracy',
+        lineChart({
+          title: 'Accuracy',
+          yTitle: 'accuracy',
+          points: series([['train_acc', 'train'], ['test_acc', 'test']]),
+          series: [{ name: 'train', color: TRAIN }, { name: 'test', color: TEST }],
+          yDomain: [0, 1],
+          phases,
+        }),
+        'Train accuracy reaches 100 % long before test accuracy does.',
+      ),
+    );
+  }
+  parts.push('</div>');
+
+  parts.push('<h2>Beside the original paper</h2><div class="grid">');
+  const original = downsample(originalRun(), MAX_POINTS, (r) => Math.log(r.test_loss));
+  const originalGrok = stepsToGrok(originalRun());
+  const lossPoints = (rs: readonly { step: number; train_loss: number; test_loss: number }[]): Point[] =>
+    rs.flatMap((r) => [{ step: r.step, series: 'train', value: r.train_loss }, { step: r.step, series: 'test', value: r.test_loss }]);
+  const yDomain: [number, number] = [1e-8, 1e2];
+  if (rows.length > 0) {
+    parts.push(
+      await draw(
+        'ours',
+        lineChart({ title: `This run: p = ${config.p}, ${pct(config.frac_train)} data, wd ${config.weight_decay}`, yTitle: 'loss', logY: true, points: lossPoints(thin), series: lineSeries(), rules: grokRule, yDomain, width: 470 }),
+        'Our loss curves on the same axes as the original.',
+      ),
+    );
+  }
+  parts.push(
+    await draw(
+      'original',
+      lineChart({
+        title: 'Original: p = 113, 30 % data, wd 1',
+        yTitle: 'loss',
+        logY: true,
+        points: lossPoints(original),
+        series: lineSeries(),
+        rules: originalGrok !== null ? [{ step: originalGrok, label: `test loss < ${GROK_TEST_LOSS} at ${originalGrok}` }] : [],
+        yDomain,
+        width: 470,
+      }),
+      'The 30 % run of the original data-fraction sweep (Nanda et al. 2023, <code>original_frac_train_sweep.csv</code>; copied in packages/grokking/data/).',
+    ),
+  );
+  parts.push('</div>');
+
+  parts.push('<h2>Progress measures</h2>');
+  if (!analysis) parts.push(missing('analysis not run yet', `pnpm grok analyze ${dir}`));
+  else parts.push('<div class="grid">', ...(await progressFigures(analysis, draw)), '</div>');
+  parts.push('<div class="grid">');
+  if (rows.length > 0) {
+    parts.push(
+      await draw(
+        'weights',
+        lineChart({
+          title: 'Sum of squared weights',
+          yTitle: 'Σ w²',
+          points: series([['weight_norm', 'Σ w²']]),
+          series: [{ name: 'Σ w²', color: '#2ca02c' }],
+          phases,
+        }),
+        'Weight decay shrinks the weights once the training loss is small; the fall speeds up during circuit formation and cleanup.',
+      ),
+    );
+  }
+  parts.push('</div>');
+
+  parts.push('<h2>The algorithm at the end of training</h2>');
+  if (!analysis) parts.push(missing('analysis not run yet', `pnpm grok analyze ${dir}`));
+  else parts.push('<div class="grid">', ...(await endFigures(analysis, draw)), '</div>');
+  if (options.neuronMap ?? true) {
+    const map = neuronMap(run, analysis?.heatmapNeuron?.neuron);
+    if (map) {
+      const freq = analysis?.heatmapNeuron && analysis.heatmapNeuron.neuron === map.neuron ? `, cluster k = ${analysis.heatmapNeuron.frequency}` : '';
+      parts.push(
+        '<div class="grid">',
+        await draw(
+          'neuron-heatmap',
+          heatmapChart(`Neuron ${map.neuron}${freq} at step ${map.step}`, map.p, map.values),
+          `Post-ReLU activation of MLP neuron ${map.neuron} at the <code>=</code> position for every input (a, b) ` +
+            '(hook <code>blocks.0.mlp.hook_post</code>). A neuron of the generalising circuit is periodic in a and b; a memorising one is noise.',
+        ),
+        '</div>',
+      );
+    }
+  }
+
+  parts.push('<h2>Ablations</h2>');
+  if (!analysis) parts.push(missing('analysis not run yet', `pnpm grok analyze ${dir}`));
+  else if (!analysis.ablations?.length) parts.push('<p>The analysis ran no ablations.</p>');
+  else parts.push(ablationTable(analysis));
+
+  parts.push(
+    `<p class="subtitle">Written ${escapeHtml(new Date().toISOString())} at step ${lastStep} by <code>pnpm grok report ${escapeHtml(dir)}</code>. ` +
+      `Steps to grok = the first logged step with test loss &lt; ${GROK_TEST_LOSS}, the original sweep's definition.</p>`,
+  );
+  const html = page({
+    title: `grok: ${name}`,
+    refreshSeconds: options.live ? (options.refreshSeconds ?? 30) : undefined,
+    body: parts.join('\n'),
+  });
+  return { html, figures };
+}
+
+/** Writes report.html and figures/*.svg; returns the report's path. */
+export async function writeRunReport(dir: string, options: RunReportOptions = {}): Promise<string> {
+  const report = await buildRunReport(dir, options);
+  const run = new RunDir(dir);
+  const figuresDir = path.join(dir, 'figures');
+  fs.mkdirSync(figuresDir, { recursive: true });
+  for (const [id, svg] of report.figures) writeFileAtomic(path.join(figuresDir, `${id}.svg`), svg);
+  writeFileAtomic(run.reportPath, report.html);
+  return run.reportPath;
+}
+
+type Draw = (id: string, spec: ChartSpec, caption: string) => Promise<string>;
+
+async function progressFigures(a: ReportAnalysis, draw: Draw): Promise<string[]> {
+  const s = a.series;
+  const at = (label: string, values?: number[]): Point[] => (values ? s.steps.map((step, i) => ({ step, series: label, value: values[i]! })) : []);
+  const keys = (a.restrictedLossFrequencies ?? a.keyFrequencies).join(', ');
+  const out = [
+    await draw(
+      'restricted-excluded',
+      lineChart({
+        title: 'Restricted and excluded loss',
+        yTitle: 'cross-entropy',
+        logY: true,
+        points: [...at('train', s.trainLoss), ...at('test', s.testLoss), ...at('restricted', s.restrictedLoss), ...at('excluded', s.excludedLoss)],
+        series: [
+          { name: 'train', color: TRAIN },
+          { name: 'test', color: TEST },
+          { name: 'restricted', color: '#9467bd', dash: [6, 3] },
+          { name: 'excluded', color: '#ff7f0e', dash: [6, 3] },
+        ],
+        phases: a.phases,
+      }),
+      `Restricted loss keeps only the key frequencies' directions (${keys}) of the logits: it falls during circuit formation, before the test loss. ` +
+        'Excluded loss removes them and is measured on the training pairs: it rises as the memorised solution is replaced.',
+    ),
+    await draw(
+      'gini',
+      lineChart({
+        title: 'Sparsity in the Fourier basis (Gini)',
+        yTitle: 'Gini coefficient',
+        points: [...at('W_E', s.giniWE), ...at('W_L', s.giniWL)],
+        series: [{ name: 'W_E', color: '#17becf' }, { name: 'W_L', color: '#8c564b' }],
+        yDomain: [0, 1],
+        phases: a.phases,
+      }),
+      'Gini coefficient of the norms of the Fourier components of the embedding W_E and of W_L = W_U·W_out: both jump during cleanup.',
+    ),
+  ];
+  return out;
+}
+
+async function endFigures(a: ReportAnalysis, draw: Draw): Promise<string[]> {
+  const out: string[] = [];
+  const keys = a.keyFrequencies.length ? a.keyFrequencies.join(', ') : 'none';
+  if (a.fourierWE) {
+    out.push(await draw('fourier-we', fourierBarChart(`W_E in the Fourier basis (step ${a.finalStep})`, a.fourierWE, a.keyFrequencies), `Norm of each Fourier component of the embedding; key frequencies (${keys}) in red.`));
+  }
+  if (a.fourierWL) {
+    out.push(await draw('fourier-wl', fourierBarChart(`W_L in the Fourier basis (step ${a.finalStep})`, a.fourierWL, a.keyFrequencies), 'Norm of each Fourier component (over the output class) of the neuron-logit map W_L.'));
+  }
+  if (a.clusters?.length) {
+    const total = a.clusters.reduce((n, c) => n + c.neurons, 0) + (a.unclustered ?? 0);
+    const clustered = a.clusters.reduce((n, c) => n + c.neurons, 0);
+    out.push(await draw('clusters', clusterChart(a.clusters, a.unclustered), `${clustered} of ${total} neurons have more than 85 % of their variance in one frequency.`));
+  }
+  if (a.logitFitVariance !== undefined) {
+    out.push(`<p>The logits are fitted by Σ<sub>k</sub> α<sub>k</sub> cos(ω<sub>k</sub>(a+b−c)) over the key frequencies with ${pct(a.logitFitVariance)} of their variance explained.</p>`);
+  }
+  return out;
+}
+
+function ablationTable(a: ReportAnalysis): string {
+  return table(
+    ['ablation', 'what', 'train loss before', 'train loss after', 'test loss before', 'test loss after', 'test acc. after'],
+    a.ablations!.map((x) => [escapeHtml(x.name), escapeHtml(x.description), x.trainLossBefore, x.trainLossAfter, x.testLossBefore, x.testLossAfter, pct(x.testAccuracyAfter)]),
+  );
+}
+
+function header(name: string, c: RunConfig, rows: MetricsRow[], a: ReportAnalysis | null, grokStep: number | null, o: RunReportOptions): string {
+  const last = rows.at(-1);
+  const msPerStep = rows.filter((r) => r.step_ms > 0);
+  const meanMs = msPerStep.length ? msPerStep.reduce((s, r) => s + r.step_ms, 0) / msPerStep.length : NaN;
+  const live = o.live
+    ? `<p class="live">Training in progress: step ${last?.step ?? 0} of ${c.steps}. This page reloads every ${o.refreshSeconds ?? 30} s.</p>`
+    : '';
+  const facts: [string, string | number][] = [
+    ['steps logged', last ? `${last.step} of ${c.steps}` : `0 of ${c.steps}`],
+    ['train / test loss', last ? `${formatNumber(last.train_loss)} / ${formatNumber(last.test_loss)}` : '—'],
+    ['train / test accuracy', last ? `${pct(last.train_acc)} / ${pct(last.test_acc)}` : '—'],
+    ['steps to grok', grokStep !== null ? grokStep : 'not yet (test loss ≥ 0.01)'],
+    ['key frequencies', a ? a.keyFrequencies.join(', ') || 'none' : 'analysis not run yet'],
+    ['time per step', Number.isFinite(meanMs) ? `${meanMs.toFixed(1)} ms` : '—'],
+  ];
+  const model = `${c.n_layers} layer${c.n_layers > 1 ? 's' : ''}, d_model ${c.d_model}, ${c.n_heads} heads × ${c.d_head}, ${c.attn_only ? 'attention only' : `d_mlp ${c.d_mlp}`}`;
+  return `<h1>Grokking run ${escapeHtml(name)}</h1>
+<p class="subtitle">(a + b) mod ${c.p} · ${pct(c.frac_train)} of pairs for training · ${escapeHtml(model)} · AdamW lr ${c.lr}, weight decay ${c.weight_decay} · seed ${c.seed}</p>
+${live}
+${table(['', ''], facts.map(([k, v]) => [escapeHtml(k), typeof v === 'number' ? v : escapeHtml(v)]))}`;
+}
+
+function lineSeries() {
+  return [{ name: 'train', color: TRAIN }, { name: 'test', color: TEST }];
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(x >= 0.995 && x < 1 ? 2 : x < 0.1 ? 1 : 0)} %`;
+}
