@@ -1,1 +1,13 @@
-export {};
+/**
+ * @grok/grokking: the grokking experiment of Nanda et al. (2023) — data, training runs, the mechanistic
+ * analysis, and the report. The `pnpm grok` command line lives in cli.ts.
+ */
+export * from './config.js';
+export * from './data.js';
+export * from './evaluate.js';
+export * from './model.js';
+export * from './run-dir.js';
+export * from './checkpoints.js';
+export { train, makeSplit, type TrainOptions, type TrainResult } from './train.js';
+export { Progress, formatDuration, type ProgressState } from './progress.js';
+export * from './analysis/index.js';
