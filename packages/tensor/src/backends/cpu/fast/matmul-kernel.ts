@@ -142,7 +142,12 @@ function emitMicroKernel(m: ModuleBuilder, s: KernelShape, relaxed: boolean): nu
 function emitPack(m: ModuleBuilder, name: string, W: number): number {
   const f = m.function({ name, params: [type.i32, type.i32, type.i32, type.i32, type.i32, type.i32, type.i32] });
   const [dst, src, so, sd, n, depth, depthPad] = [0, 1, 2, 3, 4, 5, 6];
-  const [p0, w, x, k, sp, dp] = [0, 0, 0, 0, 0, 0].map(() => f.local(type.i32)) as [number, number, number, number, number, number];
+  const [p0, w, x, k, sp, dp, depth4, so1, so2, so3] = Array.from({ length: 10 }, () => f.local(type.i32)) as number[] as [
+    number, number, number, number, number, number, number, number, number, number,
+  ];
+  const [r0, r1, r2, r3, t0, t1, t2, t3] = Array.from({ length: 8 }, () => f.local(type.v128)) as number[] as [
+    number, number, number, number, number, number, number, number,
+  ];
   const srcStepBytes = i32.mul(get(sd), c(4));
   const dstStepBytes = c(4 * W);
 
@@ -154,6 +159,41 @@ function emitPack(m: ModuleBuilder, name: string, W: number): number {
       ...Array.from({ length: W / 4 }, (_, q) => v128.store(get(dp), v128.load(get(sp), 16 * q), 16 * q)),
       inc(sp, srcStepBytes),
       inc(dp, dstStepBytes),
+    ),
+  );
+  // Unit stride along k (A not transposed, B transposed): read 4 rows × 4 k as four vectors, transpose the
+  // 4×4 block with shuffles, store it as 4 k-rows of the panel; the depth % 4 tail goes element by element.
+  const transposed = seq(
+    set(depth4, i32.and(get(depth), c(-4))),
+    set(so1, i32.mul(get(so), c(4))),
+    set(so2, i32.mul(get(so), c(8))),
+    set(so3, i32.mul(get(so), c(12))),
+    ...Array.from({ length: W / 4 }, (_, g) =>
+      seq(
+        set(sp, i32.add(get(src), i32.mul(i32.mul(i32.add(get(p0), c(4 * g)), get(so)), c(4)))),
+        set(dp, i32.add(get(dst), c(16 * g))),
+        forRange(k, c(0), get(depth4), c(4),
+          set(r0, v128.load(get(sp))),
+          set(r1, v128.load(i32.add(get(sp), get(so1)))),
+          set(r2, v128.load(i32.add(get(sp), get(so2)))),
+          set(r3, v128.load(i32.add(get(sp), get(so3)))),
+          set(t0, v128.shuffle32(get(r0), get(r1), [0, 4, 1, 5])), // r0k0 r1k0 r0k1 r1k1
+          set(t1, v128.shuffle32(get(r2), get(r3), [0, 4, 1, 5])), // r2k0 r3k0 r2k1 r3k1
+          set(t2, v128.shuffle32(get(r0), get(r1), [2, 6, 3, 7])), // r0k2 r1k2 r0k3 r1k3
+          set(t3, v128.shuffle32(get(r2), get(r3), [2, 6, 3, 7])), // r2k2 r3k2 r2k3 r3k3
+          v128.store(get(dp), v128.shuffle32(get(t0), get(t1), [0, 1, 4, 5]), 0), // k0: r0 r1 r2 r3
+          v128.store(get(dp), v128.shuffle32(get(t0), get(t1), [2, 3, 6, 7]), 4 * W),
+          v128.store(get(dp), v128.shuffle32(get(t2), get(t3), [0, 1, 4, 5]), 8 * W),
+          v128.store(get(dp), v128.shuffle32(get(t2), get(t3), [2, 3, 6, 7]), 12 * W),
+          inc(sp, c(16)),
+          inc(dp, c(16 * W)),
+        ),
+      ),
+    ),
+    forRange(x, c(0), c(W), c(1),
+      set(sp, i32.add(get(src), i32.mul(i32.add(i32.mul(i32.add(get(p0), get(x)), get(so)), get(depth4)), c(4)))),
+      set(dp, i32.add(get(dst), i32.mul(i32.add(i32.mul(get(depth4), c(W)), get(x)), c(4)))),
+      forRange(k, get(depth4), get(depth), c(1), f32.store(get(dp), f32.load(get(sp))), inc(sp, c(4)), inc(dp, dstStepBytes)),
     ),
   );
   // Any strides, and the ragged last panel: one column x of the panel at a time, zeros past n.
@@ -171,7 +211,13 @@ function emitPack(m: ModuleBuilder, name: string, W: number): number {
   const W4 = W % 4 === 0;
   f.body = forRange(p0, c(0), get(n), c(W),
     set(w, i32.min_s(c(W), i32.sub(get(n), get(p0)))),
-    W4 ? control.if(i32.and(i32.eq(get(so), c(1)), i32.eq(get(w), c(W))), contiguous, gathered) : gathered,
+    W4
+      ? control.if(
+          i32.and(i32.eq(get(so), c(1)), i32.eq(get(w), c(W))),
+          contiguous,
+          control.if(i32.and(i32.eq(get(sd), c(1)), i32.eq(get(w), c(W))), transposed, gathered),
+        )
+      : gathered,
     // Zero the depth padding: rows depth..depthPad of this panel.
     set(dp, i32.add(get(dst), i32.mul(get(depth), c(4 * W)))),
     forRange(k, get(depth), get(depthPad), c(1),

@@ -89,6 +89,10 @@ export const v128 = {
   load32_splat: (addr: Code, offset = 0): Code => [...addr, ...simd(0x09), ...memarg(2, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, ...simd(0x0b), ...memarg(4, offset)],
   zero: (): Code => [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane lanes[i] of (x ++ y), lanes in 0..7. */
+  shuffle32: (x: Code, y: Code, lanes: readonly [number, number, number, number]): Code => [
+    ...x, ...y, ...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+  ],
 };
 
 export const f32x4 = {
