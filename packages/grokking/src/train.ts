@@ -39,6 +39,8 @@ export interface TrainOptions {
   handleSignals?: boolean;
   /** Save a checkpoint where training stops early (default true; false simulates a hard kill). */
   saveOnStop?: boolean;
+  /** Called after each checkpoint is written (the CLI refreshes the live report from here). */
+  onCheckpoint?: (step: number, run: RunDir) => void;
 }
 
 export interface TrainResult {
@@ -96,6 +98,7 @@ export function train(options: TrainOptions): TrainResult {
   const checkpoint = () => {
     saveTrainingState(run, step, model, optimizer, filter, config);
     lastSaved = step;
+    options.onCheckpoint?.(step, run);
   };
 
   let stopRequested = false;
