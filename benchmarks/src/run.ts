@@ -2,11 +2,21 @@
  * `pnpm bench`: runs the suites, prints a table and writes benchmarks/results/latest.json.
  * `--quick` only checks that everything still runs (few repetitions; the numbers mean little).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fastMatmulUsesRelaxedSimd } from '@grok/tensor';
 import { type MatmulRow, runMatmulBench } from './matmul.js';
+
+// Relaxed SIMD (FMA) is a start-up flag in Node 20, which NODE_OPTIONS refuses: rerun this script with it,
+// unless it is on already, was tried, or GROK_RELAXED_SIMD=0 asks for the plain kernel.
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+const wantRelaxed = !fastMatmulUsesRelaxedSimd() && process.env['GROK_RELAXED_SIMD'] !== '0';
+if (wantRelaxed && !process.execArgv.includes(RELAXED_FLAG) && spawnSync(process.execPath, [RELAXED_FLAG, '-e', '0']).status === 0) {
+  const child = spawnSync(process.execPath, [...process.execArgv, RELAXED_FLAG, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
 
 const quick = process.argv.includes('--quick');
 
