@@ -11,6 +11,8 @@ import { Progress, formatDuration } from './progress.js';
 import { RunDir } from './run-dir.js';
 import { train } from './train.js';
 import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
+import { runReport, runReportAfterTraining } from './report/cli-report.js';
+import { LiveReport } from './report/live-report.js';
 
 function selectBackend(args: ParsedArgs): void {
   const name = args.general.backend ?? process.env['GROK_BACKEND'];
@@ -19,7 +21,7 @@ function selectBackend(args: ParsedArgs): void {
   if (name) setBackend(name, mode ? { mode } : {});
 }
 
-function runTrain(args: ParsedArgs): void {
+async function runTrain(args: ParsedArgs): Promise<void> {
   const runsDir = args.general['runs-dir'] ?? 'runs';
   let dir: string;
   let config;
@@ -37,17 +39,20 @@ function runTrain(args: ParsedArgs): void {
   const quietProgress = args.general.quiet ? new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity) : progress;
   progress.log(`grok: training in ${dir} (p=${config.p}, frac_train=${config.frac_train}, seed=${config.seed}, ${config.steps} steps)`);
   const started = performance.now();
-  const result = train({ dir, config, progress: quietProgress });
+  // The report is rewritten every 500 steps while training runs (open report.html to watch).
+  const live = new LiveReport(dir, 500, (line) => progress.log(line));
+  const result = train({ dir, config, progress: quietProgress, onCheckpoint: live.onCheckpoint });
   const seconds = (performance.now() - started) / 1000;
   progress.log(`grok: ${result.reason} at step ${result.step} after ${formatDuration(seconds)}; run in ${dir}`);
   if (result.reason === 'finished' || result.reason === 'early-stop') runAnalyzeAfterTraining(dir, args);
+  await runReportAfterTraining(dir); // the final report: no auto-refresh
   if (result.reason === 'interrupted') {
     progress.log(`grok: continue with: pnpm grok train --resume ${dir}`);
     process.exitCode = 130;
   }
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const args = parseCommandLine(argv);
   if (args.general.help || args.command === 'help') {
     console.log(helpText());
@@ -56,10 +61,13 @@ function main(argv: string[]): void {
   selectBackend(args);
   switch (args.command) {
     case 'train':
-      runTrain(args);
+      await runTrain(args);
       break;
     case 'analyze':
       runAnalyze(args);
+      break;
+    case 'report':
+      await runReport(args);
       break;
     default:
       throw new Error(`'${args.command}' is not available yet`);
@@ -67,7 +75,7 @@ function main(argv: string[]): void {
 }
 
 try {
-  main(process.argv.slice(2));
+  await main(process.argv.slice(2));
 } catch (e) {
   console.error(`grok: ${(e as Error).message}`);
   process.exitCode = 2;

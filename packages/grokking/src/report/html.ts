@@ -68,9 +68,10 @@ h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding
 .subtitle { color: #555; margin-top: 0; }
 .live { background: #fff6d6; border: 1px solid #e8d48a; padding: 0.4rem 0.8rem; border-radius: 4px; }
 .grid { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: flex-start; }
-figure.chart { margin: 0.5rem 0; }
+figure.chart { margin: 0.5rem 0; display: table; } /* a table: the caption wraps to the figure's width */
+figure.chart figcaption { display: table-caption; caption-side: bottom; }
 figure.chart svg { max-width: 100%; height: auto; }
-figcaption { font-size: 0.85rem; color: #555; max-width: 640px; }
+figcaption { font-size: 0.85rem; color: #555; }
 table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.7rem; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -7,3 +7,6 @@ export * from './reference-data.js';
 export * from './run-report.js';
 export * from './steps-to-grok.js';
 export * from './vega-svg.js';
+export * from './sweep-report.js';
+export * from './write-report.js';
+export * from './live-report.js';

@@ -63,13 +63,17 @@ export function lineChart(o: LineChartOptions): ChartSpec {
             strokeDash: {
               field: 'series',
               type: 'nominal' as const,
-              legend: null,
+              title: null, // same field and title as the colour: Vega-Lite merges them into one legend
+              sort: names,
               scale: { domain: names, range: o.series.map((s) => s.dash ?? [1, 0]) },
             },
           }
         : {}),
     },
   };
+  // A rule's label goes on the side with room: right of the line in the left part of the chart, else left.
+  const maxStep = o.xDomain?.[1] ?? Math.max(0, ...points.map((p) => p.step));
+  const labelled = (o.rules ?? []).map((r) => ({ ...r, right: r.step > 0.6 * maxStep }));
   const rules = o.rules?.length
     ? [
         {
@@ -77,11 +81,11 @@ export function lineChart(o: LineChartOptions): ChartSpec {
           mark: { type: 'rule' as const, strokeDash: [4, 3], color: '#555' },
           encoding: { x: { field: 'step', type: 'quantitative' as const } },
         },
-        {
-          data: { values: o.rules },
-          mark: { type: 'text' as const, align: 'left' as const, dx: 4, y: 8, fontSize: 11, color: '#333' },
+        ...[false, true].map((right) => ({
+          data: { values: labelled.filter((r) => r.right === right) },
+          mark: { type: 'text' as const, align: right ? ('right' as const) : ('left' as const), dx: right ? -4 : 4, y: 8, fontSize: 11, color: '#333' },
           encoding: { x: { field: 'step', type: 'quantitative' as const }, text: { field: 'label' } },
-        },
+        })),
       ]
     : [];
   return {
