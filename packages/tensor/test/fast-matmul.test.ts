@@ -102,7 +102,8 @@ describe('fast matmul kernel', () => {
 
   it('matches on broadcast batches, every flag, 1 and 2 threads', () => {
     for (const flags of FLAGS) {
-      for (const [batchA, batchB] of [[[2, 1], [3]], [[4], []], [[], [5]], [[3], [3]]] as [number[], number[]][]) {
+      // [4]·[] and [3, 1]·[1] fold the batch into the rows (B shared, unless A is transposed).
+      for (const [batchA, batchB] of [[[2, 1], [3]], [[4], []], [[3, 1], [1]], [[], [5]], [[3], [3]]] as [number[], number[]][]) {
         for (const [M, K, N] of [[3, 5, 7], [113, 64, 33], [40, 300, 129]]) {
           const p = problem(batchA, batchB, M!, K!, N!, flags[0], flags[1], M! + K!);
           for (const threads of [1, 2]) expectMatches(p, runFast(p, threads));

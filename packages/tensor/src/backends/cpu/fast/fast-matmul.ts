@@ -80,7 +80,7 @@ export async function startThreads(threads = getThreads()): Promise<void> {
  * problem does not fit in the wasm memory; the caller then uses the reference kernel.
  */
 export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = getThreads()): boolean {
-  const { M, K, N, nBatch, aOffsets, bOffsets } = planMatmul(p);
+  const { M, K, N, nBatch, aOffsets, bOffsets } = foldBatchIntoRows(p);
   if (out.length === 0) return true;
   if (K === 0) {
     out.fill(0);
@@ -125,6 +125,20 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
 
   out.set(f32.subarray(cPtr / 4, cPtr / 4 + out.length));
   return true;
+}
+
+/**
+ * planMatmul, except that [..., M, K] · [K, N] (B shared by every batch entry, A not transposed) becomes one
+ * [batch·M, K] · [K, N]: the rows of consecutive entries are consecutive in A and in C, and B is packed once
+ * instead of once per entry (a Linear layer on [batch, positions, d] would otherwise repack its weight 3830×).
+ */
+function foldBatchIntoRows(p: MatmulProblem) {
+  const plan = planMatmul(p);
+  const { M, K, nBatch, aOffsets, bOffsets } = plan;
+  const shared = bOffsets.every((o) => o === 0);
+  const consecutive = aOffsets.every((o, t) => o === t * M * K);
+  if (p.transA || nBatch <= 1 || !shared || !consecutive) return plan;
+  return { ...plan, M: nBatch * M, nBatch: 1, aOffsets: [0], bOffsets: [0] };
 }
 
 /** Writes the i32 fields named in `layout` (name → byte offset; BYTES is the size) from `values`. */
