@@ -18,7 +18,7 @@ export function fourierBarChart(title: string, bars: FourierBars, keyFrequencies
   const tickIndices = values.filter((v) => v.kind === 'key frequency' || v.i === 0).map((v) => v.i);
   return {
     title,
-    width: 560,
+    width: 470,
     height: 180,
     data: { values },
     mark: { type: 'bar', width: { band: 0.85 } },
@@ -35,7 +35,7 @@ export function fourierBarChart(title: string, bars: FourierBars, keyFrequencies
         type: 'nominal',
         title: null,
         scale: { domain: ['key frequency', 'other'], range: ['#d62728', '#9aa7b8'] },
-        legend: { orient: 'top-right' },
+        legend: { orient: 'top', direction: 'horizontal' },
       },
       tooltip: [{ field: 'label' }, { field: 'norm', format: '.3f' }],
     },
