@@ -76,6 +76,7 @@ table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.7rem; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f6f6f6; }
+.note { flex-basis: 100%; margin: 0; }
 .missing { color: #8a5a00; background: #fdf3e1; padding: 0.4rem 0.8rem; border-radius: 4px; }
 code { background: #f2f2f2; padding: 0 0.25rem; border-radius: 3px; }
 `;

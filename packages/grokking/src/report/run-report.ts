@@ -254,7 +254,7 @@ async function endFigures(a: ReportAnalysis, draw: Draw): Promise<string[]> {
     out.push(await draw('clusters', clusterChart(a.clusters, a.unclustered), `${clustered} of ${total} neurons have more than 85 % of their variance in one frequency.`));
   }
   if (a.logitFitVariance !== undefined) {
-    out.push(`<p>The logits are fitted by Σ<sub>k</sub> α<sub>k</sub> cos(ω<sub>k</sub>(a+b−c)) over the key frequencies with ${pct(a.logitFitVariance)} of their variance explained.</p>`);
+    out.push(`<p class="note">The logits are fitted by Σ<sub>k</sub> α<sub>k</sub> cos(ω<sub>k</sub>(a+b−c)) over the key frequencies with ${pct(a.logitFitVariance)} of their variance explained.</p>`);
   }
   return out;
 }

@@ -100,9 +100,9 @@ export async function buildSweepReport(dir: string): Promise<{ html: string; fig
       runs.map((r) => [
         link(r),
         r.config.p,
-        r.config.frac_train,
-        r.config.weight_decay,
-        r.config.lr,
+        String(r.config.frac_train), // config values as given, not reformatted
+        String(r.config.weight_decay),
+        String(r.config.lr),
         r.config.seed,
         r.lastStep,
         r.stepsToGrok ?? '—',

@@ -32,7 +32,7 @@ export function stepsToGrokChart(o: { title: string; xTitle: string; ours: Sweep
         encoding: {
           x: { field: 'x', type: 'quantitative' },
           y: { field: 'steps', type: 'quantitative' },
-          color: { field: 'source', type: 'nominal', legend: null, scale: { domain, range: ['#d62728', '#d62728', '#777'] } },
+          color: { field: 'source', type: 'nominal', title: null, scale: { domain, range: ['#d62728', '#d62728', '#777'] } },
           detail: { field: 'source' },
         },
       },
