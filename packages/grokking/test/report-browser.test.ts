@@ -16,6 +16,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 const OUTPUT = fileURLToPath(new URL('../../../.output/', import.meta.url));
 
+if (!hasChromium && process.env['GROK_REQUIRE_BROWSER'] === '1') {
+  throw new Error(`report-browser: ${CHROMIUM} is required here (GROK_REQUIRE_BROWSER=1) but missing`);
+}
 if (!hasChromium) console.warn(`report-browser: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium to run it)`);
 
 async function openInChromium(file: string, screenshot: string) {
