@@ -9,7 +9,7 @@ import { setBackend } from '@grok/autograd';
 import { type ParsedArgs, configFrom, helpText, parseCommandLine } from './args.js';
 import { Progress, formatDuration } from './progress.js';
 import { RunDir } from './run-dir.js';
-import { train } from './train.js';
+import { trainAsync } from './train.js';
 import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
 import { runReport, runReportAfterTraining } from './report/cli-report.js';
 import { LiveReport } from './report/live-report.js';
@@ -41,7 +41,7 @@ async function runTrain(args: ParsedArgs): Promise<void> {
   const started = performance.now();
   // The report is rewritten every 500 steps while training runs (open report.html to watch).
   const live = new LiveReport(dir, 500, (line) => progress.log(line));
-  const result = train({ dir, config, progress: quietProgress, onCheckpoint: live.onCheckpoint });
+  const result = await trainAsync({ dir, config, progress: quietProgress, onCheckpoint: live.onCheckpoint });
   const seconds = (performance.now() - started) / 1000;
   progress.log(`grok: ${result.reason} at step ${result.step} after ${formatDuration(seconds)}; run in ${dir}`);
   if (result.reason === 'finished' || result.reason === 'early-stop') runAnalyzeAfterTraining(dir, args);

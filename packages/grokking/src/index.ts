@@ -8,6 +8,6 @@ export * from './evaluate.js';
 export * from './model.js';
 export * from './run-dir.js';
 export * from './checkpoints.js';
-export { train, makeSplit, type TrainOptions, type TrainResult } from './train.js';
+export { train, trainAsync, makeSplit, type TrainOptions, type TrainResult } from './train.js';
 export { Progress, formatDuration, type ProgressState } from './progress.js';
 export * from './analysis/index.js';

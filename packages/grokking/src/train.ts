@@ -35,7 +35,7 @@ export interface TrainOptions {
   progress?: Progress;
   /** Stop after this many more updates even if `steps` is not reached (tests use it to simulate a kill). */
   stopAfter?: number;
-  /** Install SIGINT/SIGTERM handlers that stop between steps (default true). */
+  /** trainAsync only: install SIGINT/SIGTERM handlers that stop between steps (default true). */
   handleSignals?: boolean;
   /** Save a checkpoint where training stops early (default true; false simulates a hard kill). */
   saveOnStop?: boolean;
@@ -58,7 +58,61 @@ export function makeSplit(config: RunConfig): Split {
   return split;
 }
 
+/** Set by a signal handler; the loop checks it between steps. */
+interface StopFlag {
+  requested: boolean;
+}
+
+/**
+ * Trains synchronously to the end (or early stop / stopAfter). Signals keep their default effect (a kill):
+ * checkpoints are atomic, so at most the steps since the last one are lost. The CLI uses trainAsync, which
+ * stops cleanly on Ctrl-C.
+ */
 export function train(options: TrainOptions): TrainResult {
+  const loop = trainingLoop(options, { requested: false });
+  for (;;) {
+    const next = loop.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * Trains, returning to the event loop between steps so that SIGINT/SIGTERM handlers can run: the first
+ * signal stops training after the current step and saves a checkpoint; a second one exits at once.
+ * (A synchronous loop never lets Node deliver a signal to its handlers.)
+ */
+export async function trainAsync(options: TrainOptions): Promise<TrainResult> {
+  const progress = options.progress ?? new Progress();
+  const stop: StopFlag = { requested: false };
+  const onSignal = (signal: string) => {
+    if (stop.requested) process.exit(130); // a second Ctrl-C: leave now
+    stop.requested = true;
+    progress.log(`${signal}: stopping after this step (Ctrl-C again to quit at once)`);
+  };
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  const handlers = options.handleSignals ?? true;
+  if (handlers) {
+    process.on('SIGINT', sigint);
+    process.on('SIGTERM', sigterm);
+  }
+  try {
+    const loop = trainingLoop({ ...options, progress }, stop);
+    for (;;) {
+      const next = loop.next();
+      if (next.done) return next.value;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    if (handlers) {
+      process.off('SIGINT', sigint);
+      process.off('SIGTERM', sigterm);
+    }
+  }
+}
+
+/** The loop itself, yielding after every step. */
+function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, TrainResult> {
   const { config } = options;
   const progress = options.progress ?? new Progress();
   const run = new RunDir(options.dir);
@@ -100,20 +154,6 @@ export function train(options: TrainOptions): TrainResult {
     lastSaved = step;
     options.onCheckpoint?.(step, run);
   };
-
-  let stopRequested = false;
-  const onSignal = (signal: string) => {
-    if (stopRequested) process.exit(130); // a second Ctrl-C: leave now
-    stopRequested = true;
-    progress.log(`\n${signal}: stopping after this step (Ctrl-C again to quit at once)`);
-  };
-  const handlers = options.handleSignals ?? true;
-  const sigint = () => onSignal('SIGINT');
-  const sigterm = () => onSignal('SIGTERM');
-  if (handlers) {
-    process.on('SIGINT', sigint);
-    process.on('SIGTERM', sigterm);
-  }
 
   let reason: TrainResult['reason'] = 'finished';
   let belowThreshold = 0;
@@ -159,7 +199,7 @@ export function train(options: TrainOptions): TrainResult {
         }
       }
       if (step >= config.steps || reason === 'early-stop') break;
-      if (stopRequested) {
+      if (stop.requested) {
         reason = 'interrupted';
         break;
       }
@@ -177,14 +217,11 @@ export function train(options: TrainOptions): TrainResult {
       step++;
       windowSteps++;
       if (step % config.checkpoint_every === 0) checkpoint();
+      yield;
     }
     const stoppedEarly = reason === 'interrupted' || reason === 'stop-after';
     if (lastSaved !== step && (!stoppedEarly || (options.saveOnStop ?? true))) checkpoint();
   } finally {
-    if (handlers) {
-      process.off('SIGINT', sigint);
-      process.off('SIGTERM', sigterm);
-    }
     progress.done();
   }
   return { model, step, reason, run };
