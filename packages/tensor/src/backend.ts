@@ -43,6 +43,11 @@ export interface AdamWStep {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * The dtypes this backend computes in; absent means all of them. gpujs lists float32 and int32 only:
+   * code that wants float64 on such a backend (crossEntropy's float64 loss) moves the work to the host.
+   */
+  readonly dtypes?: readonly DType[];
 
   /** Wraps host data (copied or uploaded) as a tensor of this backend. `data.length` must equal the size. */
   fromArray(data: TypedArray, shape: Shape, dtype: DType): Tensor;

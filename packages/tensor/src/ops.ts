@@ -40,7 +40,8 @@ function assertSameBackend(op: string, ...ts: Tensor[]): void {
   const first = ts[0]!.backend;
   for (const t of ts) {
     if (t.backend !== first) {
-      throw new Error(`${op}: tensors live on different backends (${first.name} and ${t.backend.name})`);
+      const which = t.backend.name === first.name ? `two ${first.name} backend instances` : `${first.name} and ${t.backend.name}`;
+      throw new Error(`${op}: tensors live on different backends (${which})`);
     }
   }
 }

@@ -151,7 +151,7 @@ export class HookedTransformer extends Module {
     let t: Tensor;
     if (tokens instanceof Tensor) t = tokens;
     else if (tokens instanceof RawTensor) t = new Tensor(tokens);
-    else if (Array.isArray(tokens)) t = new Tensor(raw.tensor(tokens as number[][], { dtype: 'int32' }));
+    else if (Array.isArray(tokens)) t = new Tensor(raw.tensor(tokens as number[][], { dtype: 'int32', backend: this.embed.W_E.value.backend }));
     else throw new Error('HookedTransformer: tokens must be an int32 tensor [batch, pos] or nested arrays');
     const { d_vocab, n_ctx } = this.cfg;
     if (t.dtype !== 'int32') throw new Error(`HookedTransformer: tokens must be int32, got ${t.dtype}`);

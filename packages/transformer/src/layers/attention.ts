@@ -148,20 +148,23 @@ function headRows(tokens: Tensor, d_vocab: number, H: number, first: number, n: 
       }
     }
   }
-  return new Tensor(raw.tensor(out, { shape: [out.length], dtype: 'int32' }));
+  return new Tensor(raw.tensor(out, { shape: [out.length], dtype: 'int32', backend: tokens.value.backend }));
 }
 
 /** [pos, pos]: 0 where key ≤ query, −∞ above the diagonal (adding it zeroes those weights after softmax). */
-const masks = new Map<string, Tensor>();
+// Per backend instance (two gpujs backends in different modes share a name but not their tensors).
+const masks = new WeakMap<raw.Backend, Map<string, Tensor>>();
 function causalMask(pos: number, like: Tensor): Tensor {
   const { dtype, backend } = like.value;
-  const key = `${pos}:${dtype}:${backend.name}`;
-  let m = masks.get(key);
+  const key = `${pos}:${dtype}`;
+  let forBackend = masks.get(backend);
+  if (!forBackend) masks.set(backend, (forBackend = new Map()));
+  let m = forBackend.get(key);
   if (!m) {
     const data = dtype === 'float64' ? new Float64Array(pos * pos) : new Float32Array(pos * pos);
     for (let i = 0; i < pos; i++) for (let j = i + 1; j < pos; j++) data[i * pos + j] = -Infinity;
     m = new Tensor(raw.tensor(data, { shape: [pos, pos], backend }));
-    masks.set(key, m);
+    forBackend.set(key, m);
   }
   return m;
 }

@@ -66,7 +66,7 @@ export class TransformerBlock extends Module {
     const ids = tokens.data;
     const rows = new Int32Array(batch * (pos - first));
     for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = p * d_vocab + ids[b * pos + p]!;
-    const index = new Tensor(raw.tensor(rows, { shape: [rows.length], dtype: 'int32' }));
+    const index = new Tensor(raw.tensor(rows, { shape: [rows.length], dtype: 'int32', backend: table.value.backend }));
     const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, index).reshape(batch, pos - first, d_model);
     return this.#rest(skip, attnOut, ctx);
   }

@@ -45,6 +45,8 @@ export interface GpuJsOptions {
 
 export class GpuJsBackend implements Backend {
   readonly name = 'gpujs';
+  /** GPU.js computes in float32; int32 is stored as exact floats; float64 is refused (checkDType). */
+  readonly dtypes: readonly DType[] = ['float32', 'int32'];
   readonly mode: GpuJsMode;
   /** Whether buffers live on a GPU (GL modes) rather than in host memory (webasm, cpu). */
   readonly onDevice: boolean;
