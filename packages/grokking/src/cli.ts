@@ -5,21 +5,14 @@
  * those stages are available. See `pnpm grok --help`.
  */
 import * as path from 'node:path';
-import { setBackend } from '@grok/autograd';
 import { type ParsedArgs, configFrom, helpText, parseCommandLine } from './args.js';
 import { Progress, formatDuration } from './progress.js';
 import { RunDir } from './run-dir.js';
+import { selectBackend } from './select-backend.js';
 import { trainAsync } from './train.js';
 import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
 import { runReport, runReportAfterTraining } from './report/cli-report.js';
 import { LiveReport } from './report/live-report.js';
-
-function selectBackend(args: ParsedArgs): void {
-  const name = args.general.backend ?? process.env['GROK_BACKEND'];
-  const mode = args.general['gpujs-mode'] ?? process.env['GROK_GPUJS_MODE'];
-  if (args.general.threads !== undefined) process.env['GROK_THREADS'] = args.general.threads;
-  if (name) setBackend(name, mode ? { mode } : {});
-}
 
 async function runTrain(args: ParsedArgs): Promise<void> {
   const runsDir = args.general['runs-dir'] ?? 'runs';
@@ -58,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(helpText());
     return;
   }
-  selectBackend(args);
+  selectBackend(args.general);
   switch (args.command) {
     case 'train':
       await runTrain(args);

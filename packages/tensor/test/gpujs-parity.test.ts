@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   type Backend,
   type BinaryOp,
@@ -119,6 +119,34 @@ describe('gpujs backend: loading and modes', () => {
     expect(probe.reason).toMatch(/mode 'headlessgl' is unavailable/);
     expect(probe.reason).toMatch(/libxi-dev/);
     expect(probe.reason).toMatch(/xvfb-run/);
+  });
+
+  it('GROK_BACKEND=gpujs GROK_GPUJS_MODE=webasm selects it (read by getBackend when nothing was set)', async () => {
+    const saved = { backend: process.env['GROK_BACKEND'], mode: process.env['GROK_GPUJS_MODE'] };
+    try {
+      process.env['GROK_BACKEND'] = 'gpujs';
+      process.env['GROK_GPUJS_MODE'] = 'webasm';
+      vi.resetModules(); // a fresh registry, with no backend chosen yet
+      const fresh = await import('@grok/tensor');
+      const be = fresh.getBackend() as GpuJsBackend;
+      expect(be.name).toBe('gpujs');
+      expect(be.mode).toBe('webasm');
+      expect(fresh.tensor([1, 2]).backend).toBe(be);
+      be.destroy();
+      // headlessgl where it cannot run: the error says what to install, and nothing falls back.
+      process.env['GROK_GPUJS_MODE'] = 'headlessgl';
+      vi.resetModules();
+      const again = await import('@grok/tensor');
+      if (!probes.find((p) => p.mode === 'headlessgl')!.backend) {
+        expect(() => again.getBackend()).toThrow(/mode 'headlessgl' is unavailable: .*libxi-dev.*xvfb-run/);
+      }
+    } finally {
+      for (const [k, v] of [['GROK_BACKEND', saved.backend], ['GROK_GPUJS_MODE', saved.mode]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      vi.resetModules();
+    }
   });
 
   it('is selected with setBackend and GROK_GPUJS_MODE-style options', () => {
