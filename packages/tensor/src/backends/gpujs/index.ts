@@ -36,6 +36,8 @@ export { GPUJS_MODES, type GpuJsMode, headlessGlMessage } from './load.js';
 const MAX_ELEMENTS = 2 ** 24;
 /** GL modes bind each argument to a texture unit; concat joins at most this many parts per kernel. */
 const MAX_CONCAT_PARTS = 8;
+/** In webasm and cpu modes, a transposed A of at least this many elements per matrix is copied to rows first. */
+const TRANSPOSE_COPY_MIN = 4096;
 
 export interface GpuJsOptions {
   mode: GpuJsMode;
@@ -138,8 +140,17 @@ export class GpuJsBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions): Tensor {
     checkDType('matmul', a.dtype);
-    const { K, outShape } = planMatmul(a.shape, b.shape, transA, transB);
+    const { M, K, outShape } = planMatmul(a.shape, b.shape, transA, transB);
     if (K === 0) return this.zeros(outShape, a.dtype);
+    if (transA && !this.onDevice && M * K >= TRANSPOSE_COPY_MIN) {
+      // In host memory a thread reading Aᵀ walks a column (stride M): for the backward pass's
+      // [n, 512]ᵀ · [n, 128] that is twice as slow as copying A to [M, K] first and reading rows.
+      const perm = a.shape.map((_, i) => (i < a.ndim - 2 ? i : 2 * a.ndim - 3 - i));
+      const rows = this.permute(a, perm);
+      const out = this.matmul(rows, b, { transA: false, transB });
+      this.dispose(rows);
+      return out;
+    }
     const spec = matmulSpec({ ...operand(a), trans: transA }, { ...operand(b), trans: transB });
     return this.run(spec, [a, b], outShape, a.dtype);
   }
