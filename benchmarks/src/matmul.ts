@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { type Tensor, matmul, randn, setFastPath, setThreads, startThreads } from '@grok/tensor';
 
-export interface MatmulRow {
+export type MatmulRow = {
   suite: 'matmul';
   impl: 'grok' | 'grok-reference';
   threads: number;
@@ -17,7 +17,7 @@ export interface MatmulRow {
   ms: number;
   /** For the fast path: the time of the copies in and out of wasm memory alone, as a share of `ms`. */
   copyShare?: number;
-}
+};
 
 interface Case {
   M: number; K: number; N: number;
@@ -69,12 +69,16 @@ function copyTime(a: Tensor, b: Tensor, outSize: number, reps: number): number {
   });
 }
 
-export async function runMatmulBench({ quick = false } = {}): Promise<MatmulRow[]> {
+/**
+ * `shapes` (names as `shapeName` writes them) runs only those, fast path only: the peers' shapes, when the
+ * matmul suite itself was not asked for.
+ */
+export async function runMatmulBench({ quick = false, shapes: only }: { quick?: boolean; shapes?: readonly string[] } = {}): Promise<MatmulRow[]> {
   const cores = availableParallelism();
   const threadCounts = [...new Set([1, cores])];
   const fastReps = quick ? 2 : 12;
   const refReps = quick ? 1 : 2;
-  const shapes = quick ? MODEL_SHAPES.slice(0, 2) : MODEL_SHAPES;
+  const shapes = only ? MODEL_SHAPES.filter((c) => only.includes(shapeName(c))) : quick ? MODEL_SHAPES.slice(0, 2) : MODEL_SHAPES;
   const rows: MatmulRow[] = [];
   for (const c of shapes) {
     const [a, b] = operands(c);
@@ -82,10 +86,12 @@ export async function runMatmulBench({ quick = false } = {}): Promise<MatmulRow[
     const run = () => matmul(a, b, { transA: !!c.transA, transB: !!c.transB });
     const gflops = (ms: number) => flops / ms / 1e6;
 
-    setFastPath(false);
-    const refMs = best(refReps, run);
-    rows.push({ suite: 'matmul', impl: 'grok-reference', threads: 1, shape: shapeName(c), gflops: gflops(refMs), ms: refMs });
-    setFastPath(true);
+    if (!only) {
+      setFastPath(false);
+      const refMs = best(refReps, run);
+      rows.push({ suite: 'matmul', impl: 'grok-reference', threads: 1, shape: shapeName(c), gflops: gflops(refMs), ms: refMs });
+      setFastPath(true);
+    }
 
     const copyMs = copyTime(a, b, c.M * c.N, fastReps);
     for (const threads of threadCounts) {

@@ -1,13 +1,21 @@
 /**
- * `pnpm bench`: runs the suites, prints a table and writes benchmarks/results/latest.json.
- * `--quick` only checks that everything still runs (few repetitions; the numbers mean little).
+ * `pnpm bench`: runs the suites, prints one table and writes benchmarks/results/latest.json.
+ *
+ *   pnpm bench                       everything (a few minutes)
+ *   pnpm bench --quick               checks that everything still runs (tiny counts; the numbers mean little)
+ *   pnpm bench --only step,peers     some suites: matmul, step, memory, peers (torch, tfjs, gpujs)
+ *
+ * Ratios are the peer's time over ours for the same measurement (same shape or variant, same threads,
+ * same batch): above 1, we are faster.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { fastMatmulUsesRelaxedSimd } from '@grok/tensor';
-import { type MatmulRow, runMatmulBench } from './matmul.js';
+import { fastMatmulUsesRelaxedSimd, setThreads, startThreads } from '@grok/tensor';
+import { runMatmulBench } from './matmul.js';
+import { type Row, type TfjsInfo, type TorchInfo, runGpujs, runMemory, runTfjs, runTorch } from './peers.js';
+import { paperStep, runStepBench, timeSteps } from './step.js';
 
 // Relaxed SIMD (FMA) is a start-up flag in Node 20, which NODE_OPTIONS refuses: rerun this script with it,
 // unless it is on already, was tried, or GROK_RELAXED_SIMD=0 asks for the plain kernel.
@@ -18,30 +26,187 @@ if (wantRelaxed && !process.execArgv.includes(RELAXED_FLAG) && spawnSync(process
   process.exit(child.status ?? 1);
 }
 
-const quick = process.argv.includes('--quick');
+const SUITES = ['matmul', 'step', 'memory', 'peers'] as const;
+type Suite = (typeof SUITES)[number];
 
-function printMatmul(rows: readonly MatmulRow[]): void {
-  const fmt = (x: number | undefined, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
-  console.log('matmul, float32 (GFLOP/s; best of several calls; copy = share of time spent copying in/out of wasm)');
-  console.log(`${'shape'.padEnd(26)}${'impl'.padEnd(16)}${'threads'.padStart(8)}${'GFLOP/s'.padStart(10)}${'ms'.padStart(9)}${'copy'.padStart(7)}`);
-  for (const r of rows) {
-    const copy = r.copyShare === undefined ? '' : `${fmt(100 * r.copyShare, 0)}%`;
-    console.log(`${r.shape.padEnd(26)}${r.impl.padEnd(16)}${String(r.threads).padStart(8)}${fmt(r.gflops).padStart(10)}${fmt(r.ms, 2).padStart(9)}${copy.padStart(7)}`);
+function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Suite> } {
+  const quick = argv.includes('--quick');
+  const only = new Set<Suite>(SUITES);
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i >= 0) {
+    const value = argv[i]!.includes('=') ? argv[i]!.slice('--only='.length) : argv[i + 1];
+    const names = (value ?? '').split(',').filter(Boolean);
+    const bad = names.filter((n) => !(SUITES as readonly string[]).includes(n));
+    if (names.length === 0 || bad.length) {
+      console.error(`bench: --only takes a comma-separated list of ${SUITES.join(', ')}; got '${value ?? ''}'`);
+      process.exit(2);
+    }
+    only.clear();
+    for (const n of names) only.add(n as Suite);
   }
+  return { quick, only };
 }
 
-const machine = {
-  cores: availableParallelism(),
+const { quick, only } = parseArgs(process.argv.slice(2));
+const cores = availableParallelism();
+const threadCounts = [...new Set([1, cores])];
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+const progress = (what: string) => process.stderr.write(`[${elapsed()}] ${what}\n`);
+
+const machine: Record<string, unknown> = {
+  cores,
   cpu: cpus()[0]?.model ?? 'unknown',
   node: process.version,
   relaxedSimd: fastMatmulUsesRelaxedSimd(),
+  loadAverageAtStart: loadavg()[0],
 };
-console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, relaxed SIMD: ${machine.relaxedSimd ? 'on' : 'off (run node with --experimental-wasm-relaxed-simd)'}${quick ? ', quick mode' : ''}\n`);
 
-const rows = await runMatmulBench({ quick });
-printMatmul(rows);
+const rows: Row[] = [];
+let torchInfo: TorchInfo | undefined;
+let tfjsInfo: TfjsInfo | undefined;
+
+if (only.has('matmul')) {
+  progress('matmul: reference and fast path at the model shapes');
+  rows.push(...(await runMatmulBench({ quick })));
+}
+if (only.has('step')) {
+  progress(`step: the paper model's training step, last and full, at ${threadCounts.join(' and ')} thread(s)`);
+  rows.push(...(await runStepBench({ quick })));
+}
+if (only.has('memory')) {
+  progress(`memory: peak RSS of a ${quick ? 5 : 200}-step training run (child process)`);
+  rows.push(runMemory({ quick, threads: cores }));
+}
+if (only.has('peers')) {
+  progress(`peers: PyTorch (${quick ? '1 thread, 1 step' : `${threadCounts.join(' and ')} thread(s)`})`);
+  const torch = runTorch(threadCounts, { quick });
+  torchInfo = torch.info;
+  rows.push(...torch.rows);
+  progress('peers: TensorFlow.js, wasm backend (child process)');
+  const tfjs = runTfjs({ quick });
+  tfjsInfo = tfjs.info;
+  rows.push(...tfjs.rows);
+  progress('peers: GPU.js modes through our gpujs backend (one child process per mode)');
+  const gpujsRows = runGpujs({ quick });
+  rows.push(...gpujsRows);
+  // Ours at the same small batch as the gpujs steps, on the cpu backend at 1 thread, for their ratio.
+  for (const batch of new Set(gpujsRows.flatMap((r) => (r.suite === 'step' && typeof r['batch'] === 'number' ? [r['batch']] : [])))) {
+    setThreads(1);
+    await startThreads();
+    const steps = quick ? 1 : 10;
+    const { step } = paperStep({ variant: 'last', batch });
+    rows.push({ suite: 'step', impl: 'grok', threads: 1, variant: 'last', ...timeSteps(step, 1, steps), steps, batch });
+    setThreads(cores);
+  }
+  // Peers' matmul at the shapes ours measured: ours again for any shape the matmul suite did not run.
+  if (!only.has('matmul')) rows.push(...(await runMatmulBench({ quick, shapes: peerShapes(rows) })));
+}
+if (torchInfo?.available === false) machine['torch'] = { missing: torchInfo.reason };
+else if (torchInfo) machine['torch'] = { version: torchInfo.version, blas: torchInfo.blas };
+if (tfjsInfo) machine['tfjs'] = tfjsInfo;
+
+/** Shapes ("MxK·KxN") of peer matmul rows. */
+function peerShapes(all: readonly Row[]): string[] {
+  return [...new Set(all.filter((r) => r.suite === 'matmul' && r.impl !== 'grok' && r.shape).map((r) => r.shape!))];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Ratios: peer time / our time, same suite, shape or variant, threads and batch.
+
+const isOurs = (r: Row) => r.impl === 'grok';
+const key = (r: Row) => `${r.suite}|${r.shape ?? ''}|${r.variant ?? ''}|${r.threads}|${r['batch'] ?? ''}|${r['gradients'] ?? ''}`;
+const ours = new Map<string, Row>();
+for (const r of rows) if (isOurs(r) && r.missing === undefined) ours.set(key({ ...r, gradients: undefined }), r);
+for (const r of rows) {
+  if (isOurs(r) || r.impl === 'grok-reference' || r.missing !== undefined) continue;
+  const o = ours.get(key({ ...r, gradients: undefined }));
+  if (!o) continue;
+  if (r.suite === 'matmul' && r.gflops && o.gflops) r.ratio = o.gflops / r.gflops;
+  if (r.suite === 'step' && r.msMedian && o.msMedian) r.ratio = r.msMedian / o.msMedian;
+}
+// The reference matmul loop against the fast path, as a ratio too (reference time / fast time at 1 thread).
+for (const r of rows) {
+  if (r.impl !== 'grok-reference' || !r.gflops) continue;
+  const o = ours.get(key(r));
+  if (o?.gflops) r.ratio = o.gflops / r.gflops;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The table
+
+const fmt = (x: unknown, digits: number) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '');
+function describe(r: Row): string {
+  if (r.suite === 'matmul') return r.shape ?? '';
+  if (r.suite === 'step') {
+    const parts = [r.variant ?? ''];
+    if (r['batch'] !== undefined && r['batch'] !== 3830) parts.push(`batch ${String(r['batch'])}`);
+    if (r['gradients'] === 'builtin') parts.push("tfjs's own gradients");
+    if (r['lossPrecision'] === 'input') parts.push('float32 loss');
+    return parts.join(', ');
+  }
+  return `${String(r['steps'] ?? '')}-step training run, peak RSS`;
+}
+function value(r: Row): string {
+  if (r.missing !== undefined) return 'missing';
+  if (r.suite === 'matmul') return `${fmt(r.gflops, 1)} GFLOP/s`;
+  if (r.suite === 'step') return `${fmt(r.msMedian, 1)} ms`;
+  return `${fmt(r['maxRssMB'], 0)} MB`;
+}
+function note(r: Row): string {
+  if (r.missing !== undefined) return r.missing;
+  if (r.suite === 'matmul' && typeof r['copyShare'] === 'number') return `copies ${fmt(100 * r['copyShare'], 0)}%`;
+  if (r.suite === 'step') return `min ${fmt(r['msMin'], 1)} ms, ${String(r['steps'] ?? '')} steps`;
+  if (r.suite === 'memory') return `target < ${String(r['targetMB'])} MB; ${fmt(r['seconds'], 0)} s`;
+  return '';
+}
+
+const blas = torchInfo?.blas;
+console.log(`${String(machine['cpu'])}, ${cores} cores, Node ${process.version}, relaxed SIMD ${machine['relaxedSimd'] ? 'on' : 'off'}, load average ${fmt(machine['loadAverageAtStart'], 2)} at start${quick ? ', QUICK MODE (numbers mean little)' : ''}`);
+if (torchInfo) {
+  console.log(
+    torchInfo.available
+      ? `PyTorch ${torchInfo.version ?? '?'} (${'/usr/bin/python3'}), BLAS: ${blas ? `${blas.name} (${blas['libblas.so.3'] ?? 'libblas.so.3 not found'})` : 'unknown'}`
+      : `PyTorch: missing (${torchInfo.reason})`,
+  );
+}
+if (tfjsInfo) console.log(tfjsInfo.missing ? `TensorFlow.js: missing (${tfjsInfo.missing})` : `TensorFlow.js ${tfjsInfo.version} wasm backend, SIMD ${tfjsInfo.simd ? 'on' : 'off'}, 1 thread`);
+console.log('ratio = peer time / ours at the same shape or variant, threads and batch (> 1: ours is faster)\n');
+
+// Display order: by suite, then by measurement (shape, or variant and batch) as first met, then threads, ours first.
+const SUITE_ORDER = ['matmul', 'step', 'memory'];
+const IMPL_ORDER = (impl: string) => ['grok', 'grok-reference', 'torch', 'tfjs-wasm'].indexOf(impl) + 1 || 9;
+const what = (r: Row) => `${r.shape ?? ''}|${r.variant ?? ''}|${r['batch'] ?? ''}`;
+const firstSeen = new Map<string, number>();
+for (const r of rows) if (!firstSeen.has(what(r))) firstSeen.set(what(r), firstSeen.size);
+const shown = rows
+  .map((r, i) => ({ r, i }))
+  .sort((a, b) =>
+    SUITE_ORDER.indexOf(a.r.suite) - SUITE_ORDER.indexOf(b.r.suite) ||
+    firstSeen.get(what(a.r))! - firstSeen.get(what(b.r))! ||
+    a.r.threads - b.r.threads ||
+    IMPL_ORDER(a.r.impl) - IMPL_ORDER(b.r.impl) ||
+    a.i - b.i,
+  )
+  .map(({ r }) => r);
+const clip = (s: string, n = 140) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+const header = ['suite', 'impl', 'thr', 'shape / variant', 'result', 'ratio', 'notes'];
+const table = shown.map((r) => [r.suite, r.impl, String(r.threads), describe(r), value(r), r.ratio ? `${fmt(r.ratio, 2)}×` : '', clip(note(r))]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => (i === 6 ? 0 : t[i]!.length))));
+const line = (cells: string[]) =>
+  cells.map((c, i) => (i === 2 || i === 4 || i === 5 ? c.padStart(widths[i]!) : i === 6 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+console.log(line(header));
+let previous = '';
+for (const [i, t] of table.entries()) {
+  if (shown[i]!.suite !== previous && previous !== '') console.log('');
+  previous = shown[i]!.suite;
+  console.log(line(t));
+}
 
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify({ machine, quick, rows }, null, 2)}\n`);
-console.log(`\nwrote ${resultsDir}latest.json`);
+const seconds = (performance.now() - started) / 1000;
+writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify({ date: new Date().toISOString(), quick, suites: [...only], seconds, machine, rows }, null, 2)}\n`);
+console.log(`\nwrote ${resultsDir}latest.json (${seconds.toFixed(0)} s)`);
+process.exit(0); // the matmul thread pool must not keep the process alive
