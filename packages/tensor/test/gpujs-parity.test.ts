@@ -265,9 +265,11 @@ for (const probe of probes) {
         [[2, 1, 4, 5], [3, 5, 6], false, false],
         [[3, 5, 4], [3, 6, 5], true, true],
         [[4, 0], [0, 3], false, false],
-        // A large transposed A is copied to rows first in webasm/cpu modes (M·K ≥ 4096), batched too.
+        // In webasm/cpu modes a large operand read along columns (Aᵀ, or B not transposed) is copied to rows first.
         [[2, 70, 65], [2, 70, 9], true, false],
         [[70, 65], [9, 70], true, true],
+        [[3, 40], [40, 120], false, false],
+        [[2, 5, 64], [64, 70], false, false],
       ];
       for (const [sa, sb, transA, transB] of cases) {
         parity(be, [{ values: data(sa, 6), shape: sa }, { values: data(sb, 7), shape: sb }],

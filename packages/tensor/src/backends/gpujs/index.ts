@@ -36,7 +36,7 @@ export { GPUJS_MODES, type GpuJsMode, headlessGlMessage } from './load.js';
 const MAX_ELEMENTS = 2 ** 24;
 /** GL modes bind each argument to a texture unit; concat joins at most this many parts per kernel. */
 const MAX_CONCAT_PARTS = 8;
-/** In webasm and cpu modes, a transposed A of at least this many elements per matrix is copied to rows first. */
+/** In webasm and cpu modes, an operand read along columns is copied to rows first from this many elements on. */
 const TRANSPOSE_COPY_MIN = 4096;
 
 export interface GpuJsOptions {
@@ -140,15 +140,18 @@ export class GpuJsBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions): Tensor {
     checkDType('matmul', a.dtype);
-    const { M, K, outShape } = planMatmul(a.shape, b.shape, transA, transB);
+    const { M, K, N, outShape } = planMatmul(a.shape, b.shape, transA, transB);
     if (K === 0) return this.zeros(outShape, a.dtype);
-    if (transA && !this.onDevice && M * K >= TRANSPOSE_COPY_MIN) {
-      // In host memory a thread reading Aᵀ walks a column (stride M): for the backward pass's
-      // [n, 512]ᵀ · [n, 128] that is twice as slow as copying A to [M, K] first and reading rows.
-      const perm = a.shape.map((_, i) => (i < a.ndim - 2 ? i : 2 * a.ndim - 3 - i));
-      const rows = this.permute(a, perm);
-      const out = this.matmul(rows, b, { transA: false, transB });
-      this.dispose(rows);
+    if (!this.onDevice && ((transA && M * K >= TRANSPOSE_COPY_MIN) || (!transB && K * N >= TRANSPOSE_COPY_MIN))) {
+      // In host memory a thread walking a column (A stored [K, M], or B stored [K, N]) jumps a row per k.
+      // Copying such an operand so that both are read along rows (A [M, K], B stored [N, K]) costs one pass
+      // over it and makes the backward pass's matmuls 2-3x faster (measured at [3830, 512]ᵀ · [3830, 128]
+      // and [128, 3830] · [3830, 512] in webasm mode).
+      const swapLast = (t: Tensor) => this.permute(t, t.shape.map((_, i) => (i < t.ndim - 2 ? i : 2 * t.ndim - 3 - i)));
+      const rowsA = transA && M * K >= TRANSPOSE_COPY_MIN ? swapLast(a) : null;
+      const rowsB = !transB && K * N >= TRANSPOSE_COPY_MIN ? swapLast(b) : null;
+      const out = this.matmul(rowsA ?? a, rowsB ?? b, { transA: transA && !rowsA, transB: transB || rowsB !== null });
+      for (const t of [rowsA, rowsB]) if (t) this.dispose(t);
       return out;
     }
     const spec = matmulSpec({ ...operand(a), trans: transA }, { ...operand(b), trans: transB });
