@@ -66,6 +66,12 @@ export interface Backend {
   /** Batched matmul: a [...batchA, M, K] · b [...batchB, K, N] → [...broadcast(batchA, batchB), M, N]. */
   matmul(a: Tensor, b: Tensor, options: MatmulOptions): Tensor;
 
+  /**
+   * Optional fused kernels: a backend without one gets the composition written beside it in ops.ts.
+   * reluBackward(x, g) = g · (x > 0 ? 1 : 0) for x and g of one shape: relu's backward in one pass.
+   */
+  reluBackward?(x: Tensor, g: Tensor): Tensor;
+
   /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */
   softmax(a: Tensor): Tensor;
   logSoftmax(a: Tensor): Tensor;

@@ -94,6 +94,20 @@ export function unary(op: UnaryOp, a: Tensor): Tensor {
   return a.backend.unary(op, a);
 }
 
+/**
+ * relu's backward, g · (x > 0 ? 1 : 0), as one kernel where the backend has it (the cpu backend's avoids the
+ * 0/1 tensor and a branch per element); otherwise the composition. x and g must have the same shape.
+ */
+export function reluBackward(x: Tensor, g: Tensor): Tensor {
+  const op = 'reluBackward';
+  assertTensor(x, op, 'x');
+  assertTensor(g, op, 'g');
+  assertSameDType(op, x, g);
+  assertSameBackend(op, x, g);
+  if (!shapesEqual(x.shape, g.shape)) throw new Error(`${op}: x ${formatShape(x.shape)} and g ${formatShape(g.shape)} must have the same shape`);
+  return x.backend.reluBackward ? x.backend.reluBackward(x, g) : mul(g, unary('relu_grad', x));
+}
+
 export const neg = (a: Tensor) => unary('neg', a);
 export const exp = (a: Tensor) => unary('exp', a);
 export const log = (a: Tensor) => unary('log', a);

@@ -91,7 +91,8 @@ export const square = (a: Tensor) => unary('square', a, (x) => T.mul(x, 2)); // 
 export const reciprocal = (a: Tensor) => unary('reciprocal', a, (_x, y) => T.neg(T.square(y))); // (1/x)' = −1/x²
 export const abs = (a: Tensor) => unary('abs', a, (x) => T.sign(x)); // |x|' = sign(x) (0 at 0)
 export const sign = (a: Tensor) => unary('sign', a, (x) => T.zerosLike(x)); // flat almost everywhere
-export const relu = (a: Tensor) => unary('relu', a, (x) => T.unary('relu_grad', x)); // 1 where x > 0
+// relu' is 1 where x > 0: g · relu'(x) is one fused kernel (T.reluBackward), not a 0/1 tensor and a product.
+export const relu = (a: Tensor) => record('relu', T.relu(assertOk(a, 'relu').value), [a], (g) => [T.reluBackward(a.value, g)]);
 export const gelu = (a: Tensor) => unary('gelu', a, (x) => T.unary('gelu_grad', x)); // Φ(x) + x·φ(x)
 export const geluTanh = (a: Tensor) => unary('gelu_tanh', a, (x) => T.unary('gelu_tanh_grad', x));
 export const tanh = (a: Tensor) => unary('tanh', a, (_x, y) => T.sub(1, T.square(y))); // 1 − tanh²

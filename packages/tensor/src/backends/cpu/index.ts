@@ -8,13 +8,14 @@ import { registerBackend } from '../../registry.js';
 import { type Shape, sizeOf } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { adamwInto } from './adamw.js';
-import { binaryInto, unaryInto, whereInto } from './elementwise.js';
+import { binaryInto, reluBackwardInto, unaryInto, whereInto } from './elementwise.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
 import { concatInto, permuteInto, sliceInto } from './layout.js';
 import { fastMatmulInto } from './fast/fast-matmul.js';
 import { isFastPathEnabled } from './fast/settings.js';
 import { matmulInto, planMatmul } from './matmul.js';
 import { reduceInto } from './reduce.js';
+import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import { softmaxRowsInto } from './softmax.js';
 
 const store = (t: Tensor) => t.storage as TypedArray;
@@ -59,6 +60,12 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
+  reluBackward(x: Tensor, g: Tensor): Tensor {
+    const out = this.alloc(x.shape, x.dtype);
+    reluBackwardInto(store(x), store(g), out);
+    return this.wrap(out, x.shape, x.dtype);
+  }
+
   where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor {
     const out = this.alloc(outShape, a.dtype);
     whereInto(store(cond), cond.shape, store(a), a.shape, store(b), b.shape, out, outShape);
@@ -78,11 +85,14 @@ export class CpuBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions): Tensor {
     const problem = { a: store(a), aShape: a.shape, transA, b: store(b), bShape: b.shape, transB };
-    const { outShape } = planMatmul(problem);
-    const out = this.alloc(outShape, a.dtype);
-    // float32 takes the WebAssembly SIMD path; float64 and int32 keep the exact reference loop.
+    const plan = planMatmul(problem);
+    const out = this.alloc(plan.outShape, a.dtype);
+    // float32 takes the WebAssembly SIMD path, or for tiny matrices a plain loop without its copies;
+    // float64 and int32 keep the exact reference loop.
     const fast = a.dtype === 'float32' && b.dtype === 'float32' && out instanceof Float32Array && isFastPathEnabled();
-    if (!(fast && fastMatmulInto(problem, out))) matmulInto(problem, out);
+    if (fast && isSmallMatmul(plan.M, plan.K, plan.N)) smallMatmulInto(problem, out, plan);
+    else if (!(fast && fastMatmulInto(problem, out))) matmulInto(problem, out);
+    const outShape = plan.outShape;
     return this.wrap(out, outShape, a.dtype);
   }
 

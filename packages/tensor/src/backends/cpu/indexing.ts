@@ -44,7 +44,10 @@ export function indexSelectInto(a: TypedArray, shape: Shape, axis: number, indic
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const from = (o * n + indices[j]!) * inner;
-      out.set(a.subarray(from, from + inner), (o * m + j) * inner);
+      const to = (o * m + j) * inner;
+      // Short rows (a head's 32 values): a plain loop; `set` on a fresh subarray costs an allocation per row.
+      if (inner < 128) for (let i = 0; i < inner; i++) out[to + i] = a[from + i]!;
+      else out.set(a.subarray(from, from + inner), to);
     }
   }
 }

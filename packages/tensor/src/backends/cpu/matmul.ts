@@ -3,7 +3,7 @@
  * Batched over leading axes with broadcasting. Correct for every dtype; the fast float32 path lives elsewhere.
  */
 import type { TypedArray } from '../../dtype.js';
-import { broadcastShapes, broadcastStrides, sizeOf, stridesOf } from '../../shape.js';
+import { broadcastShapes, broadcastStrides, shapesEqual, sizeOf, stridesOf } from '../../shape.js';
 
 export interface MatmulProblem {
   a: TypedArray; aShape: readonly number[]; transA: boolean;
@@ -25,6 +25,17 @@ export function planMatmul(p: MatmulProblem) {
   const bStrides = stridesOf(batch);
   const aOffsets = new Array<number>(nBatch);
   const bOffsets = new Array<number>(nBatch);
+  // Common cases without the per-entry divisions (3830 × 4 attention entries): both batch shapes equal the
+  // broadcast one, or one side is a single matrix shared by all.
+  const aFull = shapesEqual(batchA, batch);
+  const bFull = shapesEqual(batchB, batch);
+  if ((aFull || sizeOf(batchA) === 1) && (bFull || sizeOf(batchB) === 1)) {
+    for (let i = 0; i < nBatch; i++) {
+      aOffsets[i] = aFull ? i * M * K : 0;
+      bOffsets[i] = bFull ? i * K * N : 0;
+    }
+    return { M, K, N, batch, nBatch, aOffsets, bOffsets, outShape: [...batch, M, N] };
+  }
   for (let i = 0; i < nBatch; i++) {
     let oa = 0;
     let ob = 0;

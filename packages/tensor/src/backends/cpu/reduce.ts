@@ -5,6 +5,7 @@ import type { TypedArray } from '../../dtype.js';
 export function reduceInto(
   op: ReduceOp, a: TypedArray, outer: number, n: number, inner: number, out: TypedArray,
 ): void {
+  if ((op === 'sum' || op === 'mean') && inner > 1) return sumColumnsInto(op, a, outer, n, inner, out);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
@@ -46,5 +47,23 @@ function reduceLine(op: ReduceOp, a: TypedArray, base: number, n: number, stride
       }
       return at;
     }
+  }
+}
+
+/**
+ * sum/mean over the middle axis of [outer, n, inner] with inner > 1 (a bias gradient: [3830, 512] summed over
+ * rows). Walking one column at a time strides through memory by `inner` and misses the cache on every
+ * element; instead add whole rows into a float64 accumulator, reading the input once in order. Each column is
+ * still summed in float64 over j = 0, 1, …, n − 1, so the result is bit-identical to the line-by-line loop.
+ */
+function sumColumnsInto(op: 'sum' | 'mean', a: TypedArray, outer: number, n: number, inner: number, out: TypedArray): void {
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    for (let j = 0; j < n; j++) {
+      const base = (o * n + j) * inner;
+      for (let i = 0; i < inner; i++) acc[i]! += a[base + i]!;
+    }
+    for (let i = 0; i < inner; i++) out[o * inner + i] = op === 'mean' ? acc[i]! / n : acc[i]!;
   }
 }
