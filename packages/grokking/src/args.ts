@@ -23,6 +23,10 @@ const GENERAL = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  // `experiment` (src/experiments/): the paper-size version, the number of seeds, and print-the-plan-only.
+  full: { type: 'boolean' },
+  seeds: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 /** Options derived from the config: booleans are flags (with a --no- form), the rest take a value. */
@@ -65,7 +69,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   }
   const positionals = parsed.positionals;
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  const commands = ['train', 'analyze', 'report', 'help'];
+  const commands = ['train', 'analyze', 'report', 'experiment', 'help'];
   const command = positionals[0] && commands.includes(positionals[0]) ? positionals[0] : 'train';
   const rest = positionals[0] === command ? positionals.slice(1) : positionals;
 
@@ -82,7 +86,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
     const key = (negated ? option.slice(3) : option).replace(/-/g, '_') as keyof RunConfig;
     const fallback = PAPER_CONFIG[key];
     if (typeof fallback === 'boolean') overrides[key] = !negated;
-    else if (typeof fallback === 'number' || key === 'early_stop_loss') {
+    else if (typeof fallback === 'number' || key === 'early_stop_loss' || key === 'fixed_norm') {
       overrides[key] = value === 'null' ? null : parseNumber(option, value as string);
     } else overrides[key] = value === 'null' ? null : value;
   }
@@ -117,12 +121,15 @@ export function helpText(): string {
     const flag = `--${kebab(key)}`;
     return `  ${flag.padEnd(26)} default ${JSON.stringify(value)}`;
   });
-  return `Usage: pnpm grok [train|analyze|report] [options]
+  return `Usage: pnpm grok [train|analyze|report|experiment] [options]
 
   pnpm grok                       train the paper's model in runs/paper-seed0, then analyse and report
   pnpm grok train --resume DIR    continue an interrupted run
   pnpm grok analyze DIR           the mechanistic analysis of a run's checkpoints
   pnpm grok report DIR            write DIR/report.html
+  pnpm grok experiment NAME       an experiment beyond the paper (weight-decay, data-fraction, grokfast, distill,
+                                  double-descent, phases, all) in runs/experiments/NAME; --full (paper size),
+                                  --p P, --steps N, --seeds S, --dry-run (print the runs and exit)
 
 General options:
   --name NAME                run directory name under --runs-dir (default: paper-seed<seed>)

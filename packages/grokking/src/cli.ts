@@ -13,6 +13,7 @@ import { trainAsync } from './train.js';
 import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
 import { runReport, runReportAfterTraining } from './report/cli-report.js';
 import { LiveReport } from './report/live-report.js';
+import { runExperimentCommand } from './experiments/cli-experiment.js';
 
 async function runTrain(args: ParsedArgs): Promise<void> {
   const runsDir = args.general['runs-dir'] ?? 'runs';
@@ -61,6 +62,9 @@ async function main(argv: string[]): Promise<void> {
       break;
     case 'report':
       await runReport(args);
+      break;
+    case 'experiment':
+      await runExperimentCommand(args);
       break;
     default:
       throw new Error(`'${args.command}' is not available yet`);

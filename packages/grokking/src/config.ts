@@ -56,6 +56,11 @@ export interface RunConfig {
   /** Compute only what the last position needs (same numbers, about a third of the work). */
   last_position_only: boolean;
   grokfast: GrokfastConfig | null;
+  /**
+   * Omnigrok-style norm constraint (Liu et al. 2022): after the init and after every update, all parameters
+   * are rescaled together so that √(Σ w²) equals this (null: off). Below the init norm it is also a smaller init.
+   */
+  fixed_norm: number | null;
 }
 
 export const PAPER_CONFIG: RunConfig = {
@@ -86,6 +91,7 @@ export const PAPER_CONFIG: RunConfig = {
   loss_precision: 'float64',
   last_position_only: true,
   grokfast: null,
+  fixed_norm: null,
 };
 
 type Rule = [keyof RunConfig, (v: never, c: RunConfig) => boolean, string];
@@ -124,6 +130,7 @@ const RULES: Rule[] = [
         (v.lambda === undefined || (Number.isFinite(v.lambda) && v.lambda >= 0))),
     "must be null or {kind: 'ema'|'ma', alpha in [0,1), window > 0, lambda ≥ 0}",
   ],
+  ['fixed_norm', (v: number | null) => v === null || (Number.isFinite(v) && v > 0), 'must be a positive number or null'],
 ];
 
 /** Merges `overrides` into the paper's config and validates the result (unknown keys are errors). */

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunConfig } from './config.js';
+import { PAPER_CONFIG, type RunConfig } from './config.js';
 
 export interface MetricsRow {
   step: number;
@@ -54,7 +54,9 @@ export class RunDir {
 
   readConfig(): RunConfig {
     try {
-      return JSON.parse(fs.readFileSync(this.configPath, 'utf8')) as RunConfig;
+      // A field added to RunConfig after the run was made is missing from its config.json; the run behaved as
+      // the field's default (e.g. fixed_norm: null), so it reads as that and stays resumable.
+      return { ...PAPER_CONFIG, ...JSON.parse(fs.readFileSync(this.configPath, 'utf8')) } as RunConfig;
     } catch (e) {
       throw new Error(`run ${this.dir}: cannot read config.json (${(e as Error).message})`);
     }

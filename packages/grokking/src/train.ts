@@ -146,6 +146,7 @@ function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, T
     progress.log(`resuming ${run.dir} from step ${step}`);
   } else {
     if (config.init) loadWeightsInto(model, config.init);
+    fixNorm(config, params); // a fixed norm below the init norm also makes the init smaller
     saveTrainingState(run, 0, model, optimizer, filter, config);
   }
   let lastSaved = step;
@@ -213,6 +214,7 @@ function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, T
       addCoupledDecay(config, params);
       filter?.apply();
       optimizer.step();
+      fixNorm(config, params);
       optimizer.zeroGrad();
       step++;
       windowSteps++;
@@ -237,5 +239,21 @@ function addCoupledDecay(config: RunConfig, params: readonly Tensor[]): void {
       const term = config.decay_kind === 'l2' ? raw.mul(p.value, lambda) : raw.mul(raw.sign(p.value), lambda);
       p.grad = new Tensor(raw.add(p.grad.value, term));
     }
+  });
+}
+
+/**
+ * Omnigrok's norm constraint (Liu et al. 2022, "Omnigrok: grokking beyond algorithmic data"): after each update
+ * every parameter is multiplied by the same factor so that the total norm √(Σ w²) stays at `fixed_norm`. The
+ * optimizer only chooses a direction on that sphere; the slow drift of the weight norm that weight decay
+ * causes (and that Omnigrok blames for the delay of grokking) cannot happen.
+ */
+function fixNorm(config: RunConfig, params: readonly Tensor[]): void {
+  if (config.fixed_norm === null) return;
+  const norm = Math.sqrt(sumOfSquares(params));
+  if (!(norm > 0)) return;
+  const scale = config.fixed_norm / norm;
+  noGrad(() => {
+    for (const p of params) p.value = raw.mul(p.value, scale);
   });
 }

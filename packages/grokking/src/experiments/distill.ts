@@ -1,0 +1,124 @@
+/**
+ * How much of the network is wasted? The trained model (the weight-decay sweep's decay-1, seed-0 run) is cut
+ * down to its circuit step by step (see circuit.ts), each step measured: loss, test accuracy, parameters.
+ * Then frequencies are dropped one at a time (smallest cluster first) to find the smallest variant that still
+ * gets 100 % test accuracy; and the closed-form Fourier multiplication model Σ_k α_k cos(ω_k(a+b−c)) with
+ * the fitted α_k alone is scored.
+ */
+import { RunDir } from '../run-dir.js';
+import { makeSplit } from '../train.js';
+import { escapeHtml, table } from '../report/html.js';
+import { ensureAnalysis } from './analysis.js';
+import { type Variant, type VariantResult, evaluateVariant, fourierMultiplicationLoss } from './circuit.js';
+import { fmt, fmtInt, listPhrase } from './curves.js';
+import type { Experiment } from './experiment.js';
+import { SectionBuilder } from './report.js';
+import { decayPlan } from './weight-decay.js';
+import type { ExperimentOptions } from './settings.js';
+import type { FinishedRun, PlannedRun } from './sweep.js';
+
+export interface DistillSummary {
+  run: string;
+  p: number;
+  step: number;
+  keyFrequencies: number[];
+  clusters: { frequency: number; size: number }[];
+  /** The ladder of variants, from the trained model down. */
+  variants: VariantResult[];
+  /** The variant with the fewest parameters among those with 100 % test accuracy (null: none). */
+  smallest: VariantResult | null;
+  /** Only the neurons outside the clusters removed (nothing else changed). */
+  pruned: VariantResult;
+  fourierModel: { alphas: { frequency: number; alpha: number }[]; trainLoss: number; testLoss: number; testAccuracy: number; parameters: number };
+}
+
+/** The decay-1, seed-0 run of the weight-decay sweep (reused when that experiment ran). */
+export function distillPlan(o: ExperimentOptions): PlannedRun[] {
+  return decayPlan({ ...o, seeds: 1 }).filter((r) => r.config.weight_decay === 1);
+}
+
+export function distillRun(dir: string, log: (line: string) => void = () => {}): DistillSummary {
+  const run = new RunDir(dir);
+  const config = run.readConfig();
+  const split = makeSplit(config);
+  const { analysis } = ensureAnalysis(dir, log);
+  const f = analysis.final;
+  const checkpoint = run.checkpointPath(f.step);
+  const clusters = (f.neurons?.clusters ?? []).filter((c) => f.keyFrequencies.includes(c.frequency));
+  const inClusters = (freqs: readonly number[]) => clusters.filter((c) => freqs.includes(c.frequency)).flatMap((c) => c.neurons);
+  const keys = f.keyFrequencies;
+  const all: Variant = { name: 'trained model', frequencies: keys, neurons: null, projectEmbedding: false, restrictWL: false, dropDirect: false };
+  const ladder: Variant[] = [
+    all,
+    { ...all, name: 'neurons outside the clusters pruned', neurons: inClusters(keys) },
+    { ...all, name: '+ embedding on the key frequencies', neurons: inClusters(keys), projectEmbedding: true },
+    { ...all, name: '+ W_L on the key frequencies', neurons: inClusters(keys), projectEmbedding: true, restrictWL: true },
+    { ...all, name: '+ no direct path (logits from neurons only)', neurons: inClusters(keys), projectEmbedding: true, restrictWL: true, dropDirect: true },
+  ];
+  // Fewer frequencies: drop the one with the smallest cluster, again and again.
+  let freqs = [...keys];
+  const size = (k: number) => clusters.find((c) => c.frequency === k)?.size ?? 0;
+  while (freqs.length > 1) {
+    const weakest = freqs.reduce((a, b) => (size(b) < size(a) ? b : a));
+    freqs = freqs.filter((k) => k !== weakest);
+    ladder.push({ name: `only frequencies ${freqs.join(', ')}`, frequencies: freqs, neurons: inClusters(freqs), projectEmbedding: true, restrictWL: true, dropDirect: true });
+  }
+  const variants = ladder.map((v) => {
+    const r = evaluateVariant(checkpoint, split, v);
+    log(`distill: ${r.name}: ${fmtInt(r.parameters)} parameters, test loss ${fmt(r.testLoss)}, test accuracy ${(100 * r.testAccuracy).toFixed(1)} %`);
+    return r;
+  });
+  const perfect = variants.filter((v) => v.testAccuracy === 1);
+  const smallest = perfect.length ? perfect.reduce((a, b) => (b.parameters < a.parameters ? b : a)) : null;
+  const alphas = f.logitFit.alphas.map(({ frequency, alpha }) => ({ frequency, alpha }));
+  return {
+    run: dir,
+    p: f.p,
+    step: f.step,
+    keyFrequencies: keys,
+    clusters: clusters.map((c) => ({ frequency: c.frequency, size: c.size })),
+    variants,
+    smallest,
+    pruned: variants[1]!,
+    fourierModel: { alphas, ...fourierMultiplicationLoss(f.p, alphas, split) },
+  };
+}
+
+export function distillFinding(s: DistillSummary): string {
+  const full = s.variants[0]!;
+  const smallest = s.smallest
+    ? `The smallest variant with 100 % test accuracy (${s.smallest.name}) has ${fmtInt(s.smallest.parameters)} parameters, ${fmt((100 * s.smallest.parameters) / full.parameters)} % of the trained model's ${fmtInt(full.parameters)}`
+    : `No distilled variant kept 100 % test accuracy (the trained model has ${(100 * full.testAccuracy).toFixed(1)} %)`;
+  return (
+    `${smallest}. Pruning the ${fmtInt(full.neuronsKept - s.pruned.neuronsKept)} neurons outside the clusters of frequencies ${listPhrase(s.keyFrequencies.map(String))} moves the test loss from ${fmt(full.testLoss)} to ${fmt(s.pruned.testLoss)}; ` +
+    `the closed-form Fourier multiplication model (${s.fourierModel.parameters} numbers) has test loss ${fmt(s.fourierModel.testLoss)} and test accuracy ${fmt(100 * s.fourierModel.testAccuracy)} %.`
+  );
+}
+
+async function section(s: DistillSummary) {
+  const b = new SectionBuilder('distill');
+  b.add(
+    `<p class="subtitle">Run ${escapeHtml(s.run)} at step ${fmtInt(s.step)} (p = ${s.p}); key frequencies ${escapeHtml(s.keyFrequencies.join(', ') || 'none')}; clusters ${escapeHtml(s.clusters.map((c) => `k=${c.frequency}: ${c.size} neurons`).join(', '))}. ` +
+      'Each row keeps less of the model (see src/experiments/circuit.ts for what each step does and how parameters are counted).</p>',
+    table(
+      ['variant', 'frequencies', 'neurons', 'parameters', 'train loss', 'test loss', 'test acc.'],
+      s.variants.map((v) => [escapeHtml(v.name) + (v === s.smallest || v.name === s.smallest?.name ? ' ◀ smallest at 100 %' : ''), v.frequencies.join(' '), v.neuronsKept, v.parameters, v.trainLoss, v.testLoss, `${(100 * v.testAccuracy).toFixed(1)} %`]),
+    ),
+    '<p>Closed-form Fourier multiplication model, logits Σ<sub>k</sub> α<sub>k</sub> cos(ω<sub>k</sub>(a+b−c)) with the α<sub>k</sub> fitted to the trained logits:</p>',
+    table(
+      ['frequency', 'α'],
+      s.fourierModel.alphas.map((a) => [a.frequency, a.alpha]),
+    ),
+    table(['parameters', 'train loss', 'test loss', 'test acc.'], [[s.fourierModel.parameters, s.fourierModel.trainLoss, s.fourierModel.testLoss, `${(100 * s.fourierModel.testAccuracy).toFixed(1)} %`]]),
+  );
+  return b.done();
+}
+
+export const distill: Experiment<DistillSummary> = {
+  name: 'distill',
+  title: 'How much of the network is wasted? Distilling the circuit',
+  plan: distillPlan,
+  summarize: (runs: FinishedRun[], o) => distillRun(runs[0]!.dir, o.log),
+  finding: distillFinding,
+  section,
+};

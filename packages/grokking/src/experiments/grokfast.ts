@@ -1,0 +1,123 @@
+/**
+ * Can grokking be made fast? Four runs on the same split and init:
+ *  - baseline: the default (AdamW, weight decay 1);
+ *  - Grokfast EMA (Lee et al. 2024): the gradient plus λ × its exponential moving average (α 0.98, λ 2),
+ *    amplifying the slow-moving gradient component that the generalising circuit follows;
+ *  - Grokfast MA: the same with a moving average over the last 100 gradients (λ 5);
+ *  - fixed norm (Omnigrok, Liu et al. 2022): no weight decay, and the total weight norm pinned after every
+ *    step at 0.8 × the init norm (the run starts smaller than the default init, and can never grow).
+ * Compared by steps to grok and by wall time (a filter costs time per step).
+ */
+import * as path from 'node:path';
+import type { RunConfig } from '../config.js';
+import { sumOfSquares } from '../evaluate.js';
+import { buildModel } from '../model.js';
+import { lineChart } from '../report/charts/lines.js';
+import { escapeHtml, table } from '../report/html.js';
+import { type RunFacts, facts, fmt, fmtInt, grokPhrase, pairs, toPoints } from './curves.js';
+import { type Experiment, experimentDir } from './experiment.js';
+import { SectionBuilder } from './report.js';
+import { type ExperimentOptions, baseConfig, describeSettings } from './settings.js';
+import type { FinishedRun, PlannedRun } from './sweep.js';
+
+/** The fixed norm as a fraction of the init norm: Omnigrok's "smaller than the default init". */
+export const FIXED_NORM_FACTOR = 0.8;
+
+/** √(Σ w²) of the seeded init of a config. */
+export function initNorm(config: RunConfig): number {
+  return Math.sqrt(sumOfSquares(buildModel(config).parameters()));
+}
+
+export interface MethodRun extends RunFacts {
+  method: string;
+  /** Milliseconds per step, mean over the run. */
+  msPerStep: number;
+  testLoss: [number, number][];
+  trainLoss: [number, number][];
+  weightNorm: [number, number][];
+}
+
+export interface GrokfastSummary {
+  settings: string;
+  fixedNorm: number;
+  runs: MethodRun[];
+}
+
+export function grokfastPlan(o: ExperimentOptions): PlannedRun[] {
+  const base = baseConfig(o, { early_stop_loss: 1e-3, early_stop_patience: 10 });
+  const dir = (name: string) => path.join(experimentDir(o, 'grokfast'), name);
+  const fixedNorm = Number((FIXED_NORM_FACTOR * initNorm(base)).toPrecision(6));
+  return [
+    { dir: dir('baseline'), label: 'baseline', config: base },
+    { dir: dir('ema'), label: 'Grokfast EMA', config: { ...base, grokfast: { kind: 'ema', alpha: 0.98, lambda: 2 } } },
+    { dir: dir('ma'), label: 'Grokfast MA', config: { ...base, grokfast: { kind: 'ma', window: 100, lambda: 5 } } },
+    { dir: dir('fixed-norm'), label: 'fixed norm', config: { ...base, weight_decay: 0, fixed_norm: fixedNorm } },
+  ];
+}
+
+function summarize(runs: FinishedRun[]): GrokfastSummary {
+  return {
+    settings: describeSettings(runs[0]!.config),
+    fixedNorm: runs.find((r) => r.config.fixed_norm !== null)?.config.fixed_norm ?? NaN,
+    runs: runs.map((r) => ({
+      ...facts(r),
+      method: r.label,
+      msPerStep: r.lastStep > 0 ? (1000 * r.wallSeconds) / r.lastStep : NaN,
+      testLoss: pairs(r.rows, (x) => x.test_loss),
+      trainLoss: pairs(r.rows, (x) => x.train_loss),
+      weightNorm: pairs(r.rows, (x) => x.weight_norm),
+    })),
+  };
+}
+
+/** Seconds of training until the run grokked (its mean step time × steps to grok). */
+const secondsToGrok = (r: MethodRun) => (r.stepsToGrok === null ? null : (r.stepsToGrok * r.msPerStep) / 1000);
+
+export function grokfastFinding(s: GrokfastSummary): string {
+  const base = s.runs.find((r) => r.method === 'baseline');
+  const others = s.runs.filter((r) => r !== base);
+  if (!base) return 'No baseline run.';
+  const baseText = `The baseline ${grokPhrase(base.stepsToGrok, base.lastStep)}${base.stepsToGrok !== null ? ` (${fmt(secondsToGrok(base)!)} s)` : ''}`;
+  const works: string[] = [];
+  const fails: string[] = [];
+  const lines = others.map((r) => {
+    const t = secondsToGrok(r);
+    let verdict = grokPhrase(r.stepsToGrok, r.lastStep);
+    if (r.stepsToGrok !== null && base.stepsToGrok !== null) {
+      verdict += ` (${fmt(base.stepsToGrok / r.stepsToGrok)}× the baseline's speed in steps, ${fmt(t!)} s)`;
+      (r.stepsToGrok < base.stepsToGrok ? works : fails).push(r.method);
+    } else if (r.stepsToGrok !== null) works.push(r.method);
+    else fails.push(r.method);
+    return `${r.method} ${verdict}`;
+  });
+  let text = `${baseText}; ${lines.join('; ')}.`;
+  if (works.length) text += ` With AdamW here, ${works.join(' and ')} ${works.length > 1 ? 'grok' : 'groks'} sooner than the baseline`;
+  if (fails.length) text += `${works.length ? ', while' : ' With AdamW here,'} ${fails.join(' and ')} ${fails.length > 1 ? 'do' : 'does'} not`;
+  return text + '.';
+}
+
+async function section(s: GrokfastSummary) {
+  const b = new SectionBuilder('grokfast');
+  const pts = (key: 'testLoss' | 'weightNorm') => s.runs.flatMap((r) => toPoints(r.method, r[key]));
+  b.add(
+    `<p class="subtitle">Settings: ${escapeHtml(s.settings)}. Grokfast EMA: α 0.98, λ 2; MA: window 100, λ 5; fixed norm: weight decay 0 and √Σw² pinned at ${fmt(s.fixedNorm)} (${FIXED_NORM_FACTOR} × the init norm). Same seed, split and init for all.</p>`,
+    '<div class="grid">',
+    await b.draw('test-loss', lineChart({ title: 'Test loss by method', yTitle: 'test loss', logY: true, points: pts('testLoss') }), 'Grokking is the fall below 0.01.'),
+    await b.draw('weight-norm', lineChart({ title: 'Sum of squared weights', yTitle: 'Σ w²', logY: true, points: pts('weightNorm') }), 'The fixed-norm run is flat by construction.'),
+    '</div>',
+    table(
+      ['method', 'steps to grok', 'steps run', 'ms per step', 'seconds to grok', 'final test loss'],
+      s.runs.map((r) => [escapeHtml(r.method), r.stepsToGrok ?? '—', r.lastStep, r.msPerStep, secondsToGrok(r) ?? '—', r.finalTestLoss]),
+    ),
+  );
+  return b.done();
+}
+
+export const grokfast: Experiment<GrokfastSummary> = {
+  name: 'grokfast',
+  title: 'Can grokking be made fast? Grokfast and a fixed weight norm',
+  plan: grokfastPlan,
+  summarize: (runs) => summarize(runs),
+  finding: grokfastFinding,
+  section,
+};
