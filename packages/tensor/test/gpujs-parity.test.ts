@@ -113,6 +113,13 @@ describe('gpujs backend: loading and modes', () => {
     expect(() => new GpuJsBackend({ mode: 'webgl2' })).toThrow(/needs a browser.*headlessgl/);
   });
 
+  // CI's headlessgl step (.ci/headlessgl.sh) sets GROK_REQUIRE_HEADLESSGL=1: there a skip would hide a failure.
+  it.runIf(process.env['GROK_REQUIRE_HEADLESSGL'] === '1')('headlessgl is available (GROK_REQUIRE_HEADLESSGL=1)', () => {
+    const probe = probes.find((p) => p.mode === 'headlessgl')!;
+    expect(probe.reason).toBeUndefined();
+    expect(probe.backend).toBeDefined();
+  });
+
   it('headlessgl without gl or a display says what to install (no silent fallback)', () => {
     const probe = probes.find((p) => p.mode === 'headlessgl')!;
     if (probe.backend) return; // available here: nothing to check
