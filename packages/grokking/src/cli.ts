@@ -4,6 +4,8 @@
  * runs/paper-seed0 (resuming if that run exists with the same config), then analyses and reports when
  * those stages are available. See `pnpm grok --help`.
  */
+// First: turns on relaxed-SIMD FMA for the matmul kernel before @grok/tensor loads (see the module).
+import './relaxed-simd.js';
 import * as path from 'node:path';
 import { type ParsedArgs, configFrom, helpText, parseCommandLine } from './args.js';
 import { Progress, formatDuration } from './progress.js';

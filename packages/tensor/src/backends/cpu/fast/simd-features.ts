@@ -1,7 +1,8 @@
 /**
  * Feature detection by validation: a tiny module using the instruction either validates or it does not.
- * Node 20 (V8 11) has relaxed SIMD only behind `node --experimental-wasm-relaxed-simd` (a command-line flag:
- * NODE_OPTIONS refuses it, and setting it later with v8.setFlagsFromString does not reach this isolate).
+ * Node 20 (V8 11) has relaxed SIMD only behind `node --experimental-wasm-relaxed-simd`. NODE_OPTIONS refuses
+ * it; v8.setFlagsFromString works only if called before the first wasm module is validated or compiled (the
+ * grok CLI does that first thing: packages/grokking/src/relaxed-simd.ts). The answer is cached here.
  */
 import { type Code, ModuleBuilder, f32x4, local, type } from './wasm-emitter.js';
 
