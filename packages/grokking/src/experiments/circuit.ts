@@ -175,7 +175,7 @@ export function countParameters(model: HookedTransformer, v: Variant, neurons: n
   const embed = v.projectEmbedding ? (basis + 1) * d : vocab * d;
   const attention = size('blocks.0.attn.') + size('pos_embed.');
   const mlpIn = neurons * (d + 1);
-  const unembed = vOut * d + vOut; // W_U and b_U (b_U is 0-sized if absent; a negligible over-count)
+  const unembed = vOut * d + (model.unembed.b_U?.size ?? 0); // W_U and b_U (if the model has one)
   const toLogits = v.restrictWL ? neurons * basis + p + (v.dropDirect ? 0 : unembed) : neurons * d + d + unembed;
   return embed + attention + mlpIn + toLogits;
 }

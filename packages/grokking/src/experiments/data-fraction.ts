@@ -11,7 +11,7 @@ import { originalStepsToGrok } from '../report/reference-data.js';
 import { type RunFacts, facts, fmtInt, listPhrase, pairs, toPoints } from './curves.js';
 import { type Experiment, experimentDir } from './experiment.js';
 import { SectionBuilder } from './report.js';
-import { type ExperimentOptions, baseConfig, describeSettings, seedsOf } from './settings.js';
+import { type ExperimentOptions, STOP_WHEN_GROKKED, baseConfig, describeSettings, seedsOf } from './settings.js';
 import type { FinishedRun, PlannedRun } from './sweep.js';
 
 export const FRACTIONS = [0.2, 0.3, 0.4, 0.5, 0.6];
@@ -33,7 +33,7 @@ export function fractionPlan(o: ExperimentOptions, name = 'data-fraction'): Plan
     seedsOf(o, 1).map((seed) => ({
       dir: path.join(experimentDir(o, name), `frac${fraction}-seed${seed}`),
       label: `frac ${fraction}, seed ${seed}`,
-      config: baseConfig(o, { frac_train: fraction, seed, early_stop_loss: 1e-3, early_stop_patience: 10 }),
+      config: baseConfig(o, { frac_train: fraction, seed, ...STOP_WHEN_GROKKED }),
     })),
   );
 }
@@ -77,7 +77,7 @@ export function dataFractionFinding(s: DataFractionSummary): string {
 async function section(s: DataFractionSummary) {
   const b = new SectionBuilder('data-fraction');
   b.add(
-    `<p class="subtitle">Settings: ${escapeHtml(s.settings)}; the data fraction varies. Runs stop early once the test loss has stayed below 10⁻³ for 10 logged steps.</p>`,
+    `<p class="subtitle">Settings: ${escapeHtml(s.settings)}; the data fraction varies. Runs stop early once the test loss has stayed below 5·10⁻³ for 10 logged steps.</p>`,
     '<div class="grid">',
     await b.draw(
       'steps',

@@ -88,7 +88,7 @@ export function distillFinding(s: DistillSummary): string {
   const full = s.variants[0]!;
   const smallest = s.smallest
     ? `The smallest variant with 100 % test accuracy (${s.smallest.name}) has ${fmtInt(s.smallest.parameters)} parameters, ${fmt((100 * s.smallest.parameters) / full.parameters)} % of the trained model's ${fmtInt(full.parameters)}`
-    : `No distilled variant kept 100 % test accuracy (the trained model has ${(100 * full.testAccuracy).toFixed(1)} %)`;
+    : `No distilled variant kept 100 % test accuracy (the trained model's ${fmtInt(full.parameters)} parameters give ${fmt(100 * full.testAccuracy)} %)`;
   return (
     `${smallest}. Pruning the ${fmtInt(full.neuronsKept - s.pruned.neuronsKept)} neurons outside the clusters of frequencies ${listPhrase(s.keyFrequencies.map(String))} moves the test loss from ${fmt(full.testLoss)} to ${fmt(s.pruned.testLoss)}; ` +
     `the closed-form Fourier multiplication model (${s.fourierModel.parameters} numbers) has test loss ${fmt(s.fourierModel.testLoss)} and test accuracy ${fmt(100 * s.fourierModel.testAccuracy)} %.`

@@ -17,7 +17,7 @@ import { escapeHtml, table } from '../report/html.js';
 import { type RunFacts, facts, fmt, fmtInt, grokPhrase, pairs, toPoints } from './curves.js';
 import { type Experiment, experimentDir } from './experiment.js';
 import { SectionBuilder } from './report.js';
-import { type ExperimentOptions, baseConfig, describeSettings } from './settings.js';
+import { type ExperimentOptions, STOP_WHEN_GROKKED, baseConfig, describeSettings } from './settings.js';
 import type { FinishedRun, PlannedRun } from './sweep.js';
 
 /** The fixed norm as a fraction of the init norm: Omnigrok's "smaller than the default init". */
@@ -44,7 +44,7 @@ export interface GrokfastSummary {
 }
 
 export function grokfastPlan(o: ExperimentOptions): PlannedRun[] {
-  const base = baseConfig(o, { early_stop_loss: 1e-3, early_stop_patience: 10 });
+  const base = baseConfig(o, { ...STOP_WHEN_GROKKED });
   const dir = (name: string) => path.join(experimentDir(o, 'grokfast'), name);
   const fixedNorm = Number((FIXED_NORM_FACTOR * initNorm(base)).toPrecision(6));
   return [

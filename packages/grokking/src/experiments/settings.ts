@@ -38,6 +38,13 @@ export const SMALL: Partial<RunConfig> = {
   log_every: 20,
 };
 
+/**
+ * Stop a run once it has grokked for good: test loss below 5·10⁻³ (half the steps-to-grok threshold) for 10
+ * logged steps in a row. At the default size the test loss of a grokked run levels off near 2·10⁻³, so a
+ * lower threshold would never stop it.
+ */
+export const STOP_WHEN_GROKKED = { early_stop_loss: 5e-3, early_stop_patience: 10 } as const;
+
 /** How many seeds an experiment runs unless --seeds says otherwise. */
 export function seedsOf(o: ExperimentOptions, fallback: number): number[] {
   const n = o.seeds ?? fallback;

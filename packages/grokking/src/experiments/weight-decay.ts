@@ -13,7 +13,7 @@ import { type RunFacts, facts, fmt, fmtInt, grokPhrase, groupBy, listPhrase, pai
 import { type Experiment, experimentDir } from './experiment.js';
 import { originalWd01Facts, originalWd01Run } from './original-wd.js';
 import { SectionBuilder } from './report.js';
-import { type ExperimentOptions, baseConfig, describeSettings, seedsOf } from './settings.js';
+import { type ExperimentOptions, STOP_WHEN_GROKKED, baseConfig, describeSettings, seedsOf } from './settings.js';
 import type { FinishedRun, PlannedRun } from './sweep.js';
 
 export const DECAYS = [0, 0.1, 0.3, 1, 3];
@@ -43,8 +43,8 @@ export function decayPlan(o: ExperimentOptions, name = 'weight-decay'): PlannedR
     seedsOf(o, 2).map((seed) => ({
       dir: path.join(experimentDir(o, name), `wd${decay}-seed${seed}`),
       label: `wd ${decay}, seed ${seed}`,
-      // Stop once grokked for good (test loss < 10⁻³ for 10 logged steps): the decay-3 runs need no more.
-      config: baseConfig(o, { weight_decay: decay, seed, early_stop_loss: 1e-3, early_stop_patience: 10 }),
+      // Stop once grokked for good (STOP_WHEN_GROKKED): the fast runs need no more.
+      config: baseConfig(o, { weight_decay: decay, seed, ...STOP_WHEN_GROKKED }),
     })),
   );
 }
@@ -108,7 +108,7 @@ async function section(s: WeightDecaySummary) {
   const label = (r: DecayRun) => `wd ${r.decay} s${r.seed}`;
   const series = (key: 'excludedLoss' | 'weightNorm' | 'testLoss') => s.runs.flatMap((r) => toPoints(label(r), r[key]));
   b.add(
-    `<p class="subtitle">Settings: ${escapeHtml(s.settings)}; decoupled (AdamW) decay; runs stop early once the test loss has stayed below 10⁻³ for 10 logged steps. ` +
+    `<p class="subtitle">Settings: ${escapeHtml(s.settings)}; decoupled (AdamW) decay; runs stop early once the test loss has stayed below 5·10⁻³ for 10 logged steps. ` +
       `The analyses behind the excluded loss took ${fmt(s.analysisSeconds)} s in all.</p>`,
     '<div class="grid">',
     await b.draw(

@@ -1,0 +1,74 @@
+/**
+ * Distillation on a tiny trained model (p = 11): every variant gets a parameter count and a loss; with nothing
+ * removed, the logits assembled from hooked activations are the model's own; each cut keeps fewer parameters.
+ */
+import * as os from 'node:os';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModelFromCheckpoint } from '@grok/transformer';
+import { resolveConfig } from '../src/config.js';
+import { countParameters, evaluateVariant, fourierMultiplicationLoss, projectAxis0 } from '../src/experiments/circuit.js';
+import { distillFinding, distillRun } from '../src/experiments/distill.js';
+import { Progress } from '../src/progress.js';
+import { makeSplit, train } from '../src/train.js';
+
+const silent = new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity);
+
+describe('distill', () => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'grok-distill-')), 'run');
+  const config = resolveConfig({ p: 11, frac_train: 0.6, d_model: 16, n_heads: 2, d_head: 8, d_mlp: 48, lr: 1e-2, steps: 300, checkpoint_every: 100, log_every: 50 });
+  train({ dir, config, progress: silent, handleSignals: false });
+
+  it('gives every variant a parameter count and a loss, and the smallest at 100 % test accuracy', () => {
+    const s = distillRun(dir);
+    const [full, pruned] = s.variants;
+    const { model } = loadModelFromCheckpoint(path.join(dir, 'checkpoints', 'step-000300.safetensors'));
+    expect(full!.parameters).toBe(model.parameterCount()); // nothing cut: every parameter counted once
+    expect(full!.neuronsKept).toBe(48);
+    for (const v of s.variants) {
+      expect(v.parameters).toBeGreaterThan(0);
+      expect(Number.isFinite(v.testLoss)).toBe(true);
+    }
+    // Each step of the ladder keeps no more parameters than the one before.
+    for (let i = 1; i < s.variants.length; i++) expect(s.variants[i]!.parameters).toBeLessThanOrEqual(s.variants[i - 1]!.parameters);
+    expect(pruned!.neuronsKept).toBe(s.clusters.reduce((t, c) => t + c.size, 0));
+    if (s.smallest) expect(s.smallest.testAccuracy).toBe(1);
+    expect(s.fourierModel.parameters).toBe(2 * s.keyFrequencies.length);
+    expect(distillFinding(s)).toContain(`trained model's ${full!.parameters.toLocaleString('en-US')}`); // both wordings name it
+  });
+
+  it('with nothing removed, the assembled logits are the model\'s own (same loss as the analysis)', () => {
+    const s = distillRun(dir);
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8'));
+    expect(s.variants[0]!.testLoss).toBeCloseTo(analysis.final.testLoss, 4);
+    expect(s.variants[0]!.trainLoss).toBeCloseTo(analysis.final.trainLoss, 4);
+  });
+
+  it('projection onto all frequencies is the identity, onto none keeps the mean', () => {
+    const p = 7;
+    const M = Float64Array.from({ length: p * 2 }, (_, i) => Math.sin(i * 1.7) + i);
+    const file = path.join(dir, 'checkpoints', 'step-000300.safetensors');
+    const split = makeSplit(config);
+    const all = evaluateVariant(file, split, { name: 'all', frequencies: [1, 2, 3, 4, 5], neurons: null, projectEmbedding: true, restrictWL: true, dropDirect: false });
+    const none = evaluateVariant(file, split, { name: 'none', frequencies: [1, 2, 3, 4, 5], neurons: null, projectEmbedding: false, restrictWL: false, dropDirect: false });
+    expect(all.testLoss).toBeCloseTo(none.testLoss, 4); // every frequency of p = 11 kept: nothing changes
+    const mean = projectAxis0(M, p, 2, [Float64Array.from({ length: p }, () => 1 / Math.sqrt(p))]);
+    for (let j = 0; j < 2; j++) {
+      let avg = 0;
+      for (let x = 0; x < p; x++) avg += M[x * 2 + j]! / p;
+      for (let x = 0; x < p; x++) expect(mean[x * 2 + j]).toBeCloseTo(avg, 10);
+    }
+    const { model } = loadModelFromCheckpoint(file);
+    expect(countParameters(model, { name: 'x', frequencies: [1], neurons: [], projectEmbedding: true, restrictWL: true, dropDirect: true }, 0)).toBeLessThan(model.parameterCount());
+  });
+
+  it('the closed-form model scores a planted Fourier multiplication perfectly', () => {
+    const p = 11;
+    const split = makeSplit(resolveConfig({ p, frac_train: 0.5 }));
+    const r = fourierMultiplicationLoss(p, [{ frequency: 2, alpha: 40 }, { frequency: 5, alpha: 40 }], split);
+    expect(r.testAccuracy).toBe(1);
+    expect(r.testLoss).toBeLessThan(1e-3);
+    expect(r.parameters).toBe(4);
+  });
+});
