@@ -141,6 +141,8 @@ export function runTfjs({ quick = false } = {}): { info: TfjsInfo; rows: Row[] }
 // GPU.js modes through our gpujs backend
 
 /** Modes that can run in Node: the GL modes need a browser ('webgl', 'webgl2') or the 'gl' package ('headlessgl'). */
+const XVFB_RUN = '/usr/bin/xvfb-run';
+
 export const GPUJS_NODE_MODES = ['headlessgl', 'webasm', 'cpu'] as const;
 
 export function runGpujs({ quick = false } = {}): Row[] {
@@ -148,15 +150,21 @@ export function runGpujs({ quick = false } = {}): Row[] {
   for (const mode of GPUJS_NODE_MODES) {
     const impl = `gpujs-${mode}`;
     const args = ['--mode', mode, ...(quick ? ['--batch', '32', '--steps', '1', '--shape', '256x128x128'] : ['--batch', '256', '--steps', '3'])];
-    const r = runNodeChild('./gpujs-child.js', args, quick ? 60_000 : 300_000);
+    // headless-gl needs an X display: without one, run the child under xvfb-run (Mesa's software GL) if present.
+    const xvfb = mode === 'headlessgl' && !process.env['DISPLAY'] && existsSync(XVFB_RUN);
+    const timeoutMs = quick ? 60_000 : 300_000;
+    const r = xvfb
+      ? runJsonChild(XVFB_RUN, ['-a', process.execPath, ...process.execArgv, here('./gpujs-child.js'), ...args], { timeoutMs })
+      : runNodeChild('./gpujs-child.js', args, timeoutMs);
+    const display = xvfb ? { display: 'xvfb-run (software GL)' } : {};
     if (!r.ok) {
       rows.push({ suite: 'matmul', impl, threads: 1, missing: r.error }, { suite: 'step', impl, threads: 1, variant: 'last', missing: r.error });
       continue;
     }
     const mm = r.json['matmul'] as Record<string, unknown>;
     const st = r.json['step'] as Record<string, unknown>;
-    rows.push({ suite: 'matmul', impl, threads: 1, ...mm });
-    rows.push({ suite: 'step', impl, threads: 1, variant: 'last', ...st });
+    rows.push({ suite: 'matmul', impl, threads: 1, ...mm, ...display });
+    rows.push({ suite: 'step', impl, threads: 1, variant: 'last', ...st, ...display });
   }
   return rows;
 }

@@ -52,7 +52,9 @@ const cores = availableParallelism();
 const threadCounts = [...new Set([1, cores])];
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
-const progress = (what: string) => process.stderr.write(`[${elapsed()}] ${what}\n`);
+const progress = (what: string) => process.stderr.write(`[${elapsed()}] ${what} (load ${loadavg()[0]!.toFixed(1)})\n`);
+/** Tags rows with the 1-minute load average when their suite ended (the machine may be shared). */
+const withLoad = <R extends object>(rs: readonly R[]): (R & { load1: number })[] => rs.map((r) => ({ ...r, load1: loadavg()[0]! }));
 
 const machine: Record<string, unknown> = {
   cores,
@@ -68,27 +70,27 @@ let tfjsInfo: TfjsInfo | undefined;
 
 if (only.has('matmul')) {
   progress('matmul: reference and fast path at the model shapes');
-  rows.push(...(await runMatmulBench({ quick })));
+  rows.push(...withLoad(await runMatmulBench({ quick })));
 }
 if (only.has('step')) {
   progress(`step: the paper model's training step, last and full, at ${threadCounts.join(' and ')} thread(s)`);
-  rows.push(...(await runStepBench({ quick })));
+  rows.push(...withLoad(await runStepBench({ quick })));
 }
 if (only.has('memory')) {
   progress(`memory: peak RSS of a ${quick ? 5 : 200}-step training run (child process)`);
-  rows.push(runMemory({ quick, threads: cores }));
+  rows.push(...withLoad([runMemory({ quick, threads: cores })]));
 }
 if (only.has('peers')) {
   progress(`peers: PyTorch (${quick ? '1 thread, 1 step' : `${threadCounts.join(' and ')} thread(s)`})`);
   const torch = runTorch(threadCounts, { quick });
   torchInfo = torch.info;
-  rows.push(...torch.rows);
+  rows.push(...withLoad(torch.rows));
   progress('peers: TensorFlow.js, wasm backend (child process)');
   const tfjs = runTfjs({ quick });
   tfjsInfo = tfjs.info;
-  rows.push(...tfjs.rows);
+  rows.push(...withLoad(tfjs.rows));
   progress('peers: GPU.js modes through our gpujs backend (one child process per mode)');
-  const gpujsRows = runGpujs({ quick });
+  const gpujsRows = withLoad(runGpujs({ quick }));
   rows.push(...gpujsRows);
   // Ours at the same small batch as the gpujs steps, on the cpu backend at 1 thread, for their ratio.
   for (const batch of new Set(gpujsRows.flatMap((r) => (r.suite === 'step' && typeof r['batch'] === 'number' ? [r['batch']] : [])))) {
@@ -96,14 +98,17 @@ if (only.has('peers')) {
     await startThreads();
     const steps = quick ? 1 : 10;
     const { step } = paperStep({ variant: 'last', batch });
-    rows.push({ suite: 'step', impl: 'grok', threads: 1, variant: 'last', ...timeSteps(step, 1, steps), steps, batch });
+    rows.push({ suite: 'step', impl: 'grok', threads: 1, variant: 'last', ...timeSteps(step, 1, steps), steps, batch, load1: loadavg()[0]! });
     setThreads(cores);
   }
   // Peers' matmul at the shapes ours measured: ours again for any shape the matmul suite did not run.
-  if (!only.has('matmul')) rows.push(...(await runMatmulBench({ quick, shapes: peerShapes(rows) })));
+  if (!only.has('matmul')) rows.push(...withLoad(await runMatmulBench({ quick, shapes: peerShapes(rows) })));
 }
 if (torchInfo?.available === false) machine['torch'] = { missing: torchInfo.reason };
-else if (torchInfo) machine['torch'] = { version: torchInfo.version, blas: torchInfo.blas };
+else if (torchInfo) {
+  machine['torch'] = { version: torchInfo.version, blas: torchInfo.blas };
+  machine['blas'] = torchInfo.blas ? `${torchInfo.blas.name} (${torchInfo.blas['libblas.so.3'] ?? '?'})` : 'unknown';
+}
 if (tfjsInfo) machine['tfjs'] = tfjsInfo;
 
 /** Shapes ("MxK·KxN") of peer matmul rows. */
@@ -156,7 +161,8 @@ function value(r: Row): string {
 function note(r: Row): string {
   if (r.missing !== undefined) return r.missing;
   if (r.suite === 'matmul' && typeof r['copyShare'] === 'number') return `copies ${fmt(100 * r['copyShare'], 0)}%`;
-  if (r.suite === 'step') return `min ${fmt(r['msMin'], 1)} ms, ${String(r['steps'] ?? '')} steps`;
+  if (r.suite === 'matmul' && r['display']) return String(r['display']);
+  if (r.suite === 'step') return `min ${fmt(r['msMin'], 1)} ms, ${String(r['steps'] ?? '')} steps, load ${fmt(r['load1'], 1)}${r['display'] ? `, ${String(r['display'])}` : ''}`;
   if (r.suite === 'memory') return `target < ${String(r['targetMB'])} MB; ${fmt(r['seconds'], 0)} s`;
   return '';
 }

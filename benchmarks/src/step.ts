@@ -85,8 +85,8 @@ export function timeSteps(step: () => number, warmup: number, steps: number): { 
 export async function runStepBench({ quick = false } = {}): Promise<StepRow[]> {
   const cores = availableParallelism();
   const threadCounts = [...new Set([1, cores])];
-  const warmup = quick ? 1 : 3;
-  const steps = quick ? 2 : 20;
+  const warmup = quick ? 0 : 3;
+  const steps = quick ? 1 : 20;
   const rows: StepRow[] = [];
   for (const variant of ['last', 'full'] as const) {
     for (const threads of threadCounts) {
