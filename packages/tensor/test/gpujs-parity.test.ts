@@ -352,6 +352,23 @@ for (const probe of probes) {
       }
     });
 
+    it('one kernel meets inputs of one length in several layouts (flat, and 2-D matmul outputs of other shapes)', () => {
+      // In GL modes these are textures of different classes and sizes, which GPU.js bakes into a kernel: each
+      // layout needs its own compiled kernel (kernel-cache.ts), or it reads the wrong texels or gives up.
+      const flat = be.unary('neg', on(be, data([20], 60), [20]));
+      const m1 = be.matmul(on(be, data([4, 3], 61), [4, 3]), on(be, data([3, 5], 62), [3, 5]), {}); // [4, 5]
+      const m2 = be.matmul(on(be, data([2, 3], 63), [2, 3]), on(be, data([3, 10], 64), [3, 10]), {}); // [2, 10]
+      const inputs = [flat, m1, m2].map((t) => be.reshape(t, [20]));
+      for (const [i, x] of inputs.entries()) {
+        for (const [j, y] of inputs.entries()) {
+          const want = Float32Array.from(x.data, (v, k) => v + y.data[k]!);
+          expect([...be.binary('add', x, y, [20]).data], `inputs ${i}, ${j}`).toEqual([...want]);
+          const mm = be.matmul(be.reshape(x, [4, 5]), be.reshape(y, [5, 4]), {});
+          expectClose(mm, cpu.matmul(on(cpu, x.data, [4, 5]), on(cpu, y.data, [5, 4]), {}), 1e-5, 1e-5, `matmul ${i}, ${j}`);
+        }
+      }
+    });
+
     it('reshape shares storage; dispose frees it and reading afterwards throws', () => {
       const t = on(be, [1, 2, 3, 4, 5, 6], [2, 3]);
       const r = be.reshape(t, [3, 2]);
@@ -389,13 +406,19 @@ describe.skipIf(!probes[0]!.backend)('gpujs pitfalls (webasm)', () => {
       const m = process.memoryUsage();
       return m.heapUsed + m.arrayBuffers;
     };
-    // Warm up first (JIT code and heap bookkeeping grow once), then compare two equal windows: a leak of
-    // the 6 KB each step allocates would add 12 MB per window.
+    // Warm up first (JIT code and heap bookkeeping grow once), then measure two windows of 2,000 steps: a leak
+    // of the 6 KB each step allocates would add 12 MB to each. Memory is process-wide, and other tests' garbage
+    // (GL contexts and textures, when headlessgl ran before) can settle during one window, so the smaller
+    // growth of the two is what must stay small.
     for (let i = 0; i < 2000; i++) step();
-    const before = heap();
-    for (let i = 0; i < 2000; i++) step();
+    const growth: number[] = [];
+    for (let w = 0; w < 2; w++) {
+      const before = heap();
+      for (let i = 0; i < 2000; i++) step();
+      growth.push(heap() - before);
+    }
     expect(be.kernelCount).toBe(kernels);
-    expect(heap() - before).toBeLessThan(2 * 2 ** 20);
+    expect(Math.min(...growth)).toBeLessThan(2 * 2 ** 20);
   });
 });
 

@@ -56,8 +56,7 @@ export class KernelCache {
   }
 
   private get(spec: KernelSpec, args: readonly KernelArg[]): IKernelRunShortcut {
-    const lengths = args.map((a) => (typeof a === 'number' ? 'n' : a.length)).join(',');
-    const key = `${spec.output.join('x')}|${lengths}|${spec.source}`;
+    const key = `${spec.output.join('x')}|${args.map(argumentSignature).join(',')}|${spec.source}`;
     let kernel = this.kernels.get(key);
     if (kernel) {
       // Map iteration order is insertion order: re-inserting marks this kernel most recently used.
@@ -92,6 +91,20 @@ export class KernelCache {
     for (const k of this.kernels.values()) k.destroy();
     this.kernels.clear();
   }
+}
+
+/**
+ * What GPU.js compiles a kernel for, per argument. For arrays, the length. For textures, more: GPU.js bakes
+ * an input texture's size and dimensions into the shader as constants and picks its sampling code by the
+ * texture's class (a 2-D output such as matmul's gives a Float2D texture, a flat output a Float one). A
+ * texture of the same length but another layout must get its own kernel: reusing one reads the wrong
+ * texels, or makes GPU.js switch kernels until it gives up ("did not settle on a kernel", seen in training).
+ */
+function argumentSignature(a: KernelArg): string {
+  if (typeof a === 'number') return 'n';
+  if (a.data instanceof Float32Array) return String(a.length);
+  const t = a.data as Texture & { size: number[]; dimensions: number[] };
+  return `${a.length}:${t.constructor.name}:${t.size.join('x')}:${t.dimensions.join('x')}`;
 }
 
 /** A kernel's result as one flat Float32Array (2-D outputs come back as an array of rows). */
