@@ -33,16 +33,18 @@ gl_dir=$(cd packages/tensor && node -e "
   console.log(require('node:path').dirname(fromGpuJs.resolve('gl/package.json')));" 2>>"$log") ||
   skip "the optional 'gl' package is not installed (pnpm install skipped it?)"
 
-echo "== headlessgl: building gl in $gl_dir (node-gyp, compiles ANGLE: several minutes)"
 started=$SECONDS
-if [ ! -f "$gl_dir/build/Release/webgl.node" ]; then
+if [ -f "$gl_dir/build/Release/webgl.node" ]; then
+  echo "== headlessgl: gl is already built in $gl_dir"
+else
+  echo "== headlessgl: building gl in $gl_dir (node-gyp, compiles ANGLE: several minutes)"
   # Node's headers: Debian's nodejs ships them; otherwise node-gyp downloads them.
   nodedir=()
   [ -f /usr/include/node/node.h ] && nodedir=(--nodedir=/usr)
   (cd "$gl_dir" && node_modules/.bin/node-gyp rebuild "${nodedir[@]}" -j "$(nproc)") >>"$log" 2>&1 ||
     skip "building gl failed"
+  echo "   gl built in $((SECONDS - started)) s"
 fi
-echo "   gl built in $((SECONDS - started)) s"
 
 echo "== headlessgl: gpujs parity and training tests (mode headlessgl, under Xvfb)"
 GROK_REQUIRE_HEADLESSGL=1 xvfb-run -a -s "-ac -screen 0 1280x1024x24" \
