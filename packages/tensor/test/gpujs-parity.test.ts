@@ -277,6 +277,8 @@ for (const probe of probes) {
         [[70, 65], [9, 70], true, true],
         [[3, 40], [40, 120], false, false],
         [[2, 5, 64], [64, 70], false, false],
+        // batch·M = 16,400 rows: over GL's 16,384 texture height as a 2-D output (the GL modes write it flat).
+        [[16400, 1, 2], [16400, 2, 3], false, false],
       ];
       for (const [sa, sb, transA, transB] of cases) {
         parity(be, [{ values: data(sa, 6), shape: sa }, { values: data(sb, 7), shape: sb }],

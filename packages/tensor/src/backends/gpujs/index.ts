@@ -154,7 +154,7 @@ export class GpuJsBackend implements Backend {
       for (const t of [rowsA, rowsB]) if (t) this.dispose(t);
       return out;
     }
-    const spec = matmulSpec({ ...operand(a), trans: transA }, { ...operand(b), trans: transB });
+    const spec = matmulSpec({ ...operand(a), trans: transA }, { ...operand(b), trans: transB }, this.onDevice);
     return this.run(spec, [a, b], outShape, a.dtype);
   }
 

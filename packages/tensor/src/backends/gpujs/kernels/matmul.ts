@@ -31,6 +31,12 @@ export function planMatmul(aShape: Shape, bShape: Shape, transA: boolean, transB
 export function matmulSpec(
   a: { shape: Shape; offset: number; trans: boolean },
   b: { shape: Shape; offset: number; trans: boolean },
+  /**
+   * A flat output [batch·M·N] instead of [N, batch·M]: for the GL modes, where a 2-D output is a texture of
+   * exactly that height, which must stay under the GPU's texture size limit (16,384 here, while the paper
+   * model's attention has batch·M = 45,960); GPU.js lays a flat output out as a square-ish texture.
+   */
+  flat = false,
 ): KernelSpec {
   const { M, K, N, batch } = planMatmul(a.shape, b.shape, a.trans, b.trans);
   const [aRow, aK] = a.trans ? [1, M] : [K, 1];
@@ -38,7 +44,7 @@ export function matmulSpec(
   const nBatch = sizeOf(batch);
   let rows: string;
   if (nBatch === 1) {
-    rows = `const i = this.thread.y;\n  let oa = ${a.offset};\n  let ob = ${b.offset};`;
+    rows = `const i = ${flat ? 'row' : 'this.thread.y'};\n  let oa = ${a.offset};\n  let ob = ${b.offset};`;
   } else {
     // Batch t's matrices start at (broadcast batch offset) × matrix size in each operand.
     const matA = sizeOf(a.shape.slice(-2));
@@ -47,10 +53,12 @@ export function matmulSpec(
       { name: 'oa', strides: broadcastStridesOf(a.shape.slice(0, -2), batch).map((s) => s * matA), base: a.offset },
       { name: 'ob', strides: broadcastStridesOf(b.shape.slice(0, -2), batch).map((s) => s * matB), base: b.offset },
     ]);
-    rows = `const t = Math.floor(this.thread.y / ${M});\n  const i = this.thread.y - t * ${M};\n  ${batchAddress}`;
+    const y = flat ? 'row' : 'this.thread.y';
+    rows = `const t = Math.floor(${y} / ${M});\n  const i = ${y} - t * ${M};\n  ${batchAddress}`;
   }
-  const body = `${rows}
-  const j = this.thread.x;
+  const head = flat ? `const row = Math.floor(this.thread.x / ${N});\n  const j = this.thread.x - row * ${N};` : 'const j = this.thread.x;';
+  const body = `${head}
+  ${rows}
   const pa = oa + i * ${aRow};
   const pb = ob + j * ${bCol};
   let s = 0.0;
@@ -58,5 +66,5 @@ export function matmulSpec(
     s += a[pa + k * ${aK}] * b[pb + k * ${bK}];
   }
   return s;`;
-  return { source: kernelSource(['a', 'b'], body), output: [N, nBatch * M], loop: K };
+  return { source: kernelSource(['a', 'b'], body), output: flat ? [nBatch * M * N] : [N, nBatch * M], loop: K };
 }
