@@ -90,6 +90,11 @@ describe('grokfast finding', () => {
     expect(text).toContain('fixed norm did not grok within 3,000 steps');
     expect(text).toContain('With AdamW here, Grokfast EMA groks sooner than the baseline, while Grokfast MA and fixed norm do not.');
   });
+  it('says so when nothing beats the baseline', () => {
+    const s: GrokfastSummary = { settings: 's', fixedNorm: 20, runs: [run('baseline', 660), run('Grokfast EMA', 1065), run('fixed norm', null)] };
+    expect(grokfastFinding(s)).toContain('Grokfast EMA grokked at step 1,065 (0.62× the baseline\'s speed in steps');
+    expect(grokfastFinding(s)).toMatch(/With AdamW here, none of them groks sooner than the baseline\.$/);
+  });
 });
 
 describe('double descent', () => {

@@ -99,7 +99,7 @@ async function section(s: DataFractionSummary) {
       ['run', 'data fraction', 'steps to grok', 'original (p = 113)', 'steps run', 'final test acc.'],
       s.runs.map((r) => [
         escapeHtml(r.label),
-        r.fraction,
+        String(r.fraction),
         r.stepsToGrok ?? '—',
         s.original.find((x) => Math.abs(x.fraction - r.fraction) < 1e-9)?.stepsToGrok ?? '—',
         r.lastStep,

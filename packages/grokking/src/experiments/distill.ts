@@ -1,7 +1,7 @@
 /**
  * How much of the network is wasted? The trained model (the weight-decay sweep's decay-1, seed-0 run) is cut
  * down to its circuit step by step (see circuit.ts), each step measured: loss, test accuracy, parameters.
- * Then frequencies are dropped one at a time (smallest cluster first) to find the smallest variant that still
+ * Then, pruned, frequencies are dropped one at a time (smallest cluster first) to find the smallest variant that still
  * gets 100 % test accuracy; and the closed-form Fourier multiplication model Σ_k α_k cos(ω_k(a+b−c)) with
  * the fitted α_k alone is scored.
  */
@@ -16,6 +16,8 @@ import { SectionBuilder } from './report.js';
 import { decayPlan } from './weight-decay.js';
 import type { ExperimentOptions } from './settings.js';
 import type { FinishedRun, PlannedRun } from './sweep.js';
+
+const PRUNED = 'neurons outside the clusters pruned';
 
 export interface DistillSummary {
   run: string;
@@ -48,12 +50,18 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
   const inClusters = (freqs: readonly number[]) => clusters.filter((c) => freqs.includes(c.frequency)).flatMap((c) => c.neurons);
   const keys = f.keyFrequencies;
   const all: Variant = { name: 'trained model', frequencies: keys, neurons: null, projectEmbedding: false, restrictWL: false, dropDirect: false };
+  const clustered = inClusters(keys);
   const ladder: Variant[] = [
     all,
-    { ...all, name: 'neurons outside the clusters pruned', neurons: inClusters(keys) },
-    { ...all, name: '+ embedding on the key frequencies', neurons: inClusters(keys), projectEmbedding: true },
-    { ...all, name: '+ W_L on the key frequencies', neurons: inClusters(keys), projectEmbedding: true, restrictWL: true },
-    { ...all, name: '+ no direct path (logits from neurons only)', neurons: inClusters(keys), projectEmbedding: true, restrictWL: true, dropDirect: true },
+    // First every neuron kept, only the frequency projections and the direct path cut…
+    { ...all, name: 'embedding on the key frequencies', projectEmbedding: true },
+    { ...all, name: '+ W_L on the key frequencies', projectEmbedding: true, restrictWL: true },
+    { ...all, name: '+ no direct path (logits from neurons only)', projectEmbedding: true, restrictWL: true, dropDirect: true },
+    // …then the same with the neurons outside the key clusters pruned.
+    { ...all, name: PRUNED, neurons: clustered },
+    { ...all, name: 'pruned + embedding on the key frequencies', neurons: clustered, projectEmbedding: true },
+    { ...all, name: 'pruned + W_L on the key frequencies', neurons: clustered, projectEmbedding: true, restrictWL: true },
+    { ...all, name: 'pruned + no direct path', neurons: clustered, projectEmbedding: true, restrictWL: true, dropDirect: true },
   ];
   // Fewer frequencies: drop the one with the smallest cluster, again and again.
   let freqs = [...keys];
@@ -61,7 +69,7 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
   while (freqs.length > 1) {
     const weakest = freqs.reduce((a, b) => (size(b) < size(a) ? b : a));
     freqs = freqs.filter((k) => k !== weakest);
-    ladder.push({ name: `only frequencies ${freqs.join(', ')}`, frequencies: freqs, neurons: inClusters(freqs), projectEmbedding: true, restrictWL: true, dropDirect: true });
+    ladder.push({ name: `pruned, no direct path, only frequencies ${freqs.join(', ')}`, frequencies: freqs, neurons: inClusters(freqs), projectEmbedding: true, restrictWL: true, dropDirect: true });
   }
   const variants = ladder.map((v) => {
     const r = evaluateVariant(checkpoint, split, v);
@@ -79,7 +87,7 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
     clusters: clusters.map((c) => ({ frequency: c.frequency, size: c.size })),
     variants,
     smallest,
-    pruned: variants[1]!,
+    pruned: variants.find((v) => v.name === PRUNED)!,
     fourierModel: { alphas, ...fourierMultiplicationLoss(f.p, alphas, split) },
   };
 }

@@ -127,7 +127,7 @@ async function section(s: DoubleDescentSummary) {
       ['d_model', 'data fraction', 'steps to grok', 'double descent (dip → peak → below dip)', 'final test loss'],
       s.runs.map((r) => [
         r.dModel,
-        r.fraction,
+        String(r.fraction),
         r.stepsToGrok ?? '—',
         r.doubleDescent ? `${fmt(r.doubleDescent.firstMin)} @${fmtInt(r.doubleDescent.firstMinStep)} → ${fmt(r.doubleDescent.peak)} @${fmtInt(r.doubleDescent.peakStep)} → @${fmtInt(r.doubleDescent.secondDescentStep)}` : 'no',
         r.finalTestLoss,

@@ -14,7 +14,7 @@ import { sumOfSquares } from '../evaluate.js';
 import { buildModel } from '../model.js';
 import { lineChart } from '../report/charts/lines.js';
 import { escapeHtml, table } from '../report/html.js';
-import { type RunFacts, facts, fmt, fmtInt, grokPhrase, pairs, toPoints } from './curves.js';
+import { type RunFacts, facts, fmt, grokPhrase, listPhrase, pairs, toPoints } from './curves.js';
 import { type Experiment, experimentDir } from './experiment.js';
 import { SectionBuilder } from './report.js';
 import { type ExperimentOptions, STOP_WHEN_GROKKED, baseConfig, describeSettings } from './settings.js';
@@ -91,8 +91,9 @@ export function grokfastFinding(s: GrokfastSummary): string {
     return `${r.method} ${verdict}`;
   });
   let text = `${baseText}; ${lines.join('; ')}.`;
-  if (works.length) text += ` With AdamW here, ${works.join(' and ')} ${works.length > 1 ? 'grok' : 'groks'} sooner than the baseline`;
-  if (fails.length) text += `${works.length ? ', while' : ' With AdamW here,'} ${fails.join(' and ')} ${fails.length > 1 ? 'do' : 'does'} not`;
+  if (works.length === 0) return `${text} With AdamW here, none of them groks sooner than the baseline.`;
+  text += ` With AdamW here, ${listPhrase(works)} ${works.length > 1 ? 'grok' : 'groks'} sooner than the baseline`;
+  if (fails.length) text += `, while ${listPhrase(fails)} ${fails.length > 1 ? 'do' : 'does'} not`;
   return text + '.';
 }
 

@@ -125,9 +125,9 @@ async function section(s: WeightDecaySummary) {
     await b.draw(
       'excluded-loss',
       lineChart({ title: 'Excluded loss (key frequencies removed)', yTitle: 'excluded loss (train)', logY: true, points: series('excludedLoss') }),
-      "Train loss once the final checkpoint's key frequencies are removed from the logits: it rises as the Fourier circuit forms.",
+      "Train loss once the final checkpoint's key frequencies are removed from the logits (in the paper it rises while the circuit forms). A run that never grokked has no real key frequencies.",
     ),
-    await b.draw('weight-norm', lineChart({ title: 'Sum of squared weights', yTitle: 'Σ w²', logY: true, points: series('weightNorm') }), 'Side by side with the excluded loss: decay shrinks Σw² as the circuit takes over.'),
+    await b.draw('weight-norm', lineChart({ title: 'Sum of squared weights', yTitle: 'Σ w²', logY: true, points: series('weightNorm') }), 'Σw² of every run, from the metrics, beside the excluded loss.'),
     '</div><div class="grid">',
     await b.draw(
       'ours-wd0.1',
@@ -148,12 +148,12 @@ async function section(s: WeightDecaySummary) {
         points: [...toPoints('train', s.original.trainLoss), ...toPoints('test', s.original.testLoss)],
         rules: s.original.stepsToGrok !== null ? [{ step: s.original.stepsToGrok, label: `groks: ${fmtInt(s.original.stepsToGrok)}` }] : [],
       }),
-      'The original paper\'s decay-0.1 run (data/original_wd0.1_run.csv): same shape, on the paper-size model.',
+      'The original paper\'s decay-0.1 run (data/original_wd0.1_run.csv), on the paper-size model: mind the step axis.',
     ),
     '</div>',
     table(
       ['run', 'weight decay', 'seed', 'steps to grok', 'steps run', 'final test loss', 'final test acc.', 'train time (s)'],
-      s.runs.map((r) => [escapeHtml(r.label), r.decay, r.seed, r.stepsToGrok ?? '—', r.lastStep, r.finalTestLoss, `${(100 * r.finalTestAcc).toFixed(1)} %`, Math.round(r.wallSeconds)]),
+      s.runs.map((r) => [escapeHtml(r.label), String(r.decay), r.seed, r.stepsToGrok ?? '—', r.lastStep, r.finalTestLoss, `${(100 * r.finalTestAcc).toFixed(1)} %`, Math.round(r.wallSeconds)]),
     ),
   );
   return b.done();
