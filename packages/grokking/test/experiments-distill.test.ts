@@ -39,6 +39,8 @@ describe('distill', () => {
     expect(pruned!.neuronsKept).toBe(s.clusters.reduce((t, c) => t + c.size, 0));
     if (s.smallest) expect(s.smallest.testAccuracy).toBe(1);
     expect(s.fourierModel.parameters).toBe(2 * s.keyFrequencies.length);
+    const perfectCut = s.variants.slice(1).some((v) => v.testAccuracy === 1);
+    expect(distillFinding(s).includes('no cut kept it, the best (')).toBe(!perfectCut);
     expect(distillFinding(s)).toContain(`trained model's ${full!.parameters.toLocaleString('en-US')}`); // both wordings name it
   });
 

@@ -60,7 +60,7 @@ describe('data-fraction finding', () => {
     expect(text).toContain('1,500 steps with 40 %');
     expect(text).toContain('did not grok within 3,000 steps with 20 %');
     expect(text).toContain('Steps to grok falls as the data fraction grows');
-    expect(text).toContain('from 8,258 steps at 30 % to 1,109 at 50 %');
+    expect(text).toContain('; in the original sweep (p = 113) it falls, from 8,258 steps at 30 % to 1,109 at 50 %');
   });
   it('trend', () => {
     expect(trend([{ x: 1, y: 3 }, { x: 2, y: 2 }])).toBe('falls');

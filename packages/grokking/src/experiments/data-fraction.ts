@@ -69,7 +69,7 @@ export function dataFractionFinding(s: DataFractionSummary): string {
   text += '.';
   if (grokked.length > 1) text += ` Steps to grok ${trend(grokked.map((r) => ({ x: r.fraction, y: r.stepsToGrok! })))} as the data fraction grows`;
   if (s.original.length > 1) {
-    text += `${grokked.length > 1 ? ';' : ' In'} the original sweep (p = 113) it ${trend(s.original.map((r) => ({ x: r.fraction, y: r.stepsToGrok })))}, from ${fmtInt(s.original[0]!.stepsToGrok)} steps at ${Math.round(100 * s.original[0]!.fraction)} % to ${fmtInt(s.original.at(-1)!.stepsToGrok)} at ${Math.round(100 * s.original.at(-1)!.fraction)} %.`;
+    text += `${grokked.length > 1 ? '; in' : ' In'} the original sweep (p = 113) it ${trend(s.original.map((r) => ({ x: r.fraction, y: r.stepsToGrok })))}, from ${fmtInt(s.original[0]!.stepsToGrok)} steps at ${Math.round(100 * s.original[0]!.fraction)} % to ${fmtInt(s.original.at(-1)!.stepsToGrok)} at ${Math.round(100 * s.original.at(-1)!.fraction)} %.`;
   } else if (grokked.length > 1) text += '.';
   return text;
 }

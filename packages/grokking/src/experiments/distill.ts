@@ -8,6 +8,7 @@
 import { RunDir } from '../run-dir.js';
 import { makeSplit } from '../train.js';
 import { escapeHtml, table } from '../report/html.js';
+import type { ChartSpec } from '../report/vega-svg.js';
 import { ensureAnalysis } from './analysis.js';
 import { type Variant, type VariantResult, evaluateVariant, fourierMultiplicationLoss } from './circuit.js';
 import { fmt, fmtInt, listPhrase } from './curves.js';
@@ -97,10 +98,35 @@ export function distillFinding(s: DistillSummary): string {
   const smallest = s.smallest
     ? `The smallest variant with 100 % test accuracy (${s.smallest.name}) has ${fmtInt(s.smallest.parameters)} parameters, ${fmt((100 * s.smallest.parameters) / full.parameters)} % of the trained model's ${fmtInt(full.parameters)}`
     : `No distilled variant kept 100 % test accuracy (the trained model's ${fmtInt(full.parameters)} parameters give ${fmt(100 * full.testAccuracy)} %)`;
+  // When no cut keeps 100 %, say how close the best cut came (the most accurate, then the smallest).
+  const cuts = s.variants.slice(1);
+  const best = cuts.length ? cuts.reduce((a, b) => (b.testAccuracy > a.testAccuracy || (b.testAccuracy === a.testAccuracy && b.parameters < a.parameters) ? b : a)) : null;
+  const closest =
+    best && (s.smallest === null || s.smallest.name === full.name)
+      ? `; no cut kept it, the best (${best.name}) gets ${fmt(100 * best.testAccuracy)} % with ${fmtInt(best.parameters)}`
+      : '';
   return (
-    `${smallest}. Pruning the ${fmtInt(full.neuronsKept - s.pruned.neuronsKept)} neurons outside the clusters of frequencies ${listPhrase(s.keyFrequencies.map(String))} moves the test loss from ${fmt(full.testLoss)} to ${fmt(s.pruned.testLoss)}; ` +
+    `${smallest}${closest}. Pruning the ${fmtInt(full.neuronsKept - s.pruned.neuronsKept)} neurons outside the clusters of frequencies ${listPhrase(s.keyFrequencies.map(String))} moves the test loss from ${fmt(full.testLoss)} to ${fmt(s.pruned.testLoss)}; ` +
     `the closed-form Fourier multiplication model (${s.fourierModel.parameters} numbers) has test loss ${fmt(s.fourierModel.testLoss)} and test accuracy ${fmt(100 * s.fourierModel.testAccuracy)} %.`
   );
+}
+
+/** One bar per variant (in ladder order): its parameter count, coloured by its test accuracy. */
+function variantsChart(variants: readonly VariantResult[]): ChartSpec {
+  const values = variants.map((v, i) => ({ order: i, name: v.name.length > 44 ? `${v.name.slice(0, 43)}…` : v.name, parameters: v.parameters, accuracy: v.testAccuracy }));
+  return {
+    title: 'Parameters and test accuracy of each cut',
+    width: 360,
+    height: 18 * values.length,
+    data: { values },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'name', type: 'nominal', title: null, sort: { field: 'order' }, axis: { labelLimit: 300 } },
+      x: { field: 'parameters', type: 'quantitative', title: 'parameters' },
+      color: { field: 'accuracy', type: 'quantitative', title: 'test acc.', scale: { domain: [0, 1], scheme: 'redyellowgreen' } },
+      tooltip: [{ field: 'name' }, { field: 'parameters' }, { field: 'accuracy' }],
+    },
+  } as unknown as ChartSpec;
 }
 
 async function section(s: DistillSummary) {
@@ -108,6 +134,9 @@ async function section(s: DistillSummary) {
   b.add(
     `<p class="subtitle">Run ${escapeHtml(s.run)} at step ${fmtInt(s.step)} (p = ${s.p}); key frequencies ${escapeHtml(s.keyFrequencies.join(', ') || 'none')}; clusters ${escapeHtml(s.clusters.map((c) => `k=${c.frequency}: ${c.size} neurons`).join(', '))}. ` +
       'Each row keeps less of the model (see src/experiments/circuit.ts for what each step does and how parameters are counted).</p>',
+    '<div class="grid">',
+    await b.draw('variants', variantsChart(s.variants), 'Bar length: parameters of each variant; colour: its test accuracy. Top row: the trained model.'),
+    '</div>',
     table(
       ['variant', 'frequencies', 'neurons', 'parameters', 'train loss', 'test loss', 'test acc.'],
       s.variants.map((v) => [escapeHtml(v.name) + (v === s.smallest || v.name === s.smallest?.name ? ' ◀ smallest at 100 %' : ''), v.frequencies.join(' '), v.neuronsKept, v.parameters, v.trainLoss, v.testLoss, `${(100 * v.testAccuracy).toFixed(1)} %`]),

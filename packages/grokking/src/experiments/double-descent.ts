@@ -1,7 +1,8 @@
 /**
  * Grokking vs epoch-wise double descent: test loss against steps for several widths (d_model, with
- * d_mlp = 4·d_model and d_head = d_model/4 as in the paper) and data fractions, trained the full length (no
- * early stop) so every curve is whole.
+ * d_head = d_model/4) and data fractions, trained the full length (no early stop) so every curve is whole.
+ * With --full, d_mlp = 4·d_model as in the paper; by default d_mlp stays at 128 and the runs take 2,000 steps,
+ * so the widest run (d_model 256) stays affordable on two cores.
  *
  * The test we apply to each curve: a double descent is a fall of the test loss to a minimum below 90 % of
  * its initial value, a rise from there to at least twice that minimum, and a later fall below the minimum.
@@ -75,7 +76,14 @@ export function doubleDescentPlan(o: ExperimentOptions): PlannedRun[] {
     widths.map((d) => ({
       dir: path.join(experimentDir(o, 'double-descent'), `d${d}-frac${fraction}`),
       label: `d_model ${d}, frac ${fraction}`,
-      config: baseConfig(o, { d_model: d, d_mlp: 4 * d, n_heads: 4, d_head: d / 4, frac_train: fraction }),
+      config: baseConfig(o, {
+        d_model: d,
+        n_heads: 4,
+        d_head: d / 4,
+        frac_train: fraction,
+        ...(o.full ? { d_mlp: 4 * d } : {}),
+        ...(o.full || o.steps !== undefined ? {} : { steps: 2000 }),
+      }),
     })),
   );
 }
@@ -105,7 +113,7 @@ export function doubleDescentFinding(s: DoubleDescentSummary): string {
 
 async function section(s: DoubleDescentSummary) {
   const b = new SectionBuilder('double-descent');
-  b.add(`<p class="subtitle">Settings: ${escapeHtml(s.settings)}, with d_model varied (d_mlp = 4·d_model) and the data fraction as given; no early stop.</p>`, '<div class="grid">');
+  b.add(`<p class="subtitle">Settings: ${escapeHtml(s.settings)}, with d_model varied (d_head = d_model/4; d_mlp = 4·d_model with --full) and the data fraction as given; no early stop.</p>`, '<div class="grid">');
   for (const fraction of [...new Set(s.runs.map((r) => r.fraction))]) {
     const runs = s.runs.filter((r) => r.fraction === fraction);
     b.add(

@@ -83,7 +83,7 @@ function boundaryChart(runs: readonly PhaseRun[], x: (r: PhaseRun) => number, xT
     encoding: {
       x: { field: 'x', type: 'quantitative', title: xTitle },
       y: { field: 'step', type: 'quantitative', title: 'step' },
-      color: { field: 'boundary', type: 'nominal', title: null, sort: BOUNDARIES.map(([, w]) => w), legend: { orient: 'top-left', fillColor: 'white' } },
+      color: { field: 'boundary', type: 'nominal', title: null, sort: BOUNDARIES.map(([, w]) => w), legend: { orient: 'bottom', labelLimit: 220 } },
       detail: { field: 'run' },
       tooltip: [{ field: 'run' }, { field: 'boundary' }, { field: 'step' }],
     },
