@@ -8,10 +8,10 @@
  */
 import type { BinaryOp, UnaryOp } from '../../../backend.js';
 import type { DType } from '../../../dtype.js';
-import { type Shape, sizeOf } from '../../../shape.js';
+import { type Shape, broadcastStrides, sizeOf } from '../../../shape.js';
 import type { KernelSpec } from '../kernel-cache.js';
 import { helpersFor } from './math.js';
-import { addressing, broadcastStridesOf, kernelSource } from './source.js';
+import { addressing, kernelSource } from './source.js';
 
 export const UNARY_EXPR: Record<UnaryOp, string> = {
   neg: '-x',
@@ -74,8 +74,8 @@ export interface Operand {
 /** out[i] = f(a[ia], b[ib]) over outShape, ia and ib following broadcasting. */
 export function binarySpec(op: BinaryOp, dtype: DType, a: Operand, b: Operand, outShape: Shape): KernelSpec {
   const address = addressing(outShape, 'this.thread.x', [
-    { name: 'ia', strides: broadcastStridesOf(a.shape, outShape), base: a.offset },
-    { name: 'ib', strides: broadcastStridesOf(b.shape, outShape), base: b.offset },
+    { name: 'ia', strides: broadcastStrides(a.shape, outShape), base: a.offset },
+    { name: 'ib', strides: broadcastStrides(b.shape, outShape), base: b.offset },
   ]);
   const body = `${address}\n  const x = a[ia];\n  const y = b[ib];\n  return ${forDType(op, BINARY_EXPR[op], dtype)};`;
   return { source: kernelSource(['a', 'b'], body), output: [sizeOf(outShape)], loop: 0 };
@@ -84,9 +84,9 @@ export function binarySpec(op: BinaryOp, dtype: DType, a: Operand, b: Operand, o
 /** out[i] = cond[ic] != 0 ? a[ia] : b[ib], all three broadcast to outShape. */
 export function whereSpec(cond: Operand, a: Operand, b: Operand, outShape: Shape): KernelSpec {
   const address = addressing(outShape, 'this.thread.x', [
-    { name: 'ic', strides: broadcastStridesOf(cond.shape, outShape), base: cond.offset },
-    { name: 'ia', strides: broadcastStridesOf(a.shape, outShape), base: a.offset },
-    { name: 'ib', strides: broadcastStridesOf(b.shape, outShape), base: b.offset },
+    { name: 'ic', strides: broadcastStrides(cond.shape, outShape), base: cond.offset },
+    { name: 'ia', strides: broadcastStrides(a.shape, outShape), base: a.offset },
+    { name: 'ib', strides: broadcastStrides(b.shape, outShape), base: b.offset },
   ]);
   const body = `${address}\n  if (c[ic] !== 0.0) { return a[ia]; }\n  return b[ib];`;
   return { source: kernelSource(['c', 'a', 'b'], body), output: [sizeOf(outShape)], loop: 0 };

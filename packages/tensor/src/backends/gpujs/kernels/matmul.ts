@@ -8,9 +8,9 @@
  *   A(i, k) = a[i·K + k]   or, stored [K, M], a[k·M + i]
  *   B(k, j) = b[k·N + j]   or, stored [N, K], b[j·K + k]
  */
-import { type Shape, broadcastShapes, sizeOf } from '../../../shape.js';
+import { type Shape, broadcastShapes, broadcastStrides, sizeOf } from '../../../shape.js';
 import type { KernelSpec } from '../kernel-cache.js';
-import { addressing, broadcastStridesOf, kernelSource } from './source.js';
+import { addressing, kernelSource } from './source.js';
 
 export interface MatmulPlan {
   M: number;
@@ -50,8 +50,8 @@ export function matmulSpec(
     const matA = sizeOf(a.shape.slice(-2));
     const matB = sizeOf(b.shape.slice(-2));
     const batchAddress = addressing(batch, 't', [
-      { name: 'oa', strides: broadcastStridesOf(a.shape.slice(0, -2), batch).map((s) => s * matA), base: a.offset },
-      { name: 'ob', strides: broadcastStridesOf(b.shape.slice(0, -2), batch).map((s) => s * matB), base: b.offset },
+      { name: 'oa', strides: broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * matA), base: a.offset },
+      { name: 'ob', strides: broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * matB), base: b.offset },
     ]);
     const y = flat ? 'row' : 'this.thread.y';
     rows = `const t = Math.floor(${y} / ${M});\n  const i = ${y} - t * ${M};\n  ${batchAddress}`;

@@ -5,7 +5,7 @@
  * by writing it out with literal sizes and strides (broadcast axes have stride 0 and simply drop out),
  * which is also what makes the source a precise cache key.
  */
-import { type Shape, stridesOf } from '../../../shape.js';
+import type { Shape } from '../../../shape.js';
 
 /** One input to address: the name of its offset variable, its strides over the loop shape, and a base. */
 export interface Addressed {
@@ -41,15 +41,6 @@ export function addressing(shape: Shape, index: string, inputs: readonly Address
     }
   }
   return lines.join('\n  ');
-}
-
-/** Strides that read an input of `shape` over `outShape` with NumPy broadcasting (0 on broadcast axes). */
-export function broadcastStridesOf(shape: Shape, outShape: Shape): number[] {
-  const strides = stridesOf(shape);
-  const out = new Array<number>(outShape.length).fill(0);
-  const lead = outShape.length - shape.length;
-  for (let i = 0; i < shape.length; i++) out[lead + i] = shape[i] === 1 ? 0 : strides[i]!;
-  return out;
 }
 
 /** A JavaScript number literal that GPU.js reads as a Float (`1` would be an Integer in GLSL). */
