@@ -142,7 +142,7 @@ describe('broadcasts over merged axes', () => {
   }
 });
 
-function broadcastNaive(data: TypedArray, shape: number[], outShape: number[]): number[] {
+function broadcastNaive(data: TypedArray, shape: number[], outShape: readonly number[]): number[] {
   const st = strides(shape);
   const lead = outShape.length - shape.length;
   return Array.from({ length: size(outShape) }, (_, k) => {
