@@ -62,6 +62,19 @@ describe('data-fraction finding', () => {
     expect(text).toContain('Steps to grok falls as the data fraction grows');
     expect(text).toContain('; in the original sweep (p = 113) it falls, from 8,258 steps at 30 % to 1,109 at 50 %');
   });
+  it('reports the seeds of one fraction together and trends by their mean', () => {
+    const seeded = (fraction: number, seed: number, stepsToGrok: number | null) => ({ ...run(fraction, stepsToGrok), seed });
+    const s: DataFractionSummary = {
+      settings: 's',
+      runs: [seeded(0.3, 0, null), seeded(0.3, 1, 2400), seeded(0.5, 0, 700), seeded(0.5, 1, 900), seeded(0.6, 0, 1000), seeded(0.6, 1, 200)],
+      original: [],
+    };
+    const text = dataFractionFinding(s);
+    expect(text).toContain('Ours grokked at 2,400 steps with 30 %, 700 and 900 steps with 50 % and 1,000 and 200 steps with 60 %');
+    expect(text).toContain('did not grok within 3,000 steps with 30 % (1 of 2 seeds)');
+    // Means 2,400 → 800 → 600: falls, although the single runs 900 → 1,000 rise.
+    expect(text).toContain('Steps to grok falls as the data fraction grows.');
+  });
   it('trend', () => {
     expect(trend([{ x: 1, y: 3 }, { x: 2, y: 2 }])).toBe('falls');
     expect(trend([{ x: 2, y: 3 }, { x: 1, y: 2 }])).toBe('rises');

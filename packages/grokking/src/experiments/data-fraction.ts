@@ -8,7 +8,7 @@ import { lineChart } from '../report/charts/lines.js';
 import { stepsToGrokChart } from '../report/charts/steps-to-grok.js';
 import { escapeHtml, table } from '../report/html.js';
 import { originalStepsToGrok } from '../report/reference-data.js';
-import { type RunFacts, facts, fmtInt, listPhrase, pairs, toPoints } from './curves.js';
+import { type RunFacts, facts, fmtInt, groupBy, listPhrase, pairs, toPoints } from './curves.js';
 import { type Experiment, experimentDir } from './experiment.js';
 import { SectionBuilder } from './report.js';
 import { type ExperimentOptions, STOP_WHEN_GROKKED, baseConfig, describeSettings, seedsOf } from './settings.js';
@@ -30,7 +30,7 @@ export interface DataFractionSummary {
 
 export function fractionPlan(o: ExperimentOptions, name = 'data-fraction'): PlannedRun[] {
   return FRACTIONS.flatMap((fraction) =>
-    seedsOf(o, 1).map((seed) => ({
+    seedsOf(o, 2).map((seed) => ({
       dir: path.join(experimentDir(o, name), `frac${fraction}-seed${seed}`),
       label: `frac ${fraction}, seed ${seed}`,
       config: baseConfig(o, { frac_train: fraction, seed, ...STOP_WHEN_GROKKED }),
@@ -59,15 +59,23 @@ export function trend(points: readonly { x: number; y: number }[]): 'falls' | 'r
 }
 
 export function dataFractionFinding(s: DataFractionSummary): string {
-  const grokked = s.runs.filter((r) => r.stepsToGrok !== null);
-  const never = [...new Set(s.runs.filter((r) => r.stepsToGrok === null).map((r) => r.fraction))];
+  // Seeds of one fraction are reported together: "1,500 and 1,620 steps with 40 %"; the trend uses their mean.
+  const byFraction = [...groupBy(s.runs, (r) => r.fraction)].sort((a, b) => a[0] - b[0]);
+  const grokked = byFraction
+    .map(([fraction, runs]) => ({ fraction, steps: runs.filter((r) => r.stepsToGrok !== null).map((r) => r.stepsToGrok!) }))
+    .filter((g) => g.steps.length > 0);
+  const never = byFraction.filter(([, runs]) => runs.some((r) => r.stepsToGrok === null)).map(([fraction, runs]) => ({ fraction, n: runs.filter((r) => r.stepsToGrok === null).length, of: runs.length }));
   const longest = Math.max(...s.runs.map((r) => r.lastStep));
+  const pct = (f: number) => `${Math.round(100 * f)} %`;
   let text = grokked.length
-    ? `Ours grokked at ${listPhrase(grokked.map((r) => `${fmtInt(r.stepsToGrok!)} steps with ${Math.round(100 * r.fraction)} %`))}`
+    ? `Ours grokked at ${listPhrase(grokked.map((g) => `${listPhrase(g.steps.map(fmtInt))} steps with ${pct(g.fraction)}`))}`
     : `None of our runs grokked within ${fmtInt(longest)} steps`;
-  if (grokked.length && never.length) text += `, and did not grok within ${fmtInt(longest)} steps with ${listPhrase(never.map((f) => `${Math.round(100 * f)} %`))}`;
+  if (grokked.length && never.length) {
+    text += `, and did not grok within ${fmtInt(longest)} steps with ${listPhrase(never.map((g) => (g.of > 1 ? `${pct(g.fraction)} (${g.n} of ${g.of} seeds)` : pct(g.fraction))))}`;
+  }
   text += '.';
-  if (grokked.length > 1) text += ` Steps to grok ${trend(grokked.map((r) => ({ x: r.fraction, y: r.stepsToGrok! })))} as the data fraction grows`;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (grokked.length > 1) text += ` Steps to grok ${trend(grokked.map((g) => ({ x: g.fraction, y: mean(g.steps) })))} as the data fraction grows`;
   if (s.original.length > 1) {
     text += `${grokked.length > 1 ? '; in' : ' In'} the original sweep (p = 113) it ${trend(s.original.map((r) => ({ x: r.fraction, y: r.stepsToGrok })))}, from ${fmtInt(s.original[0]!.stepsToGrok)} steps at ${Math.round(100 * s.original[0]!.fraction)} % to ${fmtInt(s.original.at(-1)!.stepsToGrok)} at ${Math.round(100 * s.original.at(-1)!.fraction)} %.`;
   } else if (grokked.length > 1) text += '.';
