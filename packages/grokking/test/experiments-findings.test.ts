@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { dataFractionFinding, trend, type DataFractionSummary } from '../src/experiments/data-fraction.js';
 import { doubleDescentFinding, findDoubleDescent, type DoubleDescentSummary } from '../src/experiments/double-descent.js';
 import { grokfastFinding, type GrokfastSummary } from '../src/experiments/grokfast.js';
-import { phasesFinding, type PhaseRun } from '../src/experiments/phases.js';
+import { PAPER_PHASES, calibration, phasesFinding, type PhaseRun } from '../src/experiments/phases.js';
 import { weightDecayFinding, type DecayRun, type WeightDecaySummary } from '../src/experiments/weight-decay.js';
 
 const base = { dir: 'd', wallSeconds: 10, finalTestLoss: 0.001, finalTestAcc: 1 };
@@ -142,9 +142,19 @@ describe('phases finding', () => {
         run('data-fraction', 1, 0.3, 100, null, null),
         run('data-fraction', 1, 0.5, 150, 500, 700),
       ],
+      calibration: [PAPER_PHASES, { label: 'ours', memorisationEnd: 1415, circuitFormationEnd: 7177, cleanupEnd: null }],
     });
+    expect(text).toMatch(/^Calibration: on the original 30 % curve the rule ends memorisation at 1,415, circuit formation at 7,177 and cleanup at never \(the paper, for its own run: 1,400, 9,400, 14,000\)\./);
     expect(text).toContain('As weight decay grows, memorisation ends earlier (210 at 0 to 140 at 3)');
     expect(text).toContain('circuit formation ends earlier (1,800 at 0.3 to 300 at 3)');
     expect(text).toContain('As the data fraction grows, memorisation ends later (100 at 0.3 to 150 at 0.5), circuit formation ends at 500 only at 0.5');
+  });
+  it('calibrates on the original curves: memorisation ends near the paper\'s 1.4k on the 30 % curve', () => {
+    const [paper, ours30, oursWd01] = calibration();
+    expect(paper).toEqual(PAPER_PHASES);
+    expect(Math.abs(ours30!.memorisationEnd! - 1400)).toBeLessThan(100);
+    // The decay-0.1 run groks near 98.7k steps (PAPER.md): its cleanup ends after that.
+    expect(oursWd01!.cleanupEnd!).toBeGreaterThan(98_000);
+    expect(ours30!.cleanupEnd!).toBeLessThan(oursWd01!.circuitFormationEnd!);
   });
 });

@@ -117,9 +117,9 @@ export interface PhaseDetection {
   inputs: {
     /** Train loss at the first checkpoint. */
     initialTrainLoss: number;
-    /** Memorisation ends at the first checkpoint with train loss below this. */
+    /** The training set counts as fitted at the first checkpoint with train loss below this. */
     memorisationTrainLossThreshold: number;
-    /** The largest test loss at or after the end of memorisation, and its step. */
+    /** The first largest test loss at or after the training set is fitted, and its step (memorisation ends there). */
     peakTestLoss: number | null;
     peakTestLossStep: number | null;
     /** The smallest test loss at or after the peak, and its step. */

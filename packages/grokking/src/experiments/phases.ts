@@ -2,13 +2,20 @@
  * Thresholds of the phases: the analysis's phase boundaries (memorisation → circuit formation → cleanup; see
  * analysis/phases.ts for the rule) for every run of the weight-decay and data-fraction sweeps, and how they
  * move with each. It trains nothing of its own: it reuses (or runs) those two sweeps' runs.
+ *
+ * The boundaries are recomputed here from each run's measures with the current rule (so an analysis.json
+ * written under an older rule cannot leak in), and the same rule is applied to the original runs' curves
+ * (30 % data at decay 1, and decay 0.1) next to the phases the paper states for its run: the calibration.
  */
+import { type LossRow, detectPhases } from '../analysis/phases.js';
 import type { PhaseDetection } from '../analysis/types.js';
+import { originalRun } from '../report/reference-data.js';
 import { escapeHtml, table } from '../report/html.js';
 import type { ChartSpec } from '../report/vega-svg.js';
 import { ensureAnalysis } from './analysis.js';
 import { fmtInt, listPhrase } from './curves.js';
 import { fractionPlan, trend } from './data-fraction.js';
+import { originalWd01Run } from './original-wd.js';
 import type { Experiment } from './experiment.js';
 import { SectionBuilder } from './report.js';
 import type { FinishedRun } from './sweep.js';
@@ -25,8 +32,39 @@ export interface PhaseRun {
   grokked: boolean;
 }
 
+/** One run's boundaries for the calibration table: the paper's statement, or our rule on an original curve. */
+export interface CalibrationRow {
+  label: string;
+  memorisationEnd: number | null;
+  circuitFormationEnd: number | null;
+  cleanupEnd: number | null;
+}
+
 export interface PhasesSummary {
   runs: PhaseRun[];
+  /** First row: the phases the paper states for its run; then our rule on the original curves. */
+  calibration: CalibrationRow[];
+}
+
+/** The paper: memorisation 0–1.4k, circuit formation 1.4k–9.4k, cleanup 9.4k–14k steps. */
+export const PAPER_PHASES: CalibrationRow = { label: 'the paper (its 30 % run, as stated)', memorisationEnd: 1400, circuitFormationEnd: 9400, cleanupEnd: 14000 };
+
+const ends = (label: string, ph: PhaseDetection): CalibrationRow => ({
+  label,
+  memorisationEnd: ph.memorisation?.[1] ?? null,
+  circuitFormationEnd: ph.circuitFormation?.[1] ?? null,
+  cleanupEnd: ph.cleanup?.[1] ?? null,
+});
+
+/** Our rule applied to the original runs' curves (p = 113). */
+export function calibration(): CalibrationRow[] {
+  const asRows = (xs: readonly { step: number; train_loss: number; test_loss: number }[]): LossRow[] =>
+    xs.map((x) => ({ step: x.step, trainLoss: x.train_loss, testLoss: x.test_loss }));
+  return [
+    PAPER_PHASES,
+    ends('our rule on the original 30 % curve (decay 1)', detectPhases(asRows(originalRun()), 113)),
+    ends('our rule on the original decay-0.1 curve', detectPhases(asRows(originalWd01Run()), 113)),
+  ];
 }
 
 const BOUNDARIES = [
@@ -67,6 +105,14 @@ export function phasesFinding(s: PhasesSummary): string {
   const wd = s.runs.filter((r) => r.sweep === 'weight-decay');
   const df = s.runs.filter((r) => r.sweep === 'data-fraction');
   const out: string[] = [];
+  const [paper, ours] = s.calibration;
+  if (paper && ours) {
+    const at = (n: number | null) => (n === null ? 'never' : fmtInt(n));
+    out.push(
+      `Calibration: on the original 30 % curve the rule ends memorisation at ${at(ours.memorisationEnd)}, circuit formation at ${at(ours.circuitFormationEnd)} and cleanup at ${at(ours.cleanupEnd)} ` +
+        `(the paper, for its own run: ${at(paper.memorisationEnd)}, ${at(paper.circuitFormationEnd)}, ${at(paper.cleanupEnd)}).`,
+    );
+  }
   if (wd.length) out.push(movement(wd, (r) => r.decay, 'weight decay') + '.');
   if (df.length) out.push(movement(df, (r) => r.fraction, 'the data fraction') + '.');
   return out.join(' ') || 'No runs.';
@@ -104,6 +150,12 @@ async function section(s: PhasesSummary) {
       ['run', 'sweep', 'memorisation ends', 'circuit formation ends', 'cleanup ends', 'grokked'],
       s.runs.map((r) => [escapeHtml(r.label), r.sweep, r.memorisationEnd ?? '—', r.circuitFormationEnd ?? '—', r.cleanupEnd ?? '—', r.grokked ? 'yes' : 'no']),
     ),
+    '<p>Calibration (p = 113): the phases the paper states for its run, and the same rule applied to the original runs\' loss curves. ' +
+      'The original 30 % curve crossed test loss 0.01 at step 8,258, sooner than the run in the paper\'s figures, so only the end of memorisation is comparable step for step.</p>',
+    table(
+      ['curve', 'memorisation ends', 'circuit formation ends', 'cleanup ends'],
+      s.calibration.map((r) => [escapeHtml(r.label), r.memorisationEnd ?? '—', r.circuitFormationEnd ?? '—', r.cleanupEnd ?? '—']),
+    ),
   );
   return b.done();
 }
@@ -113,13 +165,15 @@ export const phases: Experiment<PhasesSummary> = {
   title: 'Thresholds of the phases across the sweeps',
   plan: (o) => [...decayPlan(o), ...fractionPlan(o)],
   summarize: (runs: FinishedRun[], o) => ({
-    runs: runs.map((r) =>
-      phaseRun(
+    runs: runs.map((r) => {
+      const { analysis } = ensureAnalysis(r.dir, o.log);
+      return phaseRun(
         { label: r.label, weight_decay: r.config.weight_decay, frac_train: r.config.frac_train },
         r.dir.includes('data-fraction') ? 'data-fraction' : 'weight-decay',
-        ensureAnalysis(r.dir, o.log).analysis.phases,
-      ),
-    ),
+        detectPhases(analysis.overTraining, r.config.p),
+      );
+    }),
+    calibration: calibration(),
   }),
   finding: phasesFinding,
   section,
