@@ -96,7 +96,7 @@ describe('grokfast finding', () => {
     weightNorm: [],
   });
   it('says which methods beat the baseline in steps and which do not', () => {
-    const s: GrokfastSummary = { settings: 's', fixedNorm: 20, runs: [run('baseline', 1000), run('Grokfast EMA', 250, 60), run('Grokfast MA', 1200), run('fixed norm', null)] };
+    const s: GrokfastSummary = { settings: 's', initNorm: 25, fixedNorms: [{ factor: 0.8, norm: 20 }], runs: [run('baseline', 1000), run('Grokfast EMA', 250, 60), run('Grokfast MA', 1200), run('fixed norm', null)] };
     const text = grokfastFinding(s);
     expect(text).toContain('The baseline grokked at step 1,000 (50 s)');
     expect(text).toContain('Grokfast EMA grokked at step 250 (4× the baseline\'s speed in steps, 15 s)');
@@ -104,7 +104,7 @@ describe('grokfast finding', () => {
     expect(text).toContain('With AdamW here, Grokfast EMA groks sooner than the baseline, while Grokfast MA and fixed norm do not.');
   });
   it('says so when nothing beats the baseline', () => {
-    const s: GrokfastSummary = { settings: 's', fixedNorm: 20, runs: [run('baseline', 660), run('Grokfast EMA', 1065), run('fixed norm', null)] };
+    const s: GrokfastSummary = { settings: 's', initNorm: 25, fixedNorms: [{ factor: 0.8, norm: 20 }], runs: [run('baseline', 660), run('Grokfast EMA', 1065), run('fixed norm', null)] };
     expect(grokfastFinding(s)).toContain('Grokfast EMA grokked at step 1,065 (0.62× the baseline\'s speed in steps');
     expect(grokfastFinding(s)).toMatch(/With AdamW here, none of them groks sooner than the baseline\.$/);
   });

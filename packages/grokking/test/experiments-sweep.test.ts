@@ -10,7 +10,7 @@ import { parseCommandLine } from '../src/args.js';
 import { resolveConfig } from '../src/config.js';
 import { experimentOptions } from '../src/experiments/cli-experiment.js';
 import { runExperiment } from '../src/experiments/experiment.js';
-import { grokfastPlan } from '../src/experiments/grokfast.js';
+import { FIXED_NORM_FACTORS, fixedNormLabel, grokfastPlan, initNorm } from '../src/experiments/grokfast.js';
 import { describePlan, isDone, runSweep, type PlannedRun } from '../src/experiments/sweep.js';
 import { DECAYS, weightDecay } from '../src/experiments/weight-decay.js';
 import { Progress } from '../src/progress.js';
@@ -80,10 +80,14 @@ describe('--dry-run', () => {
   it('--full gives the paper-size model; other config options are refused', () => {
     const o = experimentOptions(parseCommandLine(['experiment', 'grokfast', '--full', '--dry-run']), () => {});
     const plan = grokfastPlan(o);
-    expect(plan.map((r) => r.label)).toEqual(['baseline', 'Grokfast EMA', 'Grokfast MA', 'fixed norm']);
+    expect(plan.map((r) => r.label)).toEqual(['baseline', 'Grokfast EMA', 'Grokfast MA', ...FIXED_NORM_FACTORS.map(fixedNormLabel)]);
     expect(plan[0]!.config).toMatchObject({ p: 113, d_model: 128, d_mlp: 512, steps: 40_000 });
-    expect(plan[3]!.config.weight_decay).toBe(0);
-    expect(plan[3]!.config.fixed_norm).toBeGreaterThan(0);
+    // Each fixed norm is its factor times √Σw² of the same seeded init, with no weight decay.
+    const norm0 = initNorm(plan[0]!.config);
+    FIXED_NORM_FACTORS.forEach((factor, i) => {
+      expect(plan[3 + i]!.config.weight_decay).toBe(0);
+      expect(plan[3 + i]!.config.fixed_norm! / norm0).toBeCloseTo(factor, 5);
+    });
     expect(() => experimentOptions(parseCommandLine(['experiment', 'grokfast', '--lr', '0.1']))).toThrow(/only --p and --steps/);
     expect(() => experimentOptions(parseCommandLine(['experiment', 'grokfast', '--seeds', '0']))).toThrow(/--seeds/);
   });
