@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModelFromCheckpoint } from '@grok/transformer';
 import { resolveConfig } from '../src/config.js';
 import { countParameters, evaluateVariant, fourierMultiplicationLoss, projectAxis0 } from '../src/experiments/circuit.js';
-import { distillFinding, distillRun } from '../src/experiments/distill.js';
+import { cleanupPhrase, distillFinding, distillPlan, distillRun } from '../src/experiments/distill.js';
 import { Progress } from '../src/progress.js';
 import { makeSplit, train } from '../src/train.js';
 
@@ -42,6 +42,29 @@ describe('distill', () => {
     const perfectCut = s.variants.slice(1).some((v) => v.testAccuracy === 1);
     expect(distillFinding(s).includes('no cut kept it, the best (')).toBe(!perfectCut);
     expect(distillFinding(s)).toContain(`trained model's ${full!.parameters.toLocaleString('en-US')}`); // both wordings name it
+  });
+
+  it('distils the last checkpoint and says how far cleanup went since grokking', () => {
+    const s = distillRun(dir);
+    expect(s.step).toBe(300);
+    expect(s.cleanup.distilled.step).toBe(300);
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8'));
+    const last = analysis.overTraining.at(-1);
+    expect(s.cleanup.distilled).toMatchObject({ giniWE: last.giniWE, sumSquaredWeights: last.sumSquaredWeights });
+    if (s.cleanup.stepsToGrok !== null) {
+      expect(s.cleanup.atGrok!.step).toBeGreaterThanOrEqual(s.cleanup.stepsToGrok);
+      expect(distillFinding(s)).toMatch(/^Distilled at step 300, \d+ steps after grokking at /);
+    } else expect(distillFinding(s)).toMatch(/^Distilled at step 300 \(the run never grokked\)/);
+  });
+
+  it('plans its own run: decay 1, seed 0, no early stop, the whole budget', () => {
+    const [run] = distillPlan({ root: '/r', full: false, dryRun: true, log: () => {} });
+    expect(run!.config).toMatchObject({ weight_decay: 1, seed: 0, early_stop_loss: null, steps: 3000, p: 47 });
+    expect(run!.dir).toBe(path.join('/r', 'distill', 'wd1-seed0-3000steps'));
+    const cleanup = { stepsToGrok: 660, atGrok: { step: 700, testLoss: 8e-3, giniWE: 0.4, giniWL: 0.5, sumSquaredWeights: 730 }, distilled: { step: 3000, testLoss: 1e-4, giniWE: 0.8, giniWL: 0.9, sumSquaredWeights: 300 } };
+    expect(cleanupPhrase(cleanup)).toBe(
+      "Distilled at step 3,000, 2,340 steps after grokking at 660; from step 700 to then Σw² went 730 → 300, the Gini coefficient of W_E's Fourier norms 0.4 → 0.8 and of W_L's 0.5 → 0.9, the test loss 0.008 → 1.0e-4",
+    );
   });
 
   it('with nothing removed, the assembled logits are the model\'s own (same loss as the analysis)', () => {

@@ -1,21 +1,27 @@
 /**
- * How much of the network is wasted? The trained model (the weight-decay sweep's decay-1, seed-0 run) is cut
- * down to its circuit step by step (see circuit.ts), each step measured: loss, test accuracy, parameters.
+ * How much of the network is wasted? A model trained well past grokking is cut down to its circuit step by
+ * step (see circuit.ts), each step measured: loss, test accuracy, parameters.
+ *
+ * The run is its own: the weight-decay sweep's decay-1, seed-0 config without the early stop, so it trains the
+ * whole budget and weight decay has time to clean up. A checkpoint taken right after grokking still leans on
+ * neurons outside the key clusters (pruning them cost 9 % test accuracy on the sweep's early-stopped run at
+ * step 920); the summary records how far cleanup went (Gini of W_E and W_L, Σw² at grokking and at the end).
  * Then, pruned, frequencies are dropped one at a time (smallest cluster first) to find the smallest variant that still
  * gets 100 % test accuracy; and the closed-form Fourier multiplication model Σ_k α_k cos(ω_k(a+b−c)) with
  * the fitted α_k alone is scored.
  */
+import * as path from 'node:path';
 import { RunDir } from '../run-dir.js';
+import { stepsToGrok } from '../report/steps-to-grok.js';
 import { makeSplit } from '../train.js';
 import { escapeHtml, table } from '../report/html.js';
 import type { ChartSpec } from '../report/vega-svg.js';
 import { ensureAnalysis } from './analysis.js';
 import { type Variant, type VariantResult, evaluateVariant, fourierMultiplicationLoss } from './circuit.js';
 import { fmt, fmtInt, listPhrase } from './curves.js';
-import type { Experiment } from './experiment.js';
+import { type Experiment, experimentDir } from './experiment.js';
 import { SectionBuilder } from './report.js';
-import { decayPlan } from './weight-decay.js';
-import type { ExperimentOptions } from './settings.js';
+import { type ExperimentOptions, baseConfig } from './settings.js';
 import type { FinishedRun, PlannedRun } from './sweep.js';
 
 const PRUNED = 'neurons outside the clusters pruned';
@@ -33,11 +39,29 @@ export interface DistillSummary {
   /** Only the neurons outside the clusters removed (nothing else changed). */
   pruned: VariantResult;
   fourierModel: { alphas: { frequency: number; alpha: number }[]; trainLoss: number; testLoss: number; testAccuracy: number; parameters: number };
+  /** How cleaned-up the distilled checkpoint is, against the first checkpoint at or after grokking. */
+  cleanup: CleanupState;
 }
 
-/** The decay-1, seed-0 run of the weight-decay sweep (reused when that experiment ran). */
+export interface CleanupState {
+  stepsToGrok: number | null;
+  atGrok: CheckpointState | null;
+  distilled: CheckpointState;
+}
+
+export interface CheckpointState {
+  step: number;
+  testLoss: number;
+  giniWE: number;
+  /** null for a model without an MLP. */
+  giniWL: number | null;
+  sumSquaredWeights: number;
+}
+
+/** The decay-1, seed-0 config trained its whole budget (no early stop), in distill/ of the experiments. */
 export function distillPlan(o: ExperimentOptions): PlannedRun[] {
-  return decayPlan({ ...o, seeds: 1 }).filter((r) => r.config.weight_decay === 1);
+  const config = baseConfig(o, { weight_decay: 1, seed: 0, early_stop_loss: null });
+  return [{ dir: path.join(experimentDir(o, 'distill'), `wd1-seed0-${config.steps}steps`), label: `wd 1, seed 0, ${config.steps} steps`, config }];
 }
 
 export function distillRun(dir: string, log: (line: string) => void = () => {}): DistillSummary {
@@ -80,6 +104,10 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
   const perfect = variants.filter((v) => v.testAccuracy === 1);
   const smallest = perfect.length ? perfect.reduce((a, b) => (b.parameters < a.parameters ? b : a)) : null;
   const alphas = f.logitFit.alphas.map(({ frequency, alpha }) => ({ frequency, alpha }));
+  const grokStep = stepsToGrok(run.readMetrics());
+  const state = (m: (typeof analysis.overTraining)[number]): CheckpointState => ({ step: m.step, testLoss: m.testLoss, giniWE: m.giniWE, giniWL: m.giniWL, sumSquaredWeights: m.sumSquaredWeights });
+  const atGrok = grokStep === null ? undefined : analysis.overTraining.find((m) => m.step >= grokStep);
+  const last = analysis.overTraining.find((m) => m.step === f.step) ?? analysis.overTraining.at(-1)!;
   return {
     run: dir,
     p: f.p,
@@ -90,7 +118,20 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
     smallest,
     pruned: variants.find((v) => v.name === PRUNED)!,
     fourierModel: { alphas, ...fourierMultiplicationLoss(f.p, alphas, split) },
+    cleanup: { stepsToGrok: grokStep, atGrok: atGrok ? state(atGrok) : null, distilled: state(last) },
   };
+}
+
+/** "Distilled at step 3,000 (grokked at 660; since then Σw² 700 → 300, Gini of W_E 0.3 → 0.8, of W_L …)". */
+export function cleanupPhrase(c: CleanupState): string {
+  const at = `Distilled at step ${fmtInt(c.distilled.step)}`;
+  if (c.stepsToGrok === null || c.atGrok === null) return `${at} (the run never grokked)`;
+  const a = c.atGrok;
+  const d = c.distilled;
+  return (
+    `${at}, ${fmtInt(d.step - c.stepsToGrok)} steps after grokking at ${fmtInt(c.stepsToGrok)}; from step ${fmtInt(a.step)} to then Σw² went ${fmt(a.sumSquaredWeights)} → ${fmt(d.sumSquaredWeights)}, ` +
+    `the Gini coefficient of W_E's Fourier norms ${fmt(a.giniWE)} → ${fmt(d.giniWE)}${a.giniWL !== null && d.giniWL !== null ? ` and of W_L's ${fmt(a.giniWL)} → ${fmt(d.giniWL)}` : ''}, the test loss ${fmt(a.testLoss)} → ${fmt(d.testLoss)}`
+  );
 }
 
 export function distillFinding(s: DistillSummary): string {
@@ -106,7 +147,7 @@ export function distillFinding(s: DistillSummary): string {
       ? `; no cut kept it, the best (${best.name}) gets ${fmt(100 * best.testAccuracy)} % with ${fmtInt(best.parameters)}`
       : '';
   return (
-    `${smallest}${closest}. Pruning the ${fmtInt(full.neuronsKept - s.pruned.neuronsKept)} neurons outside the clusters of frequencies ${listPhrase(s.keyFrequencies.map(String))} moves the test loss from ${fmt(full.testLoss)} to ${fmt(s.pruned.testLoss)}; ` +
+    `${cleanupPhrase(s.cleanup)}. ${smallest}${closest}. Pruning the ${fmtInt(full.neuronsKept - s.pruned.neuronsKept)} neurons outside the clusters of frequencies ${listPhrase(s.keyFrequencies.map(String))} moves the test loss from ${fmt(full.testLoss)} to ${fmt(s.pruned.testLoss)}; ` +
     `the closed-form Fourier multiplication model (${s.fourierModel.parameters} numbers) has test loss ${fmt(s.fourierModel.testLoss)} and test accuracy ${fmt(100 * s.fourierModel.testAccuracy)} %.`
   );
 }
@@ -134,6 +175,7 @@ async function section(s: DistillSummary) {
   b.add(
     `<p class="subtitle">Run ${escapeHtml(s.run)} at step ${fmtInt(s.step)} (p = ${s.p}); key frequencies ${escapeHtml(s.keyFrequencies.join(', ') || 'none')}; clusters ${escapeHtml(s.clusters.map((c) => `k=${c.frequency}: ${c.size} neurons`).join(', '))}. ` +
       'Each row keeps less of the model (see src/experiments/circuit.ts for what each step does and how parameters are counted).</p>',
+    `<p>${escapeHtml(cleanupPhrase(s.cleanup))}.</p>`,
     '<div class="grid">',
     await b.draw('variants', variantsChart(s.variants), 'Bar length: parameters of each variant; colour: its test accuracy. Top row: the trained model.'),
     '</div>',
