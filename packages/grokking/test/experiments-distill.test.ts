@@ -59,8 +59,8 @@ describe('distill', () => {
 
   it('plans its own run: decay 1, seed 0, no early stop, the whole budget', () => {
     const [run] = distillPlan({ root: '/r', full: false, dryRun: true, log: () => {} });
-    expect(run!.config).toMatchObject({ weight_decay: 1, seed: 0, early_stop_loss: null, steps: 3000, p: 47 });
-    expect(run!.dir).toBe(path.join('/r', 'distill', 'wd1-seed0-3000steps'));
+    expect(run!.config).toMatchObject({ weight_decay: 1, seed: 0, early_stop_loss: null, steps: 8000, p: 47 });
+    expect(run!.dir).toBe(path.join('/r', 'distill', 'wd1-seed0-8000steps'));
     const cleanup = { stepsToGrok: 660, atGrok: { step: 700, testLoss: 8e-3, giniWE: 0.4, giniWL: 0.5, sumSquaredWeights: 730 }, distilled: { step: 3000, testLoss: 1e-4, giniWE: 0.8, giniWL: 0.9, sumSquaredWeights: 300 } };
     expect(cleanupPhrase(cleanup)).toBe(
       "Distilled at step 3,000, 2,340 steps after grokking at 660; from step 700 to then Σw² went 730 → 300, the Gini coefficient of W_E's Fourier norms 0.4 → 0.8 and of W_L's 0.5 → 0.9, the test loss 0.008 → 1.0e-4",
