@@ -38,7 +38,12 @@ describe('weight-decay finding', () => {
     expect(text).toContain('Decay 0 and 0.1 did not grok within 3,000 steps');
     expect(text).toContain('decay 1 at 640 and 720 steps');
     expect(text).toContain('Fastest on average: decay 3 (400 steps)');
-    expect(text).toContain('The original decay-0.1 run (p = 113) grokked at step 98,730; ours not within 3,000 steps');
+    expect(text).toContain('The original decay-0.1 run (p = 113) grokked at step 98,730; ours did not grok within 3,000 steps.');
+  });
+
+  it('says the decay-0.1 seeds with one outcome once', () => {
+    const text = weightDecayFinding(wdSummary([decayRun(0.1, 0, null), decayRun(0.1, 1, null), decayRun(0.1, 2, 2500, 2600)]));
+    expect(text).toContain('; ours did not grok within 3,000 steps (2 seeds) and grokked at step 2,500.');
   });
 
   it('changes with the data: when no decay groks it says so', () => {

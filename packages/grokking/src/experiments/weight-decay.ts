@@ -98,7 +98,10 @@ export function weightDecayFinding(s: WeightDecaySummary): string {
   if (fastest && parts.length > 1) text += ` Fastest on average: decay ${fastest.decay} (${fmtInt(fastest.mean)} steps).`;
   const ours01 = s.runs.filter((r) => r.decay === 0.1);
   if (ours01.length) {
-    text += ` The original decay-0.1 run (p = 113) ${grokPhrase(s.original.stepsToGrok, s.original.lastStep)}; ours ${listPhrase(ours01.map((r) => grokPhrase(r.stepsToGrok, r.lastStep).replace('grokked ', '').replace('did not grok', 'not')))}.`;
+    // Seeds with the same outcome are said once: "ours did not grok within 8,000 steps (2 seeds)".
+    const phrases = groupBy(ours01, (r) => grokPhrase(r.stepsToGrok, r.lastStep));
+    const ours = listPhrase([...phrases].map(([phrase, runs]) => (runs.length > 1 ? `${phrase} (${runs.length} seeds)` : phrase)));
+    text += ` The original decay-0.1 run (p = 113) ${grokPhrase(s.original.stepsToGrok, s.original.lastStep)}; ours ${ours}.`;
   }
   return text;
 }
