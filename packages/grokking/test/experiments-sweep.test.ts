@@ -12,6 +12,7 @@ import { experimentOptions } from '../src/experiments/cli-experiment.js';
 import { runExperiment } from '../src/experiments/experiment.js';
 import { FIXED_NORM_FACTORS, fixedNormLabel, grokfastPlan, initNorm } from '../src/experiments/grokfast.js';
 import { describePlan, isDone, runSweep, type PlannedRun } from '../src/experiments/sweep.js';
+import { describeSettings } from '../src/experiments/settings.js';
 import { DECAYS, weightDecay } from '../src/experiments/weight-decay.js';
 import { Progress } from '../src/progress.js';
 import { RunDir } from '../src/run-dir.js';
@@ -90,6 +91,15 @@ describe('--dry-run', () => {
     });
     expect(() => experimentOptions(parseCommandLine(['experiment', 'grokfast', '--lr', '0.1']))).toThrow(/only --p and --steps/);
     expect(() => experimentOptions(parseCommandLine(['experiment', 'grokfast', '--seeds', '0']))).toThrow(/--seeds/);
+  });
+});
+
+describe('describeSettings', () => {
+  it('leaves out the fields an experiment varies', () => {
+    const c = resolveConfig({ p: 47, d_model: 64, n_heads: 4, d_head: 16, d_mlp: 128, lr: 3e-3, frac_train: 0.2, steps: 8000 });
+    expect(describeSettings(c)).toBe('p = 47, d_model 64, 4 heads of 16, d_mlp 128, lr 0.003, weight decay 1, 20 % of the pairs for training, up to 8,000 steps');
+    expect(describeSettings(c, ['frac_train'])).toBe('p = 47, d_model 64, 4 heads of 16, d_mlp 128, lr 0.003, weight decay 1, up to 8,000 steps');
+    expect(describeSettings(c, ['d_model', 'weight_decay'])).not.toMatch(/d_model|weight decay/);
   });
 });
 

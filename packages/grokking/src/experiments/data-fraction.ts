@@ -40,7 +40,7 @@ export function fractionPlan(o: ExperimentOptions, name = 'data-fraction'): Plan
 
 function summarize(runs: FinishedRun[]): DataFractionSummary {
   return {
-    settings: describeSettings(runs[0]!.config),
+    settings: describeSettings(runs[0]!.config, ['frac_train']),
     runs: runs.map((r) => ({ ...facts(r), fraction: r.config.frac_train, testLoss: pairs(r.rows, (x) => x.test_loss) })),
     original: originalStepsToGrok()
       .filter((r) => r.frac_train >= 0.2 && r.frac_train <= 0.6)

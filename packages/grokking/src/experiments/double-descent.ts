@@ -94,7 +94,7 @@ export function doubleDescentPlan(o: ExperimentOptions): PlannedRun[] {
 
 function summarize(runs: FinishedRun[]): DoubleDescentSummary {
   return {
-    settings: describeSettings(runs[0]!.config),
+    settings: describeSettings(runs[0]!.config, ['d_model', 'frac_train']),
     runs: runs.map((r) => {
       const testLoss = pairs(r.rows, (x) => x.test_loss, 300);
       return { ...facts(r), dModel: r.config.d_model, fraction: r.config.frac_train, testLoss, trainLoss: pairs(r.rows, (x) => x.train_loss, 300), doubleDescent: findDoubleDescent(testLoss) };

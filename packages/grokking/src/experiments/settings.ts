@@ -66,10 +66,19 @@ export function baseConfig(o: ExperimentOptions, changes: Partial<RunConfig> = {
   return resolveConfig({ ...base, ...changes } as Record<string, unknown>);
 }
 
-/** A one-line description of the settings, for the report. */
-export function describeSettings(c: RunConfig): string {
-  return (
-    `p = ${c.p}, d_model ${c.d_model}, ${c.n_heads} heads of ${c.d_head}, d_mlp ${c.d_mlp}, lr ${c.lr}, ` +
-    `weight decay ${c.weight_decay}, ${Math.round(100 * c.frac_train)} % of the pairs for training, up to ${c.steps.toLocaleString('en-US')} steps`
-  );
+/**
+ * A one-line description of the settings, for the report. The fields an experiment varies are left out
+ * (its own sentence says how they vary), so the line never names the first run's value as if it held for all.
+ */
+export function describeSettings(c: RunConfig, varies: readonly ('d_model' | 'weight_decay' | 'frac_train')[] = []): string {
+  const parts = [
+    `p = ${c.p}`,
+    varies.includes('d_model') ? null : `d_model ${c.d_model}, ${c.n_heads} heads of ${c.d_head}`,
+    `d_mlp ${c.d_mlp}`,
+    `lr ${c.lr}`,
+    varies.includes('weight_decay') ? null : `weight decay ${c.weight_decay}`,
+    varies.includes('frac_train') ? null : `${Math.round(100 * c.frac_train)} % of the pairs for training`,
+    `up to ${c.steps.toLocaleString('en-US')} steps`,
+  ];
+  return parts.filter((x) => x !== null).join(', ');
 }

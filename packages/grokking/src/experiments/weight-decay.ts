@@ -67,7 +67,7 @@ function summarize(runs: FinishedRun[], o: ExperimentOptions): WeightDecaySummar
   const original = originalWd01Run();
   const thin = (key: 'test_loss' | 'train_loss') => original.filter((_, i) => i % 4 === 0 || i === original.length - 1).map((x): [number, number] => [x.step, x[key]]);
   return {
-    settings: describeSettings(runs[0]!.config),
+    settings: describeSettings(runs[0]!.config, ['weight_decay']),
     steps: runs[0]!.config.steps,
     runs: out,
     analysisSeconds,
@@ -111,7 +111,7 @@ async function section(s: WeightDecaySummary) {
   const label = (r: DecayRun) => `wd ${r.decay} s${r.seed}`;
   const series = (key: 'excludedLoss' | 'weightNorm' | 'testLoss') => s.runs.flatMap((r) => toPoints(label(r), r[key]));
   b.add(
-    `<p class="subtitle">Settings: ${escapeHtml(s.settings)}; decoupled (AdamW) decay; runs stop early once the test loss has stayed below 5·10⁻³ for 10 logged steps. ` +
+    `<p class="subtitle">Settings: ${escapeHtml(s.settings)}; the weight decay as swept, decoupled (AdamW); runs stop early once the test loss has stayed below 5·10⁻³ for 10 logged steps. ` +
       `The analyses behind the excluded loss took ${fmt(s.analysisSeconds)} s in all.</p>`,
     '<div class="grid">',
     await b.draw(
