@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModelFromCheckpoint } from '@grok/transformer';
 import { resolveConfig } from '../src/config.js';
-import { countParameters, evaluateVariant, fourierMultiplicationLoss, projectAxis0 } from '../src/experiments/circuit.js';
+import { countParameters, evaluateVariant, fewestNeurons, fourierMultiplicationLoss, neuronsByImportance, projectAxis0 } from '../src/experiments/circuit.js';
 import { cleanupPhrase, distillFinding, distillPlan, distillRun } from '../src/experiments/distill.js';
 import { Progress } from '../src/progress.js';
 import { makeSplit, train } from '../src/train.js';
@@ -55,6 +55,31 @@ describe('distill', () => {
       expect(s.cleanup.atGrok!.step).toBeGreaterThanOrEqual(s.cleanup.stepsToGrok);
       expect(distillFinding(s)).toMatch(/^Distilled at step 300, \d+ steps after grokking at /);
     } else expect(distillFinding(s)).toMatch(/^Distilled at step 300 \(the run never grokked\)/);
+  });
+
+  it('searches the fewest neurons, most important first, that keep 100 % test accuracy', () => {
+    const file = path.join(dir, 'checkpoints', 'step-000300.safetensors');
+    const { order, importance } = neuronsByImportance(file);
+    expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 48 }, (_, i) => i)); // a permutation
+    for (let i = 1; i < order.length; i++) expect(importance[order[i]!]!).toBeLessThanOrEqual(importance[order[i - 1]!]!);
+    const split = makeSplit(config);
+    const form = { name: 'as trained', frequencies: [], projectEmbedding: false, restrictWL: false, dropDirect: false };
+    const found = fewestNeurons(file, split, form, order);
+    const all = evaluateVariant(file, split, { ...form, neurons: null });
+    expect(found === null).toBe(all.testAccuracy < 1);
+    if (found) {
+      expect(found.best.testAccuracy).toBe(1);
+      expect(found.best.neuronsKept).toBeLessThanOrEqual(48);
+      if (found.below) {
+        expect(found.below.neuronsKept).toBe(found.best.neuronsKept - 1);
+        expect(found.below.testAccuracy).toBeLessThan(1);
+      }
+      // Bisection: about log2(48) evaluations, not 48.
+      expect(found.evaluations).toBeLessThanOrEqual(9);
+    }
+    // The summary's smallest is at most the smallest perfect search result.
+    const s = distillRun(dir);
+    for (const x of s.search) if (x.best) expect(s.smallest!.parameters).toBeLessThanOrEqual(x.best.parameters);
   });
 
   it('plans its own run: decay 1, seed 0, no early stop, the whole budget', () => {

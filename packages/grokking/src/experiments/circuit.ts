@@ -3,8 +3,9 @@
  * key frequencies k, through neurons that each read one frequency, via cos(ω_k(a+b−c))).
  *
  * A variant keeps only some of the model, and we measure its loss and count its parameters:
- *  - prune neurons: neurons outside the kept clusters are silenced (their W_in column and b_in zeroed, so
- *    ReLU gives 0) — they cost nothing;
+ *  - prune neurons: neurons outside the kept set are mean-ablated — replaced by their mean activation over
+ *    the training pairs, which folds into the class bias — so they cost nothing (W_in, b_in and W_L of a pruned
+ *    neuron are gone; the bias was counted already);
  *  - embedding → key frequencies: W_E[:p] is projected over the token axis onto the constant and the
  *    cos/sin of the kept frequencies, so it is (1 + 2·#freq) Fourier coefficient rows instead of p rows;
  *  - W_L → key frequencies: the neuron → logit map W_L = W_out·W_U [d_mlp → p classes] is projected over the
@@ -12,7 +13,7 @@
  *  - no direct path: the logits come from the neurons alone (the residual stream before the MLP, which
  *    reaches the logits through W_U, is dropped).
  * The logits are assembled from activations read through hooks (the model itself is run unchanged apart from
- * the weight edits):  logits = [resid_mid · W_U + b_U]_direct + b_out · W_U + post · W_L'.
+ * the embedding edit):  logits = [resid_mid · W_U + b_U]_direct + b_out · W_U + post_kept · W_L'_kept + mean(post_pruned) · W_L'_pruned.
  * With nothing dropped this is exactly the model's own logits (a test checks it).
  */
 import { type RawTensor, raw } from '@grok/autograd';
@@ -83,24 +84,12 @@ export function evaluateVariant(checkpoint: string, split: Split, v: Variant): V
   const keep = new Uint8Array(m);
   for (const n of kept) keep[n] = 1;
 
-  // Weight edits: the embedding projection and the silenced neurons.
+  // Weight edit: the embedding projection (pruned neurons are handled in the logits below).
   if (v.projectEmbedding) {
     const WE = f64(model.embed.W_E.value); // [d_vocab, d]: rows 0…p−1 numbers, row p '='
     WE.set(projectAxis0(WE.subarray(0, p * d), p, d, rows), 0);
     setValue(model, 'embed.W_E', WE);
   }
-  if (v.neurons) {
-    const Win = f64(mlp.W_in.value); // [d, m]
-    const bin = f64(mlp.b_in.value);
-    for (let n = 0; n < m; n++) {
-      if (keep[n]) continue;
-      bin[n] = 0;
-      for (let i = 0; i < d; i++) Win[i * m + n] = 0;
-    }
-    setValue(model, 'blocks.0.mlp.W_in', Win);
-    setValue(model, 'blocks.0.mlp.b_in', bin);
-  }
-
   // Activations at '=' over all p² pairs.
   let residMid: Float64Array | null = null;
   const run = runAllPairs(model, {
@@ -128,6 +117,16 @@ export function evaluateVariant(checkpoint: string, split: Split, v: Variant): V
     for (let i = 0; i < d; i++) s += bout[i]! * WU[i * vOut + c]!;
     bias[c] = s;
   }
+  // Pruned neurons are mean-ablated: each is replaced by its mean activation over the training pairs, a
+  // constant that folds into the class bias (no new parameters; zeroing them would also shift every logit
+  // by their mean contribution, which is not part of the computation they do).
+  for (let k = 0; k < m; k++) {
+    if (keep[k]) continue;
+    let mean = 0;
+    for (const r of split.train) mean += post[r * m + k]!;
+    mean /= split.train.length;
+    for (let c = 0; c < p; c++) bias[c]! += mean * WL[c * m + k]!;
+  }
   const resid = residMid as Float64Array | null;
   if (!resid) throw new Error('distill: blocks.0.hook_resid_mid was not called');
   const residAtEq = resid.length === n * d ? resid : lastPosition(resid, n, d);
@@ -152,6 +151,72 @@ export function evaluateVariant(checkpoint: string, split: Split, v: Variant): V
     trainAccuracy: train.accuracy,
     testAccuracy: test.accuracy,
   };
+}
+
+/**
+ * How much each neuron writes into the logits: its RMS activation over all p² inputs times the norm of its
+ * column of W_L = W_out·W_U (over the p classes, the mean over classes removed: a constant shift of every
+ * logit changes no prediction). Neurons in descending order of that product come first.
+ */
+export function neuronsByImportance(checkpoint: string): { order: number[]; importance: Float64Array } {
+  const { model } = loadModelFromCheckpoint(checkpoint);
+  const { d_model: d, d_mlp: m, d_vocab_out: vOut } = model.cfg;
+  const p = model.cfg.d_vocab - 1;
+  const mlp = model.blocks.items[0]!.mlp!;
+  const post = runAllPairs(model, { neurons: true }).neurons!; // [p², m]
+  const Wout = f64(mlp.W_out.value); // [m, d]
+  const WU = f64(model.unembed.W_U.value); // [d, vOut]
+  const importance = new Float64Array(m);
+  const col = new Float64Array(p);
+  for (let k = 0; k < m; k++) {
+    let ms = 0;
+    for (let r = 0; r < p * p; r++) ms += post[r * m + k]! ** 2;
+    let mean = 0;
+    for (let c = 0; c < p; c++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += Wout[k * d + i]! * WU[i * vOut + c]!;
+      col[c] = s;
+      mean += s / p;
+    }
+    let norm = 0;
+    for (let c = 0; c < p; c++) norm += (col[c]! - mean) ** 2;
+    importance[k] = Math.sqrt(ms / (p * p)) * Math.sqrt(norm);
+  }
+  const order = Array.from({ length: m }, (_, k) => k).sort((a, b) => importance[b]! - importance[a]! || a - b);
+  return { order, importance };
+}
+
+/**
+ * The fewest neurons (the most important first) with which `form` still gets 100 % test accuracy, by
+ * bisection over the count (accuracy is assumed to grow with it; the neighbour below is measured too, so
+ * the result says how sharp the edge is). Null when even all neurons fall short.
+ */
+export function fewestNeurons(
+  checkpoint: string,
+  split: Split,
+  form: Omit<Variant, 'neurons' | 'name'> & { name: string },
+  order: readonly number[],
+): { best: VariantResult; below: VariantResult | null; evaluations: number } | null {
+  let evaluations = 0;
+  const at = (k: number) => {
+    evaluations++;
+    return evaluateVariant(checkpoint, split, { ...form, name: `${form.name}, top ${k} neurons`, neurons: order.slice(0, k) });
+  };
+  const all = at(order.length);
+  if (all.testAccuracy < 1) return null;
+  let lo = 0; // lo fails (0 neurons: treated as failing without a run), hi passes
+  let hi = order.length;
+  let best = all;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const r = at(mid);
+    if (r.testAccuracy === 1) {
+      hi = mid;
+      best = r;
+    } else lo = mid;
+  }
+  const below = hi > 1 ? at(hi - 1) : null;
+  return { best, below, evaluations };
 }
 
 /** resid_mid may cover every position ([n, 3, d]): take the last (the '=' token). */

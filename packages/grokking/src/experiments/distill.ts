@@ -17,7 +17,7 @@ import { makeSplit } from '../train.js';
 import { escapeHtml, table } from '../report/html.js';
 import type { ChartSpec } from '../report/vega-svg.js';
 import { ensureAnalysis } from './analysis.js';
-import { type Variant, type VariantResult, evaluateVariant, fourierMultiplicationLoss } from './circuit.js';
+import { type Variant, type VariantResult, evaluateVariant, fewestNeurons, fourierMultiplicationLoss, neuronsByImportance } from './circuit.js';
 import { fmt, fmtInt, listPhrase } from './curves.js';
 import { type Experiment, experimentDir } from './experiment.js';
 import { SectionBuilder } from './report.js';
@@ -34,13 +34,25 @@ export interface DistillSummary {
   clusters: { frequency: number; size: number }[];
   /** The ladder of variants, from the trained model down. */
   variants: VariantResult[];
-  /** The variant with the fewest parameters among those with 100 % test accuracy (null: none). */
+  /**
+   * For each way of cutting the weights (most compressed first): the fewest neurons, taken in order of how much
+   * they write into the logits, that keep 100 % test accuracy, and the same with one neuron fewer.
+   */
+  search: NeuronSearch[];
+  /** The variant with the fewest parameters among those with 100 % test accuracy, ladder and search (null: none). */
   smallest: VariantResult | null;
   /** Only the neurons outside the clusters removed (nothing else changed). */
   pruned: VariantResult;
   fourierModel: { alphas: { frequency: number; alpha: number }[]; trainLoss: number; testLoss: number; testAccuracy: number; parameters: number };
   /** How cleaned-up the distilled checkpoint is, against the first checkpoint at or after grokking. */
   cleanup: CleanupState;
+}
+
+export interface NeuronSearch {
+  form: string;
+  /** null: even with every neuron this form falls short of 100 %. */
+  best: VariantResult | null;
+  below: VariantResult | null;
 }
 
 export interface CleanupState {
@@ -101,7 +113,24 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
     log(`distill: ${r.name}: ${fmtInt(r.parameters)} parameters, test loss ${fmt(r.testLoss)}, test accuracy ${(100 * r.testAccuracy).toFixed(1)} %`);
     return r;
   });
-  const perfect = variants.filter((v) => v.testAccuracy === 1);
+  // The ladder prunes by cluster membership; the search prunes by importance, for each form of the weights.
+  const { order } = neuronsByImportance(checkpoint);
+  const forms: Omit<Variant, 'neurons'>[] = [
+    { name: 'embedding and W_L on the key frequencies, no direct path', frequencies: keys, projectEmbedding: true, restrictWL: true, dropDirect: true },
+    { name: 'embedding and W_L on the key frequencies', frequencies: keys, projectEmbedding: true, restrictWL: true, dropDirect: false },
+    { name: 'embedding on the key frequencies', frequencies: keys, projectEmbedding: true, restrictWL: false, dropDirect: false },
+    { name: 'weights as trained', frequencies: keys, projectEmbedding: false, restrictWL: false, dropDirect: false },
+  ];
+  const search = forms.map((form): NeuronSearch => {
+    const found = fewestNeurons(checkpoint, split, form, order);
+    const line = found
+      ? `${fmtInt(found.best.neuronsKept)} neurons, ${fmtInt(found.best.parameters)} parameters, test loss ${fmt(found.best.testLoss)}` +
+        (found.below ? `; with ${found.below.neuronsKept}: ${(100 * found.below.testAccuracy).toFixed(1)} %` : '')
+      : 'not 100 % even with every neuron';
+    log(`distill: fewest neurons at 100 % test accuracy, ${form.name}: ${line}`);
+    return { form: form.name, best: found?.best ?? null, below: found?.below ?? null };
+  });
+  const perfect = [...variants, ...search.flatMap((x) => (x.best ? [x.best] : []))].filter((v) => v.testAccuracy === 1);
   const smallest = perfect.length ? perfect.reduce((a, b) => (b.parameters < a.parameters ? b : a)) : null;
   const alphas = f.logitFit.alphas.map(({ frequency, alpha }) => ({ frequency, alpha }));
   const grokStep = stepsToGrok(run.readMetrics());
@@ -115,6 +144,7 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
     keyFrequencies: keys,
     clusters: clusters.map((c) => ({ frequency: c.frequency, size: c.size })),
     variants,
+    search,
     smallest,
     pruned: variants.find((v) => v.name === PRUNED)!,
     fourierModel: { alphas, ...fourierMultiplicationLoss(f.p, alphas, split) },
@@ -182,6 +212,17 @@ async function section(s: DistillSummary) {
     table(
       ['variant', 'frequencies', 'neurons', 'parameters', 'train loss', 'test loss', 'test acc.'],
       s.variants.map((v) => [escapeHtml(v.name) + (v === s.smallest || v.name === s.smallest?.name ? ' ◀ smallest at 100 %' : ''), v.frequencies.join(' '), v.neuronsKept, v.parameters, v.trainLoss, v.testLoss, `${(100 * v.testAccuracy).toFixed(1)} %`]),
+    ),
+    '<p>Pruning by importance (RMS activation × norm of the neuron\'s W_L column), for each form of the weights: the fewest neurons that keep 100 % test accuracy, found by bisection, and the accuracy with one fewer.</p>',
+    table(
+      ['form', 'neurons', 'parameters', 'test loss', 'test acc. with one neuron fewer'],
+      s.search.map((x) => [
+        escapeHtml(x.form) + (x.best && x.best.name === s.smallest?.name ? ' ◀ smallest at 100 %' : ''),
+        x.best?.neuronsKept ?? '—',
+        x.best?.parameters ?? '—',
+        x.best?.testLoss ?? '—',
+        x.below ? `${(100 * x.below.testAccuracy).toFixed(1)} %` : x.best ? '—' : 'not 100 % with every neuron',
+      ]),
     ),
     '<p>Closed-form Fourier multiplication model, logits Σ<sub>k</sub> α<sub>k</sub> cos(ω<sub>k</sub>(a+b−c)) with the α<sub>k</sub> fitted to the trained logits:</p>',
     table(
