@@ -146,13 +146,17 @@ describe('phases finding', () => {
         run('weight-decay', 0, 0.5, 210, null, null),
         run('data-fraction', 1, 0.3, 100, null, null),
         run('data-fraction', 1, 0.5, 150, 500, 700),
+        run('data-fraction', 1, 0.6, 120, 300, 450),
       ],
       calibration: [PAPER_PHASES, { label: 'ours', memorisationEnd: 1415, circuitFormationEnd: 7177, cleanupEnd: null }],
     });
     expect(text).toMatch(/^Calibration: on the original 30 % curve the rule ends memorisation at 1,415, circuit formation at 7,177 and cleanup at never \(the paper, for its own run: 1,400, 9,400, 14,000\)\./);
-    expect(text).toContain('As weight decay grows, memorisation ends earlier (210 at 0 to 140 at 3)');
+    // The decay-0 run never grokked: left out of the trends (its memorisation "end" is where the budget ran out).
+    expect(text).toContain('As weight decay grows, memorisation ends earlier (200 at 0.3 to 140 at 3)');
     expect(text).toContain('circuit formation ends earlier (1,800 at 0.3 to 300 at 3)');
-    expect(text).toContain('As the data fraction grows, memorisation ends later (100 at 0.3 to 150 at 0.5), circuit formation ends at 500 only at 0.5');
+    expect(text).toContain('(grokked runs only; 1 of 4 did not grok).');
+    expect(text).toContain('As the data fraction grows, memorisation ends earlier (150 at 0.5 to 120 at 0.6), circuit formation ends earlier (500 at 0.5 to 300 at 0.6)');
+    expect(phasesFinding({ runs: [run('data-fraction', 1, 0.3, 100, null, null)], calibration: [] })).toBe('No run of the data fraction sweep grokked.');
   });
   it('calibrates on the original curves: memorisation ends near the paper\'s 1.4k on the 30 % curve', () => {
     const [paper, ours30, oursWd01] = calibration();

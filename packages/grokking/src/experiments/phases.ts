@@ -113,8 +113,16 @@ export function phasesFinding(s: PhasesSummary): string {
         `(the paper, for its own run: ${at(paper.memorisationEnd)}, ${at(paper.circuitFormationEnd)}, ${at(paper.cleanupEnd)}).`,
     );
   }
-  if (wd.length) out.push(movement(wd, (r) => r.decay, 'weight decay') + '.');
-  if (df.length) out.push(movement(df, (r) => r.fraction, 'the data fraction') + '.');
+  // Only grokked runs: in a run that never generalised the test loss may still be climbing at the last
+  // checkpoint, so its "end of memorisation" is only where the budget ran out.
+  const grokked = (runs: PhaseRun[]) => runs.filter((r) => r.grokked);
+  const skipped = (runs: PhaseRun[]) => runs.length - grokked(runs).length;
+  const said = (runs: PhaseRun[], x: (r: PhaseRun) => number, what: string) =>
+    grokked(runs).length === 0
+      ? `No run of the ${what.replace(/^the /, '')} sweep grokked.`
+      : `${movement(grokked(runs), x, what)}${skipped(runs) ? ` (grokked runs only; ${skipped(runs)} of ${runs.length} did not grok)` : ''}.`;
+  if (wd.length) out.push(said(wd, (r) => r.decay, 'weight decay'));
+  if (df.length) out.push(said(df, (r) => r.fraction, 'the data fraction'));
   return out.join(' ') || 'No runs.';
 }
 
