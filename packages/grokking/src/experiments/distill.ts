@@ -184,7 +184,11 @@ export function distillFinding(s: DistillSummary): string {
 
 /** One bar per variant (in ladder order): its parameter count, coloured by its test accuracy. */
 function variantsChart(variants: readonly VariantResult[]): ChartSpec {
-  const values = variants.map((v, i) => ({ order: i, name: v.name.length > 44 ? `${v.name.slice(0, 43)}…` : v.name, parameters: v.parameters, accuracy: v.testAccuracy }));
+  // Numbered, so that names cut to the same prefix stay separate bars.
+  const values = variants.map((v, i) => {
+    const name = `${i + 1}. ${v.name}`;
+    return { order: i, name: name.length > 44 ? `${name.slice(0, 43)}…` : name, parameters: v.parameters, accuracy: v.testAccuracy };
+  });
   return {
     title: 'Parameters and test accuracy of each cut',
     width: 360,

@@ -149,9 +149,9 @@ async function section(s: PhasesSummary) {
   const b = new SectionBuilder('phases');
   const wd = s.runs.filter((r) => r.sweep === 'weight-decay');
   const df = s.runs.filter((r) => r.sweep === 'data-fraction');
-  b.add('<p class="subtitle">Boundaries from analysis.json of each run (mean over seeds where there are several); a boundary that was never reached is left out.</p>', '<div class="grid">');
-  if (wd.length) b.add(await b.draw('vs-weight-decay', boundaryChart(wd, (r) => r.decay, 'weight decay', 'Phase boundaries against weight decay'), 'Weight-decay sweep.'));
-  if (df.length) b.add(await b.draw('vs-data-fraction', boundaryChart(df, (r) => r.fraction, 'data fraction', 'Phase boundaries against data fraction'), 'Data-fraction sweep.'));
+  b.add('<p class="subtitle">Boundaries by the rule of analysis/phases.ts for each run; the charts show the runs that grokked (mean over seeds where there are several), the table every run.</p>', '<div class="grid">');
+  if (wd.length) b.add(await b.draw('vs-weight-decay', boundaryChart(wd.filter((r) => r.grokked), (r) => r.decay, 'weight decay', 'Phase boundaries against weight decay'), 'Weight-decay sweep.'));
+  if (df.length) b.add(await b.draw('vs-data-fraction', boundaryChart(df.filter((r) => r.grokked), (r) => r.fraction, 'data fraction', 'Phase boundaries against data fraction'), 'Data-fraction sweep.'));
   b.add(
     '</div>',
     table(

@@ -56,7 +56,7 @@ export function lineChart(o: LineChartOptions): ChartSpec {
         title: null,
         sort: names,
         scale: o.series ? { domain: names, range: o.series.map((s) => s.color) } : { scheme: 'tableau10' as const },
-        legend: { orient: 'top-right' as const, fillColor: 'white' },
+        legend: { orient: 'top-right' as const, fillColor: 'white', labelLimit: 200 },
       },
       ...(o.series?.some((s) => s.dash)
         ? {
