@@ -408,19 +408,20 @@ describe.skipIf(!probes[0]!.backend)('gpujs pitfalls (webasm)', () => {
       const m = process.memoryUsage();
       return m.heapUsed + m.arrayBuffers;
     };
-    // Warm up first (JIT code and heap bookkeeping grow once), then measure two windows of 2,000 steps: a leak
+    // Warm up first (JIT code and heap bookkeeping grow once), then measure three windows of 2,000 steps: a leak
     // of the 6 KB each step allocates would add 12 MB to each. Memory is process-wide, and other tests' garbage
     // (GL contexts and textures, when headlessgl ran before) can settle during one window, so the smaller
-    // growth of the two is what must stay small.
+    // growth of the windows is what must stay below half a leak (2.8 MB was seen once on a loaded machine, without
+    // a leak: JIT and heap bookkeeping, so the bound is 6 MB, not tighter).
     for (let i = 0; i < 2000; i++) step();
     const growth: number[] = [];
-    for (let w = 0; w < 2; w++) {
+    for (let w = 0; w < 3; w++) {
       const before = heap();
       for (let i = 0; i < 2000; i++) step();
       growth.push(heap() - before);
     }
     expect(be.kernelCount).toBe(kernels);
-    expect(Math.min(...growth)).toBeLessThan(2 * 2 ** 20);
+    expect(Math.min(...growth)).toBeLessThan(6 * 2 ** 20);
   });
 });
 
