@@ -71,6 +71,17 @@ const setValue = (model: HookedTransformer, name: string, data: Float64Array) =>
   param.value = raw.tensor(Float32Array.from(data), { shape: [...param.shape] });
 };
 
+/** W_L [p classes, m] = (W_out [m, d] · W_U[:, :p] [d, p])ᵀ: what each neuron writes into each logit. */
+function neuronLogitMap(Wout: Float64Array, WU: Float64Array, d: number, m: number, p: number, vOut: number): Float64Array {
+  const WL = new Float64Array(p * m);
+  for (let c = 0; c < p; c++) for (let k = 0; k < m; k++) {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += Wout[k * d + i]! * WU[i * vOut + c]!;
+    WL[c * m + k] = s;
+  }
+  return WL;
+}
+
 /** Loss, accuracy and parameter count of a variant of the checkpoint's model. */
 export function evaluateVariant(checkpoint: string, split: Split, v: Variant): VariantResult {
   const { model } = loadModelFromCheckpoint(checkpoint); // a fresh copy: the edits stay in it
@@ -102,13 +113,8 @@ export function evaluateVariant(checkpoint: string, split: Split, v: Variant): V
   const bU = model.unembed.b_U ? f64(model.unembed.b_U.value) : new Float64Array(vOut);
   const Wout = f64(mlp.W_out.value); // [m, d]
   const bout = f64(mlp.b_out.value);
-  // W_L [p classes, m] = (W_out · W_U[:, :p])ᵀ, optionally projected over the class axis.
-  let WL: Float64Array = new Float64Array(p * m);
-  for (let c = 0; c < p; c++) for (let k = 0; k < m; k++) {
-    let s = 0;
-    for (let i = 0; i < d; i++) s += Wout[k * d + i]! * WU[i * vOut + c]!;
-    WL[c * m + k] = s;
-  }
+  // W_L [p classes, m], optionally projected over the class axis.
+  let WL = neuronLogitMap(Wout, WU, d, m, p, vOut);
   if (v.restrictWL) WL = projectAxis0(WL, p, m, rows);
   // Class bias: b_U + b_out·W_U (always kept: p numbers).
   const bias = new Float64Array(p);
@@ -166,20 +172,15 @@ export function neuronsByImportance(checkpoint: string): { order: number[]; impo
   const post = runAllPairs(model, { neurons: true }).neurons!; // [p², m]
   const Wout = f64(mlp.W_out.value); // [m, d]
   const WU = f64(model.unembed.W_U.value); // [d, vOut]
+  const WL = neuronLogitMap(Wout, WU, d, m, p, vOut); // [p, m]
   const importance = new Float64Array(m);
-  const col = new Float64Array(p);
   for (let k = 0; k < m; k++) {
     let ms = 0;
     for (let r = 0; r < p * p; r++) ms += post[r * m + k]! ** 2;
     let mean = 0;
-    for (let c = 0; c < p; c++) {
-      let s = 0;
-      for (let i = 0; i < d; i++) s += Wout[k * d + i]! * WU[i * vOut + c]!;
-      col[c] = s;
-      mean += s / p;
-    }
+    for (let c = 0; c < p; c++) mean += WL[c * m + k]! / p;
     let norm = 0;
-    for (let c = 0; c < p; c++) norm += (col[c]! - mean) ** 2;
+    for (let c = 0; c < p; c++) norm += (WL[c * m + k]! - mean) ** 2;
     importance[k] = Math.sqrt(ms / (p * p)) * Math.sqrt(norm);
   }
   const order = Array.from({ length: m }, (_, k) => k).sort((a, b) => importance[b]! - importance[a]! || a - b);

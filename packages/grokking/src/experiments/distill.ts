@@ -3,9 +3,9 @@
  * step (see circuit.ts), each step measured: loss, test accuracy, parameters.
  *
  * The run is its own: the weight-decay sweep's decay-1, seed-0 config without the early stop, so it trains the
- * whole budget and weight decay has time to clean up. A checkpoint taken right after grokking still leans on
- * neurons outside the key clusters (pruning them cost 9 % test accuracy on the sweep's early-stopped run at
- * step 920); the summary records how far cleanup went (Gini of W_E and W_L, Σw² at grokking and at the end).
+ * whole budget and weight decay has time to clean up (a checkpoint taken right after grokking still leans on
+ * neurons outside the key clusters); the summary records how far cleanup went (Gini of W_E and W_L, Σw² and
+ * the test loss at grokking and at the end).
  * Then, pruned, frequencies are dropped one at a time (smallest cluster first) to find the smallest variant that still
  * gets 100 % test accuracy; and the closed-form Fourier multiplication model Σ_k α_k cos(ω_k(a+b−c)) with
  * the fitted α_k alone is scored.
@@ -152,7 +152,7 @@ export function distillRun(dir: string, log: (line: string) => void = () => {}):
   };
 }
 
-/** "Distilled at step 3,000 (grokked at 660; since then Σw² 700 → 300, Gini of W_E 0.3 → 0.8, of W_L …)". */
+/** "Distilled at step 8,000, 7,340 steps after grokking at 660; from step 700 to then Σw² went 762 → 592, …". */
 export function cleanupPhrase(c: CleanupState): string {
   const at = `Distilled at step ${fmtInt(c.distilled.step)}`;
   if (c.stepsToGrok === null || c.atGrok === null) return `${at} (the run never grokked)`;

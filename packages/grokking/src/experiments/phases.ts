@@ -21,14 +21,11 @@ import { SectionBuilder } from './report.js';
 import type { FinishedRun } from './sweep.js';
 import { decayPlan } from './weight-decay.js';
 
-export interface PhaseRun {
-  label: string;
+/** A sweep run's boundaries (label and the three ends, as in the calibration table) and what was swept. */
+export interface PhaseRun extends CalibrationRow {
   sweep: 'weight-decay' | 'data-fraction';
   decay: number;
   fraction: number;
-  memorisationEnd: number | null;
-  circuitFormationEnd: number | null;
-  cleanupEnd: number | null;
   grokked: boolean;
 }
 
@@ -74,16 +71,7 @@ const BOUNDARIES = [
 ] as const;
 
 export function phaseRun(r: { label: string; weight_decay: number; frac_train: number }, sweep: PhaseRun['sweep'], ph: PhaseDetection): PhaseRun {
-  return {
-    label: r.label,
-    sweep,
-    decay: r.weight_decay,
-    fraction: r.frac_train,
-    memorisationEnd: ph.memorisation?.[1] ?? null,
-    circuitFormationEnd: ph.circuitFormation?.[1] ?? null,
-    cleanupEnd: ph.cleanup?.[1] ?? null,
-    grokked: ph.inputs.grokked,
-  };
+  return { ...ends(r.label, ph), sweep, decay: r.weight_decay, fraction: r.frac_train, grokked: ph.inputs.grokked };
 }
 
 /** For one sweep: how each boundary moves along the swept value (mean over seeds). */
