@@ -6,6 +6,7 @@
  * requires grad, attach a node whose backward rule maps the output's gradient to its inputs' gradients.
  */
 import * as T from '@grok/tensor';
+import { noteGradient } from './compile.js';
 import { type GraphNode, runBackward } from './graph.js';
 import * as elementwise from './ops/elementwise.js';
 import * as indexing from './ops/indexing.js';
@@ -81,6 +82,7 @@ export class Tensor {
 
   /** Adds `g` into `.grad` (used by backward on leaves). */
   accumulateGrad(g: T.Tensor): void {
+    noteGradient(this);
     if (this.grad) {
       this.grad = new Tensor(T.add(this.grad.value, g.dtype === this.dtype ? g : T.cast(g, this.dtype)));
       return;

@@ -102,4 +102,22 @@ export interface Backend {
 
   /** Releases device memory held by `t` (a no-op where the garbage collector owns storage). */
   dispose?(t: Tensor): void;
+
+  /**
+   * Optional capture (cpu): between beginCapture and endCapture every kernel runs as usual and is also
+   * recorded, with its buffers, on a tape that `replay()` reruns. See backends/cpu/capture.ts.
+   */
+  beginCapture?(): void;
+  endCapture?(): CapturedKernels;
+}
+
+/** A recorded sequence of kernels (the cpu backend's KernelTape). */
+export interface CapturedKernels {
+  /** Reruns every recorded kernel, in order, on the same buffers. */
+  replay(): void;
+  /** Why replaying would be wrong (the host read a result during capture), or null. */
+  readonly hostDependent: string | null;
+  readonly kernels: readonly unknown[];
+  /** Bytes of memory the tape's buffers hold. */
+  readonly bytes: number;
 }

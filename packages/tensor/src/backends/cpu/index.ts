@@ -5,7 +5,7 @@
 import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
 import { type DType, type TypedArray, allocate } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
-import { type Shape, sizeOf } from '../../shape.js';
+import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import { Tensor } from '../../tensor.js';
 import { adamwInto } from './adamw.js';
 import { binaryInto, reluBackwardInto, unaryInto, whereInto } from './elementwise.js';
@@ -17,18 +17,51 @@ import { matmulInto, planMatmul } from './matmul.js';
 import { reduceInto } from './reduce.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import { softmaxRowsInto } from './softmax.js';
+import { type BoundKernel, KernelTape } from './capture.js';
+import { allocateInWasmMemory } from './fast/fast-matmul.js';
 
 const store = (t: Tensor) => t.storage as TypedArray;
 
 export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
+  /** The tape being captured, if any (see capture.ts). */
+  #tape: KernelTape | null = null;
 
   protected wrap(data: TypedArray, shape: Shape, dtype: DType): Tensor {
     return new Tensor(data, shape, dtype, this);
   }
 
   protected alloc(shape: Shape, dtype: DType): TypedArray {
-    return allocate(dtype, sizeOf(shape));
+    const n = sizeOf(shape);
+    if (this.#tape) {
+      // Captured buffers live in the shared wasm memory for the life of the tape.
+      const data = allocateInWasmMemory(dtype, n);
+      if (data) {
+        this.#tape.bytes += data.byteLength;
+        return data;
+      }
+    }
+    return allocate(dtype, n);
+  }
+
+  /** Runs a kernel; while a capture is open, also appends it to the tape. */
+  protected launch(kernel: BoundKernel, out?: TypedArray): void {
+    kernel();
+    this.#tape?.record(kernel, out);
+  }
+
+  /** Starts recording every kernel into a tape (see capture.ts). One capture at a time. */
+  beginCapture(): void {
+    if (this.#tape) throw new Error('cpu.beginCapture: a capture is already open');
+    this.#tape = new KernelTape();
+  }
+
+  /** Ends the capture and returns its tape. */
+  endCapture(): KernelTape {
+    const tape = this.#tape;
+    if (!tape) throw new Error('cpu.endCapture: no capture is open');
+    this.#tape = null;
+    return tape;
   }
 
   /** Takes ownership of `data` (no copy): do not mutate it afterwards. */
@@ -41,7 +74,9 @@ export class CpuBackend implements Backend {
   }
 
   read(t: Tensor): TypedArray {
-    return store(t);
+    const data = store(t);
+    if (this.#tape?.writes(data)) this.#tape.hostDependent ??= `the host read a ${formatShape(t.shape)} result during capture`;
+    return data;
   }
 
   reshape(t: Tensor, shape: Shape): Tensor {
@@ -50,25 +85,29 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, a: Tensor): Tensor {
     const out = this.alloc(a.shape, a.dtype);
-    unaryInto(op, store(a), out);
+    const x = store(a);
+    this.launch(() => unaryInto(op, x, out), out);
     return this.wrap(out, a.shape, a.dtype);
   }
 
   binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor {
     const out = this.alloc(outShape, a.dtype);
-    binaryInto(op, store(a), a.shape, store(b), b.shape, out, outShape);
+    const [x, y] = [store(a), store(b)];
+    this.launch(() => binaryInto(op, x, a.shape, y, b.shape, out, outShape), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
   reluBackward(x: Tensor, g: Tensor): Tensor {
     const out = this.alloc(x.shape, x.dtype);
-    reluBackwardInto(store(x), store(g), out);
+    const [xs, gs] = [store(x), store(g)];
+    this.launch(() => reluBackwardInto(xs, gs, out), out);
     return this.wrap(out, x.shape, x.dtype);
   }
 
   where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor {
     const out = this.alloc(outShape, a.dtype);
-    whereInto(store(cond), cond.shape, store(a), a.shape, store(b), b.shape, out, outShape);
+    const [c, x, y] = [store(cond), store(a), store(b)];
+    this.launch(() => whereInto(c, cond.shape, x, a.shape, y, b.shape, out, outShape), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
@@ -79,7 +118,8 @@ export class CpuBackend implements Backend {
     const outShape = keepdim ? a.shape.map((d, i) => (i === axis ? 1 : d)) : a.shape.filter((_, i) => i !== axis);
     const dtype: DType = op === 'argmax' || op === 'argmin' ? 'int32' : a.dtype;
     const out = this.alloc(outShape, dtype);
-    reduceInto(op, store(a), outer, n, inner, out);
+    const x = store(a);
+    this.launch(() => reduceInto(op, x, outer, n, inner, out), out);
     return this.wrap(out, outShape, dtype);
   }
 
@@ -90,8 +130,12 @@ export class CpuBackend implements Backend {
     // float32 takes the WebAssembly SIMD path, or for tiny matrices a plain loop without its copies;
     // float64 and int32 keep the exact reference loop.
     const fast = a.dtype === 'float32' && b.dtype === 'float32' && out instanceof Float32Array && isFastPathEnabled();
-    if (fast && isSmallMatmul(plan.M, plan.K, plan.N)) smallMatmulInto(problem, out, plan);
-    else if (!(fast && fastMatmulInto(problem, out))) matmulInto(problem, out);
+    if (fast && isSmallMatmul(plan.M, plan.K, plan.N)) this.launch(() => smallMatmulInto(problem, out, plan), out);
+    else {
+      this.launch(() => {
+        if (!(fast && fastMatmulInto(problem, out))) matmulInto(problem, out);
+      }, out);
+    }
     const outShape = plan.outShape;
     return this.wrap(out, outShape, a.dtype);
   }
@@ -107,21 +151,24 @@ export class CpuBackend implements Backend {
   private softmaxRows(a: Tensor, log: boolean): Tensor {
     const n = a.shape.at(-1)!;
     const out = this.alloc(a.shape, a.dtype);
-    softmaxRowsInto(store(a), n === 0 ? 0 : a.size / n, n, out, log);
+    const x = store(a);
+    this.launch(() => softmaxRowsInto(x, n === 0 ? 0 : a.size / n, n, out, log), out);
     return this.wrap(out, a.shape, a.dtype);
   }
 
   permute(a: Tensor, perm: readonly number[]): Tensor {
     const outShape = perm.map((p) => a.shape[p]!);
     const out = this.alloc(outShape, a.dtype);
-    permuteInto(store(a), a.shape, perm, out);
+    const x = store(a);
+    this.launch(() => permuteInto(x, a.shape, perm, out), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
   slice(a: Tensor, starts: readonly number[], ends: readonly number[]): Tensor {
     const outShape = starts.map((s, i) => ends[i]! - s);
     const out = this.alloc(outShape, a.dtype);
-    sliceInto(store(a), a.shape, starts, ends, out);
+    const x = store(a);
+    this.launch(() => sliceInto(x, a.shape, starts, ends, out), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
@@ -129,36 +176,51 @@ export class CpuBackend implements Backend {
     const first = tensors[0]!;
     const outShape = first.shape.map((d, i) => (i === axis ? tensors.reduce((n, t) => n + t.shape[axis]!, 0) : d));
     const out = this.alloc(outShape, first.dtype);
-    concatInto(tensors.map((t) => ({ data: store(t), shape: t.shape })), axis, out);
+    const parts = tensors.map((t) => ({ data: store(t), shape: t.shape }));
+    this.launch(() => concatInto(parts, axis, out), out);
     return this.wrap(out, outShape, first.dtype);
   }
 
   cast(a: Tensor, dtype: DType): Tensor {
-    return this.wrap(copyAs(store(a), dtype), a.shape, dtype);
+    const out = this.alloc(a.shape, dtype);
+    const x = store(a);
+    this.launch(() => copyInto(x, out), out);
+    return this.wrap(out, a.shape, dtype);
   }
 
   gather(a: Tensor, axis: number, index: Tensor): Tensor {
     const out = this.alloc(index.shape, a.dtype);
-    gatherInto(store(a), a.shape, axis, store(index), index.shape, out);
+    const [x, i] = [store(a), store(index)];
+    this.launch(() => gatherInto(x, a.shape, axis, i, index.shape, out), out);
     return this.wrap(out, index.shape, a.dtype);
   }
 
   scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
     const out = this.alloc(shape, src.dtype);
-    scatterAddInto(shape, axis, store(index), index.shape, store(src), out);
+    const [i, x] = [store(index), store(src)];
+    // The kernel adds into `out`: a replayed tape must start it from zero again.
+    this.launch(() => {
+      out.fill(0);
+      scatterAddInto(shape, axis, i, index.shape, x, out);
+    }, out);
     return this.wrap(out, shape, src.dtype);
   }
 
   indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
     const outShape = a.shape.map((d, i) => (i === axis ? indices.size : d));
     const out = this.alloc(outShape, a.dtype);
-    indexSelectInto(store(a), a.shape, axis, store(indices), out);
+    const [x, i] = [store(a), store(indices)];
+    this.launch(() => indexSelectInto(x, a.shape, axis, i, out), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
   indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
     const out = this.alloc(shape, src.dtype);
-    indexAddInto(shape, axis, store(indices), store(src), out);
+    const [i, x] = [store(indices), store(src)];
+    this.launch(() => {
+      out.fill(0); // the kernel adds into `out` (see scatterAdd)
+      indexAddInto(shape, axis, i, x, out);
+    }, out);
     return this.wrap(out, shape, src.dtype);
   }
 
@@ -178,9 +240,13 @@ function dataMatches(data: TypedArray, dtype: DType): boolean {
 /** A copy converted to `dtype`. float → int32 truncates toward zero, as torch does. */
 function copyAs(data: TypedArray, dtype: DType): TypedArray {
   const out = allocate(dtype, data.length);
-  if (dtype === 'int32') for (let i = 0; i < data.length; i++) out[i] = Math.trunc(data[i]!);
-  else out.set(data);
+  copyInto(data, out);
   return out;
+}
+
+function copyInto(data: TypedArray, out: TypedArray): void {
+  if (out instanceof Int32Array && !(data instanceof Int32Array)) for (let i = 0; i < data.length; i++) out[i] = Math.trunc(data[i]!);
+  else out.set(data);
 }
 
 registerBackend('cpu', () => new CpuBackend());

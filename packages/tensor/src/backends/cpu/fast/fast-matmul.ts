@@ -6,6 +6,7 @@
  *   [offsets: nBatch × (aOffset, bOffset)] [A] [B] [C] [task records] then per thread: [scratch record]
  *   [packed A] [packed B] [tile]
  */
+import type { TypedArray } from '../../../dtype.js';
 import type { MatmulProblem } from '../matmul.js';
 import { planMatmul } from '../matmul.js';
 import { DEFAULT_SHAPE, SCRATCH, TASK, emitMatmulModule, scratchBytes } from './matmul-kernel.js';
@@ -94,10 +95,14 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
 
   const arena = e.arena;
   arena.reset();
+  // Operands that already live in this memory (a captured tape's buffers) are read and written in place.
+  const aAt = arena.addressOf(p.a as Float32Array);
+  const bAt = arena.addressOf(p.b as Float32Array);
+  const cAt = arena.addressOf(out);
   const offsets = arena.alloc(8 * nBatch);
-  const aPtr = arena.alloc(4 * p.a.length);
-  const bPtr = arena.alloc(4 * p.b.length);
-  const cPtr = arena.alloc(4 * out.length);
+  const aPtr = aAt ?? arena.alloc(4 * p.a.length);
+  const bPtr = bAt ?? arena.alloc(4 * p.b.length);
+  const cPtr = cAt ?? arena.alloc(4 * out.length);
   const tasks = arena.alloc(TASK.BYTES * boxes.length);
   const sizes = scratchBytes(DEFAULT_SHAPE);
   const scratch = Array.from({ length: nThreads }, () => ({
@@ -110,8 +115,8 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
   arena.commit();
 
   const { f32, i32 } = arena;
-  f32.set(p.a, aPtr / 4);
-  f32.set(p.b, bPtr / 4);
+  if (aAt === null) f32.set(p.a, aPtr / 4);
+  if (bAt === null) f32.set(p.b, bPtr / 4);
   for (let t = 0; t < nBatch; t++) {
     i32[offsets / 4 + 2 * t] = aOffsets[t]!;
     i32[offsets / 4 + 2 * t + 1] = bOffsets[t]!;
@@ -123,8 +128,24 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
   if (boxes.length === 1) e.gemm(tasks, scratch[0]!.record);
   else pool!.run({ tasks, count: boxes.length }, workers, scratch.map((s) => s.record), e.gemm);
 
-  out.set(f32.subarray(cPtr / 4, cPtr / 4 + out.length));
+  if (cAt === null) out.set(f32.subarray(cPtr / 4, cPtr / 4 + out.length));
   return true;
+}
+
+/**
+ * A zeroed typed array of `length` elements in the persistent region of the shared wasm memory (see
+ * WasmArena.reserve), or null when the memory is full. The buffers of captured tapes come from here.
+ */
+export function allocateInWasmMemory(dtype: 'float32' | 'float64' | 'int32', length: number): TypedArray | null {
+  const arena = getEngine().arena;
+  const kind = dtype === 'float64' ? Float64Array : dtype === 'int32' ? Int32Array : Float32Array;
+  const at = arena.reserve(Math.max(1, length) * kind.BYTES_PER_ELEMENT);
+  return at === null ? null : (new kind(arena.memory.buffer as ArrayBuffer, at, length) as TypedArray);
+}
+
+/** Whether `view` lies in the shared wasm memory (so wasm kernels can take its address). */
+export function wasmAddressOf(view: ArrayBufferView): number | null {
+  return engine ? engine.arena.addressOf(view) : null;
 }
 
 /**
