@@ -73,6 +73,9 @@ export const i32 = {
   sub: binary(0x6b),
   mul: binary(0x6c),
   and: binary(0x71),
+  or: binary(0x72),
+  /** x << y (y taken mod 32). */
+  shl: binary(0x74),
   /** min of two side-effect-free operands (each is evaluated twice). */
   min_s: (x: Code, y: Code): Code => [...x, ...y, ...x, ...y, 0x48, 0x1b],
 };
@@ -81,7 +84,15 @@ export const f32 = {
   load: (addr: Code, offset = 0): Code => [...addr, 0x2a, ...memarg(2, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x38, ...memarg(2, offset)],
   const: (x: number): Code => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)],
+  /** Comparisons give an i32 0 or 1; any comparison with NaN is false (0). */
+  gt: binary(0x5e),
+  add: binary(0x92),
+  sub: binary(0x93),
+  mul: binary(0x94),
 };
+
+/** `cond ? ifTrue : ifFalse` without a branch (both operands are evaluated); cond is an i32. */
+export const select = (ifTrue: Code, ifFalse: Code, cond: Code): Code => [...ifTrue, ...ifFalse, ...cond, 0x1b];
 
 export const v128 = {
   load: (addr: Code, offset = 0): Code => [...addr, ...simd(0x00), ...memarg(4, offset)],
@@ -89,6 +100,10 @@ export const v128 = {
   load32_splat: (addr: Code, offset = 0): Code => [...addr, ...simd(0x09), ...memarg(2, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, ...simd(0x0b), ...memarg(4, offset)],
   zero: (): Code => [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  /** Bitwise and of all 128 bits: with a comparison's lane mask it keeps the lanes where the mask is true. */
+  and: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x4e)],
+  /** Bit by bit, `mask ? x : y`. */
+  bitselect: (x: Code, y: Code, mask: Code): Code => [...x, ...y, ...mask, ...simd(0x52)],
   /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane lanes[i] of (x ++ y), lanes in 0..7. */
   shuffle32: (x: Code, y: Code, lanes: readonly [number, number, number, number]): Code => [
     ...x, ...y, ...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
@@ -96,7 +111,12 @@ export const v128 = {
 };
 
 export const f32x4 = {
+  /** An f32 broadcast to all four lanes. */
+  splat: (x: Code): Code => [...x, ...simd(0x13)],
+  /** Lane-wise x > y as a mask: all ones where true, all zeros where false (so NaN lanes give zeros). */
+  gt: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x44)],
   add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xe4)],
+  sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xe5)],
   mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xe6)],
   /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
   relaxed_madd: (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, ...simd(0x105)],
