@@ -6,7 +6,7 @@ import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } f
 import { type DType, type TypedArray, allocate } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, sizeOf } from '../../shape.js';
-import { Tensor } from '../../tensor.js';
+import { NDArray } from '../../ndarray.js';
 import { adamwInto } from './adamw.js';
 import { binaryInto, reluBackwardInto, unaryInto, whereInto } from './elementwise.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
@@ -18,13 +18,13 @@ import { reduceInto } from './reduce.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import { softmaxRowsInto } from './softmax.js';
 
-const store = (t: Tensor) => t.storage as TypedArray;
+const store = (t: NDArray) => t.storage as TypedArray;
 
 export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
 
-  protected wrap(data: TypedArray, shape: Shape, dtype: DType): Tensor {
-    return new Tensor(data, shape, dtype, this);
+  protected wrap(data: TypedArray, shape: Shape, dtype: DType): NDArray {
+    return new NDArray(data, shape, dtype, this);
   }
 
   protected alloc(shape: Shape, dtype: DType): TypedArray {
@@ -32,7 +32,7 @@ export class CpuBackend implements Backend {
   }
 
   /** Takes ownership of `data` (no copy): do not mutate it afterwards. */
-  fromArray(data: TypedArray, shape: Shape, dtype: DType): Tensor {
+  fromArray(data: TypedArray, shape: Shape, dtype: DType): NDArray {
     if (data.length !== sizeOf(shape)) {
       throw new Error(`cpu.fromArray: ${data.length} values for shape [${shape.join(', ')}]`);
     }
@@ -40,39 +40,39 @@ export class CpuBackend implements Backend {
     return this.wrap(typed, shape, dtype);
   }
 
-  read(t: Tensor): TypedArray {
+  read(t: NDArray): TypedArray {
     return store(t);
   }
 
-  reshape(t: Tensor, shape: Shape): Tensor {
+  reshape(t: NDArray, shape: Shape): NDArray {
     return this.wrap(store(t), shape, t.dtype);
   }
 
-  unary(op: UnaryOp, a: Tensor): Tensor {
+  unary(op: UnaryOp, a: NDArray): NDArray {
     const out = this.alloc(a.shape, a.dtype);
     unaryInto(op, store(a), out);
     return this.wrap(out, a.shape, a.dtype);
   }
 
-  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+  binary(op: BinaryOp, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     const out = this.alloc(outShape, a.dtype);
     binaryInto(op, store(a), a.shape, store(b), b.shape, out, outShape);
     return this.wrap(out, outShape, a.dtype);
   }
 
-  reluBackward(x: Tensor, g: Tensor): Tensor {
+  reluBackward(x: NDArray, g: NDArray): NDArray {
     const out = this.alloc(x.shape, x.dtype);
     reluBackwardInto(store(x), store(g), out);
     return this.wrap(out, x.shape, x.dtype);
   }
 
-  where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+  where(cond: NDArray, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     const out = this.alloc(outShape, a.dtype);
     whereInto(store(cond), cond.shape, store(a), a.shape, store(b), b.shape, out, outShape);
     return this.wrap(out, outShape, a.dtype);
   }
 
-  reduce(op: ReduceOp, a: Tensor, axis: number, keepdim: boolean): Tensor {
+  reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray {
     const outer = sizeOf(a.shape.slice(0, axis));
     const n = a.shape[axis]!;
     const inner = sizeOf(a.shape.slice(axis + 1));
@@ -83,7 +83,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, dtype);
   }
 
-  matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions): Tensor {
+  matmul(a: NDArray, b: NDArray, { transA = false, transB = false }: MatmulOptions): NDArray {
     const problem = { a: store(a), aShape: a.shape, transA, b: store(b), bShape: b.shape, transB };
     const plan = planMatmul(problem);
     const out = this.alloc(plan.outShape, a.dtype);
@@ -96,36 +96,36 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
-  softmax(a: Tensor): Tensor {
+  softmax(a: NDArray): NDArray {
     return this.softmaxRows(a, false);
   }
 
-  logSoftmax(a: Tensor): Tensor {
+  logSoftmax(a: NDArray): NDArray {
     return this.softmaxRows(a, true);
   }
 
-  private softmaxRows(a: Tensor, log: boolean): Tensor {
+  private softmaxRows(a: NDArray, log: boolean): NDArray {
     const n = a.shape.at(-1)!;
     const out = this.alloc(a.shape, a.dtype);
     softmaxRowsInto(store(a), n === 0 ? 0 : a.size / n, n, out, log);
     return this.wrap(out, a.shape, a.dtype);
   }
 
-  permute(a: Tensor, perm: readonly number[]): Tensor {
+  permute(a: NDArray, perm: readonly number[]): NDArray {
     const outShape = perm.map((p) => a.shape[p]!);
     const out = this.alloc(outShape, a.dtype);
     permuteInto(store(a), a.shape, perm, out);
     return this.wrap(out, outShape, a.dtype);
   }
 
-  slice(a: Tensor, starts: readonly number[], ends: readonly number[]): Tensor {
+  slice(a: NDArray, starts: readonly number[], ends: readonly number[]): NDArray {
     const outShape = starts.map((s, i) => ends[i]! - s);
     const out = this.alloc(outShape, a.dtype);
     sliceInto(store(a), a.shape, starts, ends, out);
     return this.wrap(out, outShape, a.dtype);
   }
 
-  concat(tensors: readonly Tensor[], axis: number): Tensor {
+  concat(tensors: readonly NDArray[], axis: number): NDArray {
     const first = tensors[0]!;
     const outShape = first.shape.map((d, i) => (i === axis ? tensors.reduce((n, t) => n + t.shape[axis]!, 0) : d));
     const out = this.alloc(outShape, first.dtype);
@@ -133,36 +133,36 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, first.dtype);
   }
 
-  cast(a: Tensor, dtype: DType): Tensor {
+  cast(a: NDArray, dtype: DType): NDArray {
     return this.wrap(copyAs(store(a), dtype), a.shape, dtype);
   }
 
-  gather(a: Tensor, axis: number, index: Tensor): Tensor {
+  gather(a: NDArray, axis: number, index: NDArray): NDArray {
     const out = this.alloc(index.shape, a.dtype);
     gatherInto(store(a), a.shape, axis, store(index), index.shape, out);
     return this.wrap(out, index.shape, a.dtype);
   }
 
-  scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
+  scatterAdd(shape: Shape, axis: number, index: NDArray, src: NDArray): NDArray {
     const out = this.alloc(shape, src.dtype);
     scatterAddInto(shape, axis, store(index), index.shape, store(src), out);
     return this.wrap(out, shape, src.dtype);
   }
 
-  indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
+  indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray {
     const outShape = a.shape.map((d, i) => (i === axis ? indices.size : d));
     const out = this.alloc(outShape, a.dtype);
     indexSelectInto(store(a), a.shape, axis, store(indices), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
-  indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
+  indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDArray): NDArray {
     const out = this.alloc(shape, src.dtype);
     indexAddInto(shape, axis, store(indices), store(src), out);
     return this.wrap(out, shape, src.dtype);
   }
 
-  adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void {
+  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
     adamwInto(store(param), store(grad), store(m), store(v), vMax ? store(vMax) : null, h);
   }
 }
