@@ -4,7 +4,7 @@
  * for the reference TypeScript loop and the WebAssembly SIMD fast path at 1 and N threads.
  */
 import { availableParallelism } from 'node:os';
-import { type Tensor, matmul, randn, setFastPath, setThreads, startThreads } from '@grok/tensor';
+import { type NDArray, matmul, randn, setFastPath, setThreads, startThreads } from '@grok/tensor';
 
 export type MatmulRow = {
   suite: 'matmul';
@@ -39,7 +39,7 @@ export const MODEL_SHAPES: readonly Case[] = [
 export const shapeName = ({ M, K, N, transA, transB }: Case) =>
   `${M}x${K}·${K}x${N}${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`;
 
-function operands({ M, K, N, transA, transB }: Case): [Tensor, Tensor] {
+function operands({ M, K, N, transA, transB }: Case): [NDArray, NDArray] {
   const a = randn(transA ? [K, M] : [M, K], { seed: 1 });
   const b = randn(transB ? [N, K] : [K, N], { seed: 2 });
   return [a, b];
@@ -57,7 +57,7 @@ function best(reps: number, fn: () => void): number {
 }
 
 /** The copies the fast path makes (A and B in, C out), timed alone on a shared buffer of the same sizes. */
-function copyTime(a: Tensor, b: Tensor, outSize: number, reps: number): number {
+function copyTime(a: NDArray, b: NDArray, outSize: number, reps: number): number {
   const wasmLike = new Float32Array(new SharedArrayBuffer(4 * (a.size + b.size + outSize)));
   const out = new Float32Array(outSize);
   const aData = a.data as Float32Array;

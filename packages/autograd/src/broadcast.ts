@@ -3,8 +3,9 @@
  * its gradient is the output gradient summed over the broadcast axes.
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 
-export function sumToShape(grad: T.Tensor, shape: T.Shape): T.Tensor {
+export function sumToShape(grad: NDArray, shape: T.Shape): NDArray {
   if (T.shapesEqual(grad.shape, shape)) return grad;
   const lead = grad.ndim - shape.length; // axes that were prepended
   const axes: number[] = [];

@@ -53,7 +53,7 @@ interface Capture<R> {
   tape: T.CapturedKernels;
   result: R;
   /** Each leaf with the gradient tensor the tape writes, and the value tensor the tape reads. */
-  leaves: { leaf: Tensor; grad: Tensor; value: T.Tensor }[];
+  leaves: { leaf: Tensor; grad: Tensor; value: T.NDArray }[];
 }
 
 export function compileStep<R>(fn: () => R, options: CompileStepOptions = {}): CompiledStep<R> {

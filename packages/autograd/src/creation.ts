@@ -1,12 +1,13 @@
 /** Differentiable tensors from data, constants and seeded draws: @grok/tensor's creators plus `requiresGrad`. */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import { Tensor } from './tensor.js';
 
 export interface GradOptions {
   requiresGrad?: boolean;
 }
 
-const wrap = (value: T.Tensor, options: GradOptions) => new Tensor(value, options.requiresGrad ?? false);
+const wrap = (value: NDArray, options: GradOptions) => new Tensor(value, options.requiresGrad ?? false);
 
 export function tensor(
   values: T.NestedArray | ArrayLike<number>,

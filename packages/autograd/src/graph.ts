@@ -3,10 +3,11 @@
  * reverse-mode sweep that turns a loss into gradients.
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import type { Tensor } from './tensor.js';
 
 /** The backward rule of one op: the gradient of the output → one gradient (or null) per parent. */
-export type BackwardFn = (grad: T.Tensor) => (T.Tensor | null)[];
+export type BackwardFn = (grad: NDArray) => (NDArray | null)[];
 
 /** The record an op leaves on its output: which op, from which parents, and how to send gradients back. */
 export interface GraphNode {
@@ -61,7 +62,7 @@ export function topologicalOrder(root: Tensor): Tensor[] {
  * Reverse-mode sweep from `root` with upstream gradient `seed`. Leaves that require grad accumulate into
  * `.grad` (adding to what is there, as in PyTorch); the graph is released afterwards unless `retainGraph`.
  */
-export function runBackward(root: Tensor, seed: T.Tensor, retainGraph: boolean): void {
+export function runBackward(root: Tensor, seed: NDArray, retainGraph: boolean): void {
   const order = topologicalOrder(root);
   // Checked before anything accumulates, so a refused call changes no .grad.
   if (order.some((t) => t.released)) {
@@ -69,7 +70,7 @@ export function runBackward(root: Tensor, seed: T.Tensor, retainGraph: boolean):
       'backward: part of this graph was already released by an earlier backward(); pass { retainGraph: true } to that earlier call to backpropagate through the graph again',
     );
   }
-  const grads = new Map<Tensor, T.Tensor>([[root, seed]]);
+  const grads = new Map<Tensor, NDArray>([[root, seed]]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);

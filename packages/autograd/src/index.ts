@@ -3,8 +3,8 @@
  *
  *   import { tensor, crossEntropy, AdamW } from '@grok/autograd';
  *
- * Everything a user needs from @grok/tensor is re-exported here; its raw (non-differentiable) tensor is
- * available as `RawTensor`, and its functional ops as the `raw` namespace.
+ * Everything a user needs from @grok/tensor is re-exported here: its raw (non-differentiable) array is
+ * `NDArray`, and its functional ops on NDArrays are the `raw` namespace (`raw.matmul(a, b)`).
  */
 export { Tensor } from './tensor.js';
 export { Parameter } from './parameter.js';
@@ -23,7 +23,7 @@ export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradch
 // From @grok/tensor: types, RNG, backends, helpers.
 export * as raw from '@grok/tensor';
 export {
-  Tensor as RawTensor,
+  NDArray,
   type DType,
   type TypedArray,
   type Shape,
@@ -51,4 +51,5 @@ export * as schedules from './optim/schedules.js';
 export { type Schedule, type LearningRate, type CosineOptions, linearWarmup, cosine, sequential, scaled } from './optim/schedules.js';
 export { clipGradNorm, type ClipOptions } from './optim/clip.js';
 export { GrokfastEMA, GrokfastMA, type GrokfastEMAOptions, type GrokfastMAOptions } from './optim/filters.js';
-export { type StateDict, type ParamState, type StateSchema, cloneRaw } from './optim/state-dict.js';
+export { type StateDict } from './state-dict.js';
+export { type ParamState, type StateSchema } from './optim/param-state.js';

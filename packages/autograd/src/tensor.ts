@@ -7,6 +7,7 @@
  */
 import * as T from '@grok/tensor';
 import { noteGradient } from './compile.js';
+import { NDArray } from '@grok/tensor';
 import { type GraphNode, runBackward } from './graph.js';
 import * as elementwise from './ops/elementwise.js';
 import * as indexing from './ops/indexing.js';
@@ -19,7 +20,7 @@ type Operand = Tensor | number;
 
 export class Tensor {
   /** The data. Replaced (never mutated through this object) only by optimizers and loadStateDict. */
-  value: T.Tensor;
+  value: NDArray;
   /** Whether gradients flow to (and accumulate in) this tensor. */
   requiresGrad: boolean;
   /** The accumulated gradient after backward(), same shape and dtype; null before. */
@@ -32,8 +33,8 @@ export class Tensor {
    */
   released = false;
 
-  constructor(value: T.Tensor, requiresGrad = false) {
-    if (!(value instanceof T.Tensor)) throw new Error('Tensor: value must be a @grok/tensor Tensor');
+  constructor(value: NDArray, requiresGrad = false) {
+    if (!(value instanceof NDArray)) throw new Error('Tensor: value must be an @grok/tensor NDArray');
     this.value = value;
     this.requiresGrad = requiresGrad;
   }
@@ -59,11 +60,11 @@ export class Tensor {
    * gradient, of this tensor's shape. Gradients add up across calls until zeroGrad(). The graph is released
    * afterwards, so backpropagating through it again throws, unless this call passes `retainGraph: true`.
    */
-  backward(seed?: Tensor | T.Tensor, options: { retainGraph?: boolean } = {}): void {
+  backward(seed?: Tensor | NDArray, options: { retainGraph?: boolean } = {}): void {
     if (!this.requiresGrad) {
       throw new Error('backward: this tensor does not require grad (no input of its graph has requiresGrad)');
     }
-    let g: T.Tensor;
+    let g: NDArray;
     if (seed === undefined) {
       if (this.size !== 1) {
         throw new Error(`backward: a seed gradient is needed for a non-scalar output of shape ${T.formatShape(this.shape)}`);
@@ -81,7 +82,7 @@ export class Tensor {
   }
 
   /** Adds `g` into `.grad` (used by backward on leaves). */
-  accumulateGrad(g: T.Tensor): void {
+  accumulateGrad(g: NDArray): void {
     noteGradient(this);
     if (this.grad) {
       this.grad = new Tensor(T.add(this.grad.value, g.dtype === this.dtype ? g : T.cast(g, this.dtype)));

@@ -131,7 +131,7 @@ describe('seeds', () => {
     const y = f64([1, 2, 3], true).mul(2);
     expect(() => y.backward(f64([1, 2]))).toThrow(/seed float64\[2\] does not match output float64\[3\]/);
     expect(() => y.backward(tensor([1, 2, 3]))).toThrow(/seed float32\[3\] does not match output float64\[3\]/);
-    // A raw tensor works as a seed too.
+    // An NDArray works as a seed too.
     y.backward(raw.tensor([1, 1, 1], { dtype: 'float64' }));
   });
 });

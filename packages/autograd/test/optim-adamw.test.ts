@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AdamW, Parameter, Tensor, type RawTensor, raw, schedules, tensor } from '@grok/autograd';
+import { AdamW, Parameter, Tensor, type NDArray, raw, schedules, tensor } from '@grok/autograd';
 import { expectClose } from './helpers.js';
 
 type Nested = number[][];
@@ -25,7 +25,7 @@ const vectors = JSON.parse(readFileSync(new URL('./fixtures/torch_vectors.json',
 };
 
 const f64 = (values: number[] | Nested, shape?: number[]) => tensor(values, { dtype: 'float64', ...(shape ? { shape } : {}) });
-const setGrad = (p: Tensor, g: RawTensor) => {
+const setGrad = (p: Tensor, g: NDArray) => {
   p.grad = new Tensor(g);
 };
 

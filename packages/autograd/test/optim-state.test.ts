@@ -11,7 +11,6 @@ import {
   SGD,
   type StateDict,
   Tensor,
-  cloneRaw,
   randn,
   schedules,
   tensor,
@@ -64,11 +63,11 @@ describe('state dict round trip: resuming is bit-exact', () => {
         const optB = makeOpt(b);
         const filterB = makeFilter?.(b) ?? null;
         train(b, optB, filterB, 5);
-        const saved = { params: b.map((p) => cloneRaw(p.value)), opt: optB.stateDict(), filter: filterB?.stateDict() };
+        const saved = { params: b.map((p) => p.value.clone()), opt: optB.stateDict(), filter: filterB?.stateDict() };
         train(b, optB, filterB, 3); // the saved state must not see these steps
 
-        // cloneRaw: AdamW updates p.value in place, and the saved copy is used twice.
-        const c = saved.params.map((v) => new Parameter(cloneRaw(v)));
+        // clone(): AdamW updates p.value in place, and the saved copy is used twice.
+        const c = saved.params.map((v) => new Parameter(v.clone()));
         const optC = makeOpt(c);
         optC.loadStateDict(saved.opt);
         const filterC = makeFilter?.(c) ?? null;
@@ -77,7 +76,7 @@ describe('state dict round trip: resuming is bit-exact', () => {
         expect(snapshot(c)).toEqual(snapshot(a));
 
         // Not vacuous: resuming with fresh optimizer state ends elsewhere.
-        const d = saved.params.map((v) => new Parameter(cloneRaw(v)));
+        const d = saved.params.map((v) => new Parameter(v.clone()));
         train(d, makeOpt(d), makeFilter?.(d) ?? null, 5);
         expect(snapshot(d)).not.toEqual(snapshot(a));
       });
@@ -146,7 +145,7 @@ describe('loadStateDict errors', () => {
     const opt = new AdamW(ps);
     train(ps, opt, null, 1);
     const before = opt.stateDict();
-    expect(() => opt.loadStateDict({ ...sd, 'state.1.exp_avg': 'x' as unknown as number })).toThrow(/must be a raw tensor/);
+    expect(() => opt.loadStateDict({ ...sd, 'state.1.exp_avg': 'x' as unknown as number })).toThrow(/must be an NDArray/);
     expect(opt.stepCount).toBe(1);
     expect(opt.stateDict()).toEqual(before);
   });

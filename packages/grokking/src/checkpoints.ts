@@ -7,7 +7,7 @@
  *                                        it bit for bit. Keeping moments only here saves 2/3 of the disk.
  * The run config rides along in the metadata (`extra.run_config`).
  */
-import type { AdamW, RawTensor } from '@grok/autograd';
+import type { AdamW, StateDict } from '@grok/autograd';
 import {
   type Checkpoint,
   type HookedTransformer,
@@ -19,7 +19,6 @@ import {
 import type { RunConfig } from './config.js';
 import type { RunDir } from './run-dir.js';
 
-type StateDict = Record<string, RawTensor | number>;
 interface Stateful {
   stateDict(): StateDict;
   loadStateDict(sd: StateDict): void;

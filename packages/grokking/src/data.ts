@@ -4,7 +4,7 @@
  * analysis uses.
  */
 import * as fs from 'node:fs';
-import { Generator, RawTensor, raw } from '@grok/autograd';
+import { Generator, NDArray, raw } from '@grok/autograd';
 
 export interface Split {
   p: number;
@@ -16,9 +16,9 @@ export interface Split {
 
 export interface Batch {
   /** [n, 3] int32: a, b, = */
-  tokens: RawTensor;
+  tokens: NDArray;
   /** [n] int32: (a + b) mod p */
-  labels: RawTensor;
+  labels: NDArray;
 }
 
 export function isPrime(n: number): boolean {

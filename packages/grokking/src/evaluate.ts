@@ -1,5 +1,5 @@
 /** Loss and accuracy of a model on a batch, without building a graph. */
-import { type RawTensor, Tensor, crossEntropy, noGrad, raw } from '@grok/autograd';
+import { type NDArray, Tensor, crossEntropy, noGrad, raw } from '@grok/autograd';
 import type { HookedTransformer } from '@grok/transformer';
 import type { Batch } from './data.js';
 
@@ -9,7 +9,7 @@ export interface Scores {
 }
 
 /** Fraction of rows whose largest logit is the label. logits [n, classes], labels [n]. */
-export function accuracy(logits: RawTensor, labels: RawTensor): number {
+export function accuracy(logits: NDArray, labels: NDArray): number {
   const predicted = raw.argmax(logits, -1).data;
   const truth = labels.data;
   let hits = 0;

@@ -7,7 +7,7 @@
  */
 import type { DType, TypedArray } from './dtype.js';
 import type { Shape } from './shape.js';
-import type { Tensor } from './tensor.js';
+import type { NDArray } from './ndarray.js';
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'square' | 'reciprocal'
@@ -50,58 +50,58 @@ export interface Backend {
   readonly dtypes?: readonly DType[];
 
   /** Wraps host data (copied or uploaded) as a tensor of this backend. `data.length` must equal the size. */
-  fromArray(data: TypedArray, shape: Shape, dtype: DType): Tensor;
+  fromArray(data: TypedArray, shape: Shape, dtype: DType): NDArray;
   /** The elements in row-major order as a host typed array (a download for device backends). */
-  read(t: Tensor): TypedArray;
+  read(t: NDArray): TypedArray;
   /** A tensor sharing `t`'s storage with another shape of the same size (no copy). */
-  reshape(t: Tensor, shape: Shape): Tensor;
+  reshape(t: NDArray, shape: Shape): NDArray;
 
-  unary(op: UnaryOp, a: Tensor): Tensor;
+  unary(op: UnaryOp, a: NDArray): NDArray;
   /** Elementwise with NumPy broadcasting; `outShape` is the broadcast shape. */
-  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor;
+  binary(op: BinaryOp, a: NDArray, b: NDArray, outShape: Shape): NDArray;
   /** cond != 0 ? a : b, broadcast to `outShape`; the result has a's dtype. */
-  where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor;
+  where(cond: NDArray, a: NDArray, b: NDArray, outShape: Shape): NDArray;
   /** Reduces one axis. argmax/argmin give int32 and pick the first extreme. */
-  reduce(op: ReduceOp, a: Tensor, axis: number, keepdim: boolean): Tensor;
+  reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray;
   /** Batched matmul: a [...batchA, M, K] · b [...batchB, K, N] → [...broadcast(batchA, batchB), M, N]. */
-  matmul(a: Tensor, b: Tensor, options: MatmulOptions): Tensor;
+  matmul(a: NDArray, b: NDArray, options: MatmulOptions): NDArray;
 
   /**
    * Optional fused kernels: a backend without one gets the composition written beside it in ops.ts.
    * reluBackward(x, g) = g · (x > 0 ? 1 : 0) for x and g of one shape: relu's backward in one pass.
    */
-  reluBackward?(x: Tensor, g: Tensor): Tensor;
+  reluBackward?(x: NDArray, g: NDArray): NDArray;
 
   /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */
-  softmax(a: Tensor): Tensor;
-  logSoftmax(a: Tensor): Tensor;
+  softmax(a: NDArray): NDArray;
+  logSoftmax(a: NDArray): NDArray;
 
   /** A contiguous copy with the axes reordered: out.shape[i] = a.shape[perm[i]]. */
-  permute(a: Tensor, perm: readonly number[]): Tensor;
+  permute(a: NDArray, perm: readonly number[]): NDArray;
   /** The box [starts, ends) along every axis. */
-  slice(a: Tensor, starts: readonly number[], ends: readonly number[]): Tensor;
+  slice(a: NDArray, starts: readonly number[], ends: readonly number[]): NDArray;
   /** Joins tensors of equal shape except along `axis`. */
-  concat(tensors: readonly Tensor[], axis: number): Tensor;
-  cast(a: Tensor, dtype: DType): Tensor;
+  concat(tensors: readonly NDArray[], axis: number): NDArray;
+  cast(a: NDArray, dtype: DType): NDArray;
 
   /** torch.gather: out[..i.., j, ..k..] = a[..i.., index[..i.., j, ..k..], ..k..]; index is int32, same rank. */
-  gather(a: Tensor, axis: number, index: Tensor): Tensor;
+  gather(a: NDArray, axis: number, index: NDArray): NDArray;
   /** The adjoint of gather: zeros(shape), then out[.., index[.., j, ..], ..] += src[.., j, ..]. */
-  scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor;
+  scatterAdd(shape: Shape, axis: number, index: NDArray, src: NDArray): NDArray;
   /** torch.index_select: rows `indices` (1-D int32) of `a` along `axis`. */
-  indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor;
+  indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray;
   /** The adjoint of indexSelect: zeros(shape), then out[.., indices[j], ..] += src[.., j, ..]. */
-  indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor;
+  indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDArray): NDArray;
 
   /**
    * One fused AdamW update, in place on param, m, v (and vMax when amsgrad), following torch.optim.AdamW:
    * p ← p·(1 − lr·λ); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
    * p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v' / (1−β2ᵗ)) + ε), where v' = v, or max(vMax, v) with amsgrad.
    */
-  adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void;
+  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void;
 
   /** Releases device memory held by `t` (a no-op where the garbage collector owns storage). */
-  dispose?(t: Tensor): void;
+  dispose?(t: NDArray): void;
 
   /**
    * Optional capture (cpu): between beginCapture and endCapture every kernel runs as usual and is also

@@ -4,7 +4,7 @@ import { type DType, type TypedArray, allocate, assertDType, dtypeOfArray } from
 import { Generator, getDefaultGenerator } from './random.js';
 import { getBackend } from './registry.js';
 import { type Shape, assertValidShape, formatShape, sizeOf } from './shape.js';
-import type { NestedArray, Tensor } from './tensor.js';
+import type { NestedArray, NDArray } from './ndarray.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -18,7 +18,7 @@ export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
 
-function make(data: TypedArray, shape: Shape, dtype: DType, backend?: Backend): Tensor {
+function make(data: TypedArray, shape: Shape, dtype: DType, backend?: Backend): NDArray {
   return (backend ?? getBackend()).fromArray(data, shape, dtype);
 }
 
@@ -35,7 +35,7 @@ function resolveDType(dtype: DType | undefined, fallback: DType, op: string): DT
 export function tensor(
   values: NestedArray | ArrayLike<number>,
   options: CreateOptions & { shape?: Shape } = {},
-): Tensor {
+): NDArray {
   if (typeof values === 'number') {
     const dtype = resolveDType(options.dtype, 'float32', 'tensor');
     const shape = options.shape ?? [];
@@ -100,7 +100,7 @@ function nestedShape(values: NestedArray): number[] {
   return shape;
 }
 
-export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
+export function full(shape: Shape, value: number, options: CreateOptions = {}): NDArray {
   assertValidShape(shape, 'full');
   const dtype = resolveDType(options.dtype, 'float32', 'full');
   const data = allocate(dtype, sizeOf(shape));
@@ -110,11 +110,11 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}): 
 
 export const zeros = (shape: Shape, options: CreateOptions = {}) => full(shape, 0, options);
 export const ones = (shape: Shape, options: CreateOptions = {}) => full(shape, 1, options);
-export const zerosLike = (t: Tensor) => full(t.shape, 0, { dtype: t.dtype, backend: t.backend });
-export const onesLike = (t: Tensor) => full(t.shape, 1, { dtype: t.dtype, backend: t.backend });
+export const zerosLike = (t: NDArray) => full(t.shape, 0, { dtype: t.dtype, backend: t.backend });
+export const onesLike = (t: NDArray) => full(t.shape, 1, { dtype: t.dtype, backend: t.backend });
 
 /** [start, start+step, …) up to `end` (exclusive). `arange(5)` is 0..4. Default dtype int32 for integer args. */
-export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): NDArray {
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
@@ -126,7 +126,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 }
 
 /** The n×m identity (m defaults to n). */
-export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+export function eye(n: number, m = n, options: CreateOptions = {}): NDArray {
   assertValidShape([n, m], 'eye');
   const dtype = resolveDType(options.dtype, 'float32', 'eye');
   const data = allocate(dtype, n * m);
@@ -140,7 +140,7 @@ function generatorOf(options: RandomOptions): Generator {
   return options.generator ?? getDefaultGenerator();
 }
 
-function randomFloat(shape: Shape, options: RandomOptions, op: string, draw: (g: Generator) => number): Tensor {
+function randomFloat(shape: Shape, options: RandomOptions, op: string, draw: (g: Generator) => number): NDArray {
   assertValidShape(shape, op);
   const dtype = resolveDType(options.dtype, 'float32', op);
   if (dtype === 'int32') throw new Error(`${op}: dtype must be float32 or float64, got int32`);
@@ -151,13 +151,13 @@ function randomFloat(shape: Shape, options: RandomOptions, op: string, draw: (g:
 }
 
 /** Standard normal draws, scaled: randn(shape, { std, mean }). Each element is one Box–Muller draw in float64. */
-export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): NDArray {
   const { mean = 0, std = 1 } = options;
   return randomFloat(shape, options, 'randn', (g) => mean + std * g.normal());
 }
 
 /** Uniform draws in [low, high) (default [0, 1)). */
-export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): NDArray {
   const { low = 0, high = 1 } = options;
   // u < 1, but low + (high − low)·u can still round up to `high` (in float64, or when stored as float32):
   // such draws become the largest value of the dtype below `high`, so the interval stays half-open.
@@ -187,7 +187,7 @@ function nextDown(x: number, f32: boolean): number {
 }
 
 /** Integers uniform in [low, high), int32 by default. */
-export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
+export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): NDArray {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: need integers low < high, got low=${low}, high=${high}`);
   }
@@ -200,7 +200,7 @@ export function randint(low: number, high: number, shape: Shape, options: Random
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher–Yates), int32. */
-export function randperm(n: number, options: RandomOptions = {}): Tensor {
+export function randperm(n: number, options: RandomOptions = {}): NDArray {
   assertValidShape([n], 'randperm');
   const dtype = resolveDType(options.dtype, 'int32', 'randperm');
   const g = generatorOf(options);

@@ -9,14 +9,14 @@
  * - tensors of more than 1000 elements show 3 items at each end of every axis around `...`;
  * - rows wrap at 80 characters; non-default dtypes (anything but float32) are named in a suffix.
  */
-import type { Tensor } from './tensor.js';
+import type { NDArray } from './ndarray.js';
 
 const PRECISION = 4;
 const THRESHOLD = 1000; // more elements than this are summarized
 const EDGE_ITEMS = 3;
 const LINE_WIDTH = 80;
 
-export function formatTensor(t: Tensor): string {
+export function formatTensor(t: NDArray): string {
   const prefix = 'tensor(';
   const indent = prefix.length;
   const suffixes: string[] = [];

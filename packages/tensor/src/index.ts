@@ -7,7 +7,7 @@ export * from './shape.js';
 export * from './random.js';
 export * from './backend.js';
 export * from './registry.js';
-export { Tensor, type NestedArray } from './tensor.js';
+export { NDArray, type NestedArray } from './ndarray.js';
 export * from './creation.js';
 export * from './ops.js';
 export { CpuBackend } from './backends/cpu/index.js';

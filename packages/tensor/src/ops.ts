@@ -13,13 +13,13 @@ import {
   shapesEqual,
   sizeOf,
 } from './shape.js';
-import { Tensor } from './tensor.js';
+import { NDArray } from './ndarray.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Checks
 
-function assertTensor(x: unknown, op: string, what = 'argument'): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${describe(x)}`);
+function assertTensor(x: unknown, op: string, what = 'argument'): asserts x is NDArray {
+  if (!(x instanceof NDArray)) throw new Error(`${op}: ${what} must be an NDArray, got ${describe(x)}`);
 }
 
 function describe(x: unknown): string {
@@ -28,7 +28,7 @@ function describe(x: unknown): string {
   return typeof x === 'object' ? (x as object).constructor?.name ?? 'an object' : typeof x;
 }
 
-function assertSameDType(op: string, a: Tensor, b: Tensor): void {
+function assertSameDType(op: string, a: NDArray, b: NDArray): void {
   if (a.dtype !== b.dtype) {
     throw new Error(
       `${op}: dtype mismatch, ${a.dtype}${formatShape(a.shape)} and ${b.dtype}${formatShape(b.shape)} (cast one first)`,
@@ -36,7 +36,7 @@ function assertSameDType(op: string, a: Tensor, b: Tensor): void {
   }
 }
 
-function assertSameBackend(op: string, ...ts: Tensor[]): void {
+function assertSameBackend(op: string, ...ts: NDArray[]): void {
   const first = ts[0]!.backend;
   for (const t of ts) {
     if (t.backend !== first) {
@@ -46,7 +46,7 @@ function assertSameBackend(op: string, ...ts: Tensor[]): void {
   }
 }
 
-function assertFloat(op: string, a: Tensor): void {
+function assertFloat(op: string, a: NDArray): void {
   if (!isFloat(a.dtype)) throw new Error(`${op}: needs a float32 or float64 tensor, got ${a.dtype}${formatShape(a.shape)}`);
 }
 
@@ -55,7 +55,7 @@ function assertNotScalar(op: string, ndim: number, what = 'tensor'): void {
   if (ndim === 0) throw new Error(`${op}: needs a ${what} with at least 1 dimension, got a scalar (shape [])`);
 }
 
-function assertIndexTensor(op: string, index: Tensor, limit: number, what: string): void {
+function assertIndexTensor(op: string, index: NDArray, limit: number, what: string): void {
   if (index.dtype !== 'int32') {
     throw new Error(`${op}: indices must be int32, got ${index.dtype}${formatShape(index.shape)}`);
   }
@@ -70,9 +70,9 @@ function assertIndexTensor(op: string, index: Tensor, limit: number, what: strin
  * A number becomes a scalar tensor of the other operand's dtype and backend. There is no type promotion,
  * so a number that int32 cannot hold exactly (0.5, 2³¹) is an error rather than a silent truncation.
  */
-function lift(x: Tensor | number, like: Tensor, op = 'lift'): Tensor {
-  if (x instanceof Tensor) return x;
-  if (typeof x !== 'number') throw new Error(`${op}: expected a Tensor or a number, got ${describe(x)}`);
+function lift(x: NDArray | number, like: NDArray, op = 'lift'): NDArray {
+  if (x instanceof NDArray) return x;
+  if (typeof x !== 'number') throw new Error(`${op}: expected an NDArray or a number, got ${describe(x)}`);
   if (like.dtype === 'int32' && (x | 0) !== x) {
     throw new Error(`${op}: the number ${x} cannot be used with an int32 tensor ${formatShape(like.shape)} (cast it to a float dtype first)`);
   }
@@ -88,7 +88,7 @@ const FLOAT_ONLY_UNARY = new Set<UnaryOp>([
   'exp', 'log', 'sqrt', 'reciprocal', 'gelu', 'gelu_tanh', 'tanh', 'sigmoid', 'sin', 'cos', 'gelu_grad', 'gelu_tanh_grad',
 ]);
 
-export function unary(op: UnaryOp, a: Tensor): Tensor {
+export function unary(op: UnaryOp, a: NDArray): NDArray {
   assertTensor(a, op);
   if (FLOAT_ONLY_UNARY.has(op)) assertFloat(op, a);
   return a.backend.unary(op, a);
@@ -98,7 +98,7 @@ export function unary(op: UnaryOp, a: Tensor): Tensor {
  * relu's backward, g · (x > 0 ? 1 : 0), as one kernel where the backend has it (the cpu backend's avoids the
  * 0/1 tensor and a branch per element); otherwise the composition. x and g must have the same shape.
  */
-export function reluBackward(x: Tensor, g: Tensor): Tensor {
+export function reluBackward(x: NDArray, g: NDArray): NDArray {
   const op = 'reluBackward';
   assertTensor(x, op, 'x');
   assertTensor(g, op, 'g');
@@ -108,27 +108,27 @@ export function reluBackward(x: Tensor, g: Tensor): Tensor {
   return x.backend.reluBackward ? x.backend.reluBackward(x, g) : mul(g, unary('relu_grad', x));
 }
 
-export const neg = (a: Tensor) => unary('neg', a);
-export const exp = (a: Tensor) => unary('exp', a);
-export const log = (a: Tensor) => unary('log', a);
-export const sqrt = (a: Tensor) => unary('sqrt', a);
-export const abs = (a: Tensor) => unary('abs', a);
-export const sign = (a: Tensor) => unary('sign', a);
-export const square = (a: Tensor) => unary('square', a);
-export const reciprocal = (a: Tensor) => unary('reciprocal', a);
-export const relu = (a: Tensor) => unary('relu', a);
+export const neg = (a: NDArray) => unary('neg', a);
+export const exp = (a: NDArray) => unary('exp', a);
+export const log = (a: NDArray) => unary('log', a);
+export const sqrt = (a: NDArray) => unary('sqrt', a);
+export const abs = (a: NDArray) => unary('abs', a);
+export const sign = (a: NDArray) => unary('sign', a);
+export const square = (a: NDArray) => unary('square', a);
+export const reciprocal = (a: NDArray) => unary('reciprocal', a);
+export const relu = (a: NDArray) => unary('relu', a);
 /** GELU with the exact erf: x·Φ(x). */
-export const gelu = (a: Tensor) => unary('gelu', a);
+export const gelu = (a: NDArray) => unary('gelu', a);
 /** GELU with the tanh approximation (PyTorch's approximate='tanh'). */
-export const geluTanh = (a: Tensor) => unary('gelu_tanh', a);
-export const tanh = (a: Tensor) => unary('tanh', a);
-export const sigmoid = (a: Tensor) => unary('sigmoid', a);
-export const sin = (a: Tensor) => unary('sin', a);
-export const cos = (a: Tensor) => unary('cos', a);
+export const geluTanh = (a: NDArray) => unary('gelu_tanh', a);
+export const tanh = (a: NDArray) => unary('tanh', a);
+export const sigmoid = (a: NDArray) => unary('sigmoid', a);
+export const sin = (a: NDArray) => unary('sin', a);
+export const cos = (a: NDArray) => unary('cos', a);
 
-export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: at least one argument must be a Tensor`);
-  const ta = lift(a, (a instanceof Tensor ? a : b) as Tensor, op);
+export function binary(op: BinaryOp, a: NDArray | number, b: NDArray | number): NDArray {
+  if (!(a instanceof NDArray) && !(b instanceof NDArray)) throw new Error(`${op}: at least one argument must be an NDArray`);
+  const ta = lift(a, (a instanceof NDArray ? a : b) as NDArray, op);
   const tb = lift(b, ta, op);
   assertSameDType(op, ta, tb);
   assertSameBackend(op, ta, tb);
@@ -136,26 +136,26 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   return ta.backend.binary(op, ta, tb, outShape);
 }
 
-export const add = (a: Tensor | number, b: Tensor | number) => binary('add', a, b);
-export const sub = (a: Tensor | number, b: Tensor | number) => binary('sub', a, b);
-export const mul = (a: Tensor | number, b: Tensor | number) => binary('mul', a, b);
+export const add = (a: NDArray | number, b: NDArray | number) => binary('add', a, b);
+export const sub = (a: NDArray | number, b: NDArray | number) => binary('sub', a, b);
+export const mul = (a: NDArray | number, b: NDArray | number) => binary('mul', a, b);
 /** Division; for int32 the quotient is truncated toward zero (as in C), not floored. */
-export const div = (a: Tensor | number, b: Tensor | number) => binary('div', a, b);
-export const pow = (a: Tensor | number, b: Tensor | number) => binary('pow', a, b);
-export const maximum = (a: Tensor | number, b: Tensor | number) => binary('maximum', a, b);
-export const minimum = (a: Tensor | number, b: Tensor | number) => binary('minimum', a, b);
-export const eq = (a: Tensor | number, b: Tensor | number) => binary('eq', a, b);
-export const ne = (a: Tensor | number, b: Tensor | number) => binary('ne', a, b);
-export const lt = (a: Tensor | number, b: Tensor | number) => binary('lt', a, b);
-export const le = (a: Tensor | number, b: Tensor | number) => binary('le', a, b);
-export const gt = (a: Tensor | number, b: Tensor | number) => binary('gt', a, b);
-export const ge = (a: Tensor | number, b: Tensor | number) => binary('ge', a, b);
+export const div = (a: NDArray | number, b: NDArray | number) => binary('div', a, b);
+export const pow = (a: NDArray | number, b: NDArray | number) => binary('pow', a, b);
+export const maximum = (a: NDArray | number, b: NDArray | number) => binary('maximum', a, b);
+export const minimum = (a: NDArray | number, b: NDArray | number) => binary('minimum', a, b);
+export const eq = (a: NDArray | number, b: NDArray | number) => binary('eq', a, b);
+export const ne = (a: NDArray | number, b: NDArray | number) => binary('ne', a, b);
+export const lt = (a: NDArray | number, b: NDArray | number) => binary('lt', a, b);
+export const le = (a: NDArray | number, b: NDArray | number) => binary('le', a, b);
+export const gt = (a: NDArray | number, b: NDArray | number) => binary('gt', a, b);
+export const ge = (a: NDArray | number, b: NDArray | number) => binary('ge', a, b);
 
 /** cond != 0 ? a : b, with broadcasting over all three. a and b must share a dtype. */
-export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+export function where(cond: NDArray, a: NDArray | number, b: NDArray | number): NDArray {
   assertTensor(cond, 'where', 'cond');
   // Two numbers take cond's dtype when it is a float, else float32: an int32 mask must not truncate them.
-  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : isFloat(cond.dtype) ? cond : liftFloat32(cond);
+  const like = a instanceof NDArray ? a : b instanceof NDArray ? b : isFloat(cond.dtype) ? cond : liftFloat32(cond);
   const ta = lift(a, like, 'where');
   const tb = lift(b, ta, 'where');
   assertSameDType('where', ta, tb);
@@ -165,12 +165,12 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
 }
 
 /** A float32 scalar on t's backend (only its dtype and backend matter to `lift`). */
-function liftFloat32(t: Tensor): Tensor {
+function liftFloat32(t: NDArray): NDArray {
   return t.backend.fromArray(new Float32Array(1), [], 'float32');
 }
 
 /** `a` repeated along broadcast dimensions to `shape` (a copy). */
-export function broadcastTo(a: Tensor, shape: Shape): Tensor {
+export function broadcastTo(a: NDArray, shape: Shape): NDArray {
   assertTensor(a, 'broadcastTo');
   const out = broadcastShapes('broadcastTo', a.shape, shape);
   if (!shapesEqual(out, shape)) {
@@ -185,7 +185,7 @@ export function broadcastTo(a: Tensor, shape: Shape): Tensor {
 // ---------------------------------------------------------------------------------------------------------
 // Reductions
 
-function reduceAxes(op: ReduceOp, a: Tensor, axes: readonly number[], keepdim: boolean): Tensor {
+function reduceAxes(op: ReduceOp, a: NDArray, axes: readonly number[], keepdim: boolean): NDArray {
   const normalized = axes.map((ax) => normalizeAxis(ax, a.ndim, op));
   if (new Set(normalized).size !== normalized.length) {
     throw new Error(`${op}: axes [${axes.join(', ')}] name the same axis of ${formatShape(a.shape)} twice`);
@@ -197,13 +197,13 @@ function reduceAxes(op: ReduceOp, a: Tensor, axes: readonly number[], keepdim: b
   return keepdim ? out : reshape(out, a.shape.filter((_, i) => !sorted.includes(i)));
 }
 
-function reduceAll(op: ReduceOp, a: Tensor, keepdim: boolean): Tensor {
+function reduceAll(op: ReduceOp, a: NDArray, keepdim: boolean): NDArray {
   if (a.size === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce an empty tensor ${formatShape(a.shape)}`);
   const flat = a.backend.reduce(op, reshape(a, [a.size]), 0, false);
   return keepdim ? reshape(flat, a.shape.map(() => 1)) : flat;
 }
 
-function reduce(op: ReduceOp, a: Tensor, axis: number | readonly number[] | undefined, keepdim: boolean): Tensor {
+function reduce(op: ReduceOp, a: NDArray, axis: number | readonly number[] | undefined, keepdim: boolean): NDArray {
   assertTensor(a, op);
   if (op === 'mean') assertFloat(op, a);
   if (axis === undefined) return reduceAll(op, a, keepdim);
@@ -220,13 +220,13 @@ function reduce(op: ReduceOp, a: Tensor, axis: number | readonly number[] | unde
   return reduceAxes(op, a, axes, keepdim);
 }
 
-export const sum = (a: Tensor, axis?: number | readonly number[], keepdim = false) => reduce('sum', a, axis, keepdim);
-export const mean = (a: Tensor, axis?: number | readonly number[], keepdim = false) => reduce('mean', a, axis, keepdim);
-export const max = (a: Tensor, axis?: number, keepdim = false) => reduce('max', a, axis, keepdim);
-export const min = (a: Tensor, axis?: number, keepdim = false) => reduce('min', a, axis, keepdim);
+export const sum = (a: NDArray, axis?: number | readonly number[], keepdim = false) => reduce('sum', a, axis, keepdim);
+export const mean = (a: NDArray, axis?: number | readonly number[], keepdim = false) => reduce('mean', a, axis, keepdim);
+export const max = (a: NDArray, axis?: number, keepdim = false) => reduce('max', a, axis, keepdim);
+export const min = (a: NDArray, axis?: number, keepdim = false) => reduce('min', a, axis, keepdim);
 /** Index of the largest element (the first on ties), as int32; over the flattened tensor when axis is omitted. */
-export const argmax = (a: Tensor, axis?: number, keepdim = false) => reduce('argmax', a, axis, keepdim);
-export const argmin = (a: Tensor, axis?: number, keepdim = false) => reduce('argmin', a, axis, keepdim);
+export const argmax = (a: NDArray, axis?: number, keepdim = false) => reduce('argmax', a, axis, keepdim);
+export const argmin = (a: NDArray, axis?: number, keepdim = false) => reduce('argmin', a, axis, keepdim);
 
 // ---------------------------------------------------------------------------------------------------------
 // Matmul
@@ -254,7 +254,7 @@ export function matmulShape(a: Shape, b: Shape, { transA = false, transB = false
 }
 
 /** a · b over the last two axes, batched with broadcasting over the leading ones. */
-export function matmul(a: Tensor, b: Tensor, flags: MatmulFlags = {}): Tensor {
+export function matmul(a: NDArray, b: NDArray, flags: MatmulFlags = {}): NDArray {
   assertTensor(a, 'matmul', 'a');
   assertTensor(b, 'matmul', 'b');
   assertSameDType('matmul', a, b);
@@ -267,7 +267,7 @@ export function matmul(a: Tensor, b: Tensor, flags: MatmulFlags = {}): Tensor {
 // Shape and layout
 
 /** Same data, new shape (one dimension may be -1). Shares storage: no copy. */
-export function reshape(a: Tensor, shape: Shape): Tensor {
+export function reshape(a: NDArray, shape: Shape): NDArray {
   assertTensor(a, 'reshape');
   const out = inferShape(shape, a.size, 'reshape', a.shape);
   return shapesEqual(out, a.shape) ? a : a.backend.reshape(a, out);
@@ -275,16 +275,16 @@ export function reshape(a: Tensor, shape: Shape): Tensor {
 
 export const view = reshape;
 
-export function flatten(a: Tensor): Tensor {
+export function flatten(a: NDArray): NDArray {
   return reshape(a, [a.size]);
 }
 
-export function unsqueeze(a: Tensor, axis: number): Tensor {
+export function unsqueeze(a: NDArray, axis: number): NDArray {
   const ax = normalizeAxis(axis, a.ndim + 1, 'unsqueeze');
   return reshape(a, [...a.shape.slice(0, ax), 1, ...a.shape.slice(ax)]);
 }
 
-export function squeeze(a: Tensor, axis?: number): Tensor {
+export function squeeze(a: NDArray, axis?: number): NDArray {
   if (axis === undefined) return reshape(a, a.shape.filter((d) => d !== 1));
   const ax = normalizeAxis(axis, a.ndim, 'squeeze');
   if (a.shape[ax] !== 1) throw new Error(`squeeze: axis ${axis} of ${formatShape(a.shape)} has size ${a.shape[ax]}, not 1`);
@@ -292,7 +292,7 @@ export function squeeze(a: Tensor, axis?: number): Tensor {
 }
 
 /** Reorders axes (a contiguous copy): out.shape[i] = a.shape[perm[i]]. */
-export function permute(a: Tensor, perm: readonly number[]): Tensor {
+export function permute(a: NDArray, perm: readonly number[]): NDArray {
   assertTensor(a, 'permute');
   const p = perm.map((ax) => normalizeAxis(ax, a.ndim, 'permute'));
   if (p.length !== a.ndim || new Set(p).size !== p.length) {
@@ -303,7 +303,7 @@ export function permute(a: Tensor, perm: readonly number[]): Tensor {
 }
 
 /** Swaps two axes (a copy). */
-export function transpose(a: Tensor, dim0 = -2, dim1 = -1): Tensor {
+export function transpose(a: NDArray, dim0 = -2, dim1 = -1): NDArray {
   assertTensor(a, 'transpose');
   const d0 = normalizeAxis(dim0, a.ndim, 'transpose');
   const d1 = normalizeAxis(dim1, a.ndim, 'transpose');
@@ -315,7 +315,7 @@ export function transpose(a: Tensor, dim0 = -2, dim1 = -1): Tensor {
  * The box [starts[i], ends[i]) along each axis; missing trailing entries mean the whole axis. Negative
  * values count from the end, as in Python.
  */
-export function slice(a: Tensor, starts: readonly number[], ends?: readonly number[]): Tensor {
+export function slice(a: NDArray, starts: readonly number[], ends?: readonly number[]): NDArray {
   assertTensor(a, 'slice');
   if (starts.length > a.ndim || (ends && ends.length > a.ndim)) {
     throw new Error(`slice: more bounds than the ${a.ndim} axes of ${formatShape(a.shape)}`);
@@ -337,7 +337,7 @@ export function slice(a: Tensor, starts: readonly number[], ends?: readonly numb
 }
 
 /** `length` entries of `axis` starting at `start`. */
-export function narrow(a: Tensor, axis: number, start: number, length: number): Tensor {
+export function narrow(a: NDArray, axis: number, start: number, length: number): NDArray {
   assertTensor(a, 'narrow');
   assertNotScalar('narrow', a.ndim);
   const ax = normalizeAxis(axis, a.ndim, 'narrow');
@@ -350,7 +350,7 @@ export function narrow(a: Tensor, axis: number, start: number, length: number): 
   return slice(a, starts, ends);
 }
 
-export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+export function concat(tensors: readonly NDArray[], axis = 0): NDArray {
   if (tensors.length === 0) throw new Error('concat: needs at least one tensor');
   tensors.forEach((t, i) => assertTensor(t, 'concat', `tensor ${i}`));
   const first = tensors[0]!;
@@ -370,7 +370,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   return first.backend.concat(tensors, ax);
 }
 
-export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+export function stack(tensors: readonly NDArray[], axis = 0): NDArray {
   if (tensors.length === 0) throw new Error('stack: needs at least one tensor');
   const first = tensors[0]!;
   const ax = normalizeAxis(axis, first.ndim + 1, 'stack');
@@ -382,7 +382,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   return concat(tensors.map((t) => unsqueeze(t, ax)), ax);
 }
 
-export function cast(a: Tensor, dtype: DType): Tensor {
+export function cast(a: NDArray, dtype: DType): NDArray {
   assertTensor(a, 'cast');
   assertDType(dtype, 'cast');
   return a.dtype === dtype ? a : a.backend.cast(a, dtype);
@@ -392,7 +392,7 @@ export function cast(a: Tensor, dtype: DType): Tensor {
 // Indexing
 
 /** torch.gather: picks along `axis` with an int32 index tensor of the same rank. */
-export function gather(a: Tensor, axis: number, index: Tensor): Tensor {
+export function gather(a: NDArray, axis: number, index: NDArray): NDArray {
   assertTensor(a, 'gather');
   assertTensor(index, 'gather', 'index');
   assertNotScalar('gather', a.ndim);
@@ -405,7 +405,7 @@ export function gather(a: Tensor, axis: number, index: Tensor): Tensor {
 }
 
 /** The adjoint of gather: a zero tensor of `shape` with src added at the indexed places. */
-export function scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
+export function scatterAdd(shape: Shape, axis: number, index: NDArray, src: NDArray): NDArray {
   assertTensor(index, 'scatterAdd', 'index');
   assertTensor(src, 'scatterAdd', 'src');
   assertNotScalar('scatterAdd', shape.length, 'shape');
@@ -422,7 +422,7 @@ export function scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tenso
 }
 
 /** Selects entries `indices` (1-D int32) along `axis`; an embedding lookup is indexSelect(W_E, 0, tokens). */
-export function indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
+export function indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray {
   assertTensor(a, 'indexSelect');
   assertTensor(indices, 'indexSelect', 'indices');
   assertNotScalar('indexSelect', a.ndim);
@@ -434,7 +434,7 @@ export function indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
 }
 
 /** The adjoint of indexSelect: zeros(shape), then rows of src added at `indices` along `axis`. */
-export function indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
+export function indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDArray): NDArray {
   assertTensor(indices, 'indexAdd', 'indices');
   assertTensor(src, 'indexAdd', 'src');
   assertNotScalar('indexAdd', shape.length, 'shape');
@@ -453,7 +453,7 @@ export function indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tenso
 // ---------------------------------------------------------------------------------------------------------
 // Softmax
 
-function alongLastAxis(a: Tensor, axis: number, op: string, kernel: (x: Tensor) => Tensor): Tensor {
+function alongLastAxis(a: NDArray, axis: number, op: string, kernel: (x: NDArray) => NDArray): NDArray {
   assertTensor(a, op);
   assertFloat(op, a);
   if (a.ndim === 0) throw new Error(`${op}: needs at least 1 dimension, got a scalar`);
@@ -466,12 +466,12 @@ function alongLastAxis(a: Tensor, axis: number, op: string, kernel: (x: Tensor) 
  * exp(x − max) / Σ exp(x − max) along `axis` (default: last). Finite for any finite logits; −∞ entries get
  * probability 0; a line that is all −∞ (or holds +∞ or NaN) gives NaN, as in torch.
  */
-export function softmax(a: Tensor, axis = -1): Tensor {
+export function softmax(a: NDArray, axis = -1): NDArray {
   return alongLastAxis(a, axis, 'softmax', (x) => x.backend.softmax(x));
 }
 
 /** x − max − log Σ exp(x − max) along `axis`: finite for any finite input, however large. */
-export function logSoftmax(a: Tensor, axis = -1): Tensor {
+export function logSoftmax(a: NDArray, axis = -1): NDArray {
   return alongLastAxis(a, axis, 'logSoftmax', (x) => x.backend.logSoftmax(x));
 }
 
@@ -482,7 +482,7 @@ export function logSoftmax(a: Tensor, axis = -1): Tensor {
  * One fused AdamW step, in place on param, m, v (and vMax with amsgrad): the checked entry to
  * `Backend.adamwUpdate`. All tensors share param's shape, float dtype and backend.
  */
-export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void {
+export function adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
   const op = 'adamwUpdate';
   assertTensor(param, op, 'param');
   assertFloat(op, param);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arange, cast, eye, full, ones, onesLike, tensor, zeros, zerosLike } from '@grok/tensor';
+import { CpuBackend, arange, cast, eye, full, ones, onesLike, tensor, zeros, zerosLike } from '@grok/tensor';
 
 describe('tensor()', () => {
   it('builds from nested arrays, row-major, float32 by default', () => {
@@ -153,5 +153,27 @@ describe('dtype conversions', () => {
     const t = tensor([1, 2]);
     expect(cast(t, 'float32')).toBe(t);
     expect(() => cast(t, 'bool' as never)).toThrow(/cast: unknown dtype 'bool'/);
+  });
+});
+
+describe('NDArray.clone', () => {
+  it('copies onto storage of its own: writing the original does not reach the copy', () => {
+    const t = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const c = t.clone();
+    expect(c.shape).toEqual([2, 2]);
+    expect(c.dtype).toBe('float64');
+    expect(c.backend).toBe(t.backend);
+    expect(c.storage).not.toBe(t.storage);
+    (t.data as Float64Array)[0] = 99; // on cpu, data is the storage itself
+    expect(Array.from(c.data)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('clone(backend) puts the copy on that backend', () => {
+    const other = new CpuBackend();
+    const t = tensor([5, 6, 7], { dtype: 'int32' });
+    const c = t.clone(other);
+    expect(c.backend).toBe(other);
+    expect(c.dtype).toBe('int32');
+    expect(Array.from(c.data)).toEqual([5, 6, 7]);
   });
 });

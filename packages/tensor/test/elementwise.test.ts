@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as T from '@grok/tensor';
-import { type Tensor, erf, tensor, unary, where } from '@grok/tensor';
+import { type NDArray, erf, tensor, unary, where } from '@grok/tensor';
 import { expectClose, randomValues, ravel, size, unravel } from './helpers.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('./fixtures/torch_vectors.json', import.meta.url), 'utf8')) as Record<
@@ -28,7 +28,7 @@ function naiveBinary(
   return { shape, data };
 }
 
-const BINARY: [string, (a: Tensor | number, b: Tensor | number) => Tensor, (x: number, y: number) => number][] = [
+const BINARY: [string, (a: NDArray | number, b: NDArray | number) => NDArray, (x: number, y: number) => number][] = [
   ['add', T.add, (x, y) => x + y],
   ['sub', T.sub, (x, y) => x - y],
   ['mul', T.mul, (x, y) => x * y],
@@ -81,7 +81,7 @@ describe('binary ops with broadcasting (float64, against a naive loop)', () => {
     expect(Array.from(t.mul(3).add(1).data)).toEqual([4, 7, 10]);
     expect(Array.from(T.gt(t, 2).data)).toEqual([0, 0, 1]);
     expect(T.add(t, 1).dtype).toBe('float64');
-    expect(() => T.add(1 as never, 2 as never)).toThrow(/add: at least one argument must be a Tensor/);
+    expect(() => T.add(1 as never, 2 as never)).toThrow(/add: at least one argument must be an NDArray/);
   });
 
   it('comparisons give 1/0 in the input dtype', () => {
@@ -143,7 +143,7 @@ describe('int32 and float32 arithmetic', () => {
 
 describe('unary ops', () => {
   const xs = [-3, -1.5, -0.5, 0, 0.25, 1, 2.5];
-  const cases: [string, (t: Tensor) => Tensor, (x: number) => number, number[]?][] = [
+  const cases: [string, (t: NDArray) => NDArray, (x: number) => number, number[]?][] = [
     ['neg', T.neg, (x) => -x],
     ['exp', T.exp, Math.exp],
     ['log', T.log, Math.log, [0.1, 1, 2, 100]],

@@ -80,9 +80,9 @@ describe('errors name the op and the shapes', () => {
   });
 
   it('non-tensor arguments', () => {
-    expectError(() => T.exp([1, 2] as never), 'exp: argument must be a Tensor, got an array');
+    expectError(() => T.exp([1, 2] as never), 'exp: argument must be an NDArray, got an array');
     expectError(() => T.add(a23, 'x' as never), 'add:', 'got string');
-    expectError(() => T.matmul(a23, null as never), 'matmul: b must be a Tensor, got null');
-    expectError(() => T.sum({} as never), 'sum: argument must be a Tensor');
+    expectError(() => T.matmul(a23, null as never), 'matmul: b must be an NDArray, got null');
+    expectError(() => T.sum({} as never), 'sum: argument must be an NDArray');
   });
 });

@@ -16,7 +16,7 @@ import {
   type DType,
   GpuJsBackend,
   type ReduceOp,
-  type Tensor,
+  type NDArray,
   type UnaryOp,
   getBackend,
   randn,
@@ -51,11 +51,11 @@ function data(shape: readonly number[], seed: number, lo = -3, hi = 3): Float32A
   return d.map((x) => lo + ((hi - lo) * (Math.tanh(x) + 1)) / 2);
 }
 
-function on(be: Backend, values: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+function on(be: Backend, values: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): NDArray {
   return tensor(values, { shape, dtype, backend: be });
 }
 
-function expectClose(got: Tensor, want: Tensor, rtol = 2e-5, atol = 2e-6, what = ''): void {
+function expectClose(got: NDArray, want: NDArray, rtol = 2e-5, atol = 2e-6, what = ''): void {
   expect(got.shape, what).toEqual(want.shape);
   expect(got.dtype, what).toBe(want.dtype);
   const g = got.data;
@@ -78,7 +78,7 @@ function expectClose(got: Tensor, want: Tensor, rtol = 2e-5, atol = 2e-6, what =
 function parity(
   be: Backend,
   inputs: { values: ArrayLike<number>; shape: readonly number[]; dtype?: DType }[],
-  f: (...t: Tensor[]) => Tensor,
+  f: (...t: NDArray[]) => NDArray,
   what: string,
   rtol?: number,
   atol?: number,
@@ -349,7 +349,7 @@ for (const probe of probes) {
         if (amsgrad) expectClose(got.vMax, ref.vMax, 1e-6, 2e-9, 'adamw vMax');
         // The updated tensors are windows into one packed buffer: later kernels must read them at their offsets.
         expectClose(be.binary('add', got.m, got.v, [n]), cpu.binary('add', ref.m, ref.v, [n]), 1e-6, 2e-8, 'ops on packed storage');
-        const mm = (b: Backend, t: Tensor) => b.matmul(b.reshape(t, [1, n]), b.reshape(t, [n, 1]), {});
+        const mm = (b: Backend, t: NDArray) => b.matmul(b.reshape(t, [1, n]), b.reshape(t, [n, 1]), {});
         expectClose(mm(be, got.v), mm(cpu, ref.v), 1e-5, 1e-9, 'matmul on packed storage');
       }
     });

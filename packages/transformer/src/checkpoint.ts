@@ -14,7 +14,7 @@
  * same structure, so training resumes exactly. Writes are atomic: a temp file in the same directory,
  * fsync'd, then renamed over the target.
  */
-import { RawTensor, Tensor } from '@grok/autograd';
+import { NDArray, type StateDict, Tensor } from '@grok/autograd';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { TransformerConfig } from './config.js';
@@ -24,7 +24,7 @@ import { type Metadata, parseSafetensors, serializeSafetensors } from './safeten
 
 /** An optimizer's state: any JSON-like tree whose leaves may also be tensors. */
 export type StateTree =
-  | RawTensor
+  | NDArray
   | Tensor
   | number
   | string
@@ -49,9 +49,9 @@ export interface Checkpoint {
   file: string;
   step: number;
   config: TransformerConfig | Record<string, unknown> | undefined;
-  /** The model's parameters by name. */
-  tensors: Map<string, RawTensor>;
-  /** The optimizer state with its original structure (tensors as raw tensors), if one was saved. */
+  /** The model's parameters by name: a state dict, as `Module.stateDict()` returns. */
+  tensors: StateDict<NDArray>;
+  /** The optimizer state with its original structure (tensors as NDArrays), if one was saved. */
   optimizer: StateTree | undefined;
   extra: Record<string, unknown> | undefined;
   /** The raw string metadata of the file. */
@@ -65,7 +65,7 @@ export function saveCheckpoint(path: string, model: Module, options: SaveOptions
   const { step, optimizer, extra } = options;
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`saveCheckpoint(${path}): step must be a non-negative integer, got ${step}`);
   const config = options.config ?? (model as { cfg?: object }).cfg;
-  const tensors: [string, RawTensor][] = [...model.namedParameters()].map(([name, p]) => [name, p.value]);
+  const tensors: [string, NDArray][] = [...model.namedParameters()].map(([name, p]) => [name, p.value]);
   const metadata: Metadata = { format: FORMAT, format_version: '1', step: String(step) };
   if (config !== undefined) metadata.config = JSON.stringify(config);
   if (optimizer !== undefined) {
@@ -99,9 +99,12 @@ export function loadCheckpoint(path: string): Checkpoint {
   const stepText = metadata.step ?? '0';
   const step = Number(stepText);
   if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) fail(`metadata 'step' must be a non-negative integer, got '${stepText}'`);
-  const tensors = new Map<string, RawTensor>();
-  const optimizerTensors = new Map<string, RawTensor>();
-  for (const [name, t] of all) (name.startsWith(OPTIMIZER_PREFIX) ? optimizerTensors : tensors).set(name, t);
+  const tensors: StateDict<NDArray> = {};
+  const optimizerTensors = new Map<string, NDArray>();
+  for (const [name, t] of all) {
+    if (name.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(name, t);
+    else tensors[name] = t;
+  }
   const skeleton = json('optimizer');
   const optimizer = skeleton === undefined ? undefined : unflattenState(skeleton, optimizerTensors, path);
   return {
@@ -161,8 +164,8 @@ export function writeAtomic(path: string, bytes: Uint8Array): void {
 type Skeleton = null | boolean | number | string | Skeleton[] | { [key: string]: Skeleton };
 
 /** Replaces each tensor leaf by {"$tensor": name}, appending [name, tensor] to `out`. */
-function flattenState(node: StateTree, path: string, out: [string, RawTensor][]): Skeleton {
-  if (node instanceof Tensor || node instanceof RawTensor) {
+function flattenState(node: StateTree, path: string, out: [string, NDArray][]): Skeleton {
+  if (node instanceof Tensor || node instanceof NDArray) {
     let name = path;
     for (let k = 1; out.some(([n]) => n === name); k++) name = `${path}~${k}`; // keep names unique
     out.push([name, node instanceof Tensor ? node.value : node]);
@@ -184,7 +187,7 @@ function flattenState(node: StateTree, path: string, out: [string, RawTensor][])
   throw new Error(`saveCheckpoint: optimizer state at '${path}' is a ${typeof node}, which cannot be stored`);
 }
 
-function unflattenState(node: unknown, tensors: Map<string, RawTensor>, file: string): StateTree {
+function unflattenState(node: unknown, tensors: Map<string, NDArray>, file: string): StateTree {
   if (node === null || typeof node !== 'object') return node as StateTree;
   if (Array.isArray(node)) return node.map((x) => unflattenState(x, tensors, file));
   const obj = node as Record<string, unknown>;

@@ -12,7 +12,7 @@
  * that is the same function for a fraction of the work. `tokenTables` (on by default where it is valid
  * and cheaper) computes the first block's q, k, v by lookups in per-(position, token) tables.
  */
-import { RawTensor, Tensor, formatShape, raw } from '@grok/autograd';
+import { NDArray, Tensor, formatShape, raw } from '@grok/autograd';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig } from './config.js';
 import { type Hook, HookContext, type Hooks, normalizeHooks } from './hooks.js';
 import { initParameters } from './init.js';
@@ -24,7 +24,7 @@ import { Unembed } from './layers/unembed.js';
 import { Module, ModuleList } from './module.js';
 
 /** Token ids: an int32 tensor [batch, pos] (autograd or raw), or nested arrays of integers. */
-export type Tokens = Tensor | RawTensor | readonly (readonly number[])[];
+export type Tokens = Tensor | NDArray | readonly (readonly number[])[];
 
 export interface RunOptions {
   /** Hooks for this call only: read or replace activations by name. */
@@ -150,7 +150,7 @@ export class HookedTransformer extends Module {
   #tokens(tokens: Tokens): Tensor {
     let t: Tensor;
     if (tokens instanceof Tensor) t = tokens;
-    else if (tokens instanceof RawTensor) t = new Tensor(tokens);
+    else if (tokens instanceof NDArray) t = new Tensor(tokens);
     else if (Array.isArray(tokens)) t = new Tensor(raw.tensor(tokens as number[][], { dtype: 'int32', backend: this.embed.W_E.value.backend }));
     else throw new Error('HookedTransformer: tokens must be an int32 tensor [batch, pos] or nested arrays');
     const { d_vocab, n_ctx } = this.cfg;

@@ -6,10 +6,10 @@
  * The hooks of one call live in a HookContext made for that call only, so they are gone when the call
  * ends — by construction, even when a hook throws.
  */
-import { RawTensor, Tensor, formatShape, shapesEqual } from '@grok/autograd';
+import { NDArray, Tensor, formatShape, shapesEqual } from '@grok/autograd';
 
 /** Reads an activation, or returns one of the same shape to use instead. */
-export type HookFn = (activation: Tensor, name: string) => Tensor | RawTensor | void | undefined;
+export type HookFn = (activation: Tensor, name: string) => Tensor | NDArray | void | undefined;
 
 /** A hook on one name, or on every name a predicate accepts. */
 export interface Hook {
@@ -46,7 +46,7 @@ export class HookContext {
       if (!matches(h, name)) continue;
       const r = h.fn(out, name);
       if (r === undefined || r === null) continue;
-      const t = r instanceof RawTensor ? new Tensor(r) : r;
+      const t = r instanceof NDArray ? new Tensor(r) : r;
       if (!(t instanceof Tensor)) throw new Error(`hook on '${name}' returned ${typeof r}, not a Tensor`);
       if (!shapesEqual(t.shape, out.shape)) {
         throw new Error(`hook on '${name}' returned shape ${formatShape(t.shape)}, expected ${formatShape(out.shape)}`);

@@ -13,7 +13,7 @@
  *   0.8/sqrt(d_model), TransformerLens's default; GPT-2 used 0.02); biases 0.
  * LayerNorm: w = 1, b = 0 in both.
  */
-import { Generator, type Parameter, raw } from '@grok/autograd';
+import { Generator, type NDArray, type Parameter, raw } from '@grok/autograd';
 import type { TransformerConfig } from './config.js';
 import type { Module } from './module.js';
 
@@ -35,7 +35,7 @@ export function initParameters(model: Module, cfg: InitConfig): void {
   for (const [name, p] of model.namedParameters()) p.value = draw(p, initRule(name, cfg), g);
 }
 
-function draw(p: Parameter, rule: { std: number } | { fill: number }, g: Generator): raw.Tensor {
+function draw(p: Parameter, rule: { std: number } | { fill: number }, g: Generator): NDArray {
   const options = { dtype: p.dtype, backend: p.value.backend };
   if ('fill' in rule) return raw.full(p.shape, rule.fill, options);
   return raw.randn(p.shape, { ...options, std: rule.std, generator: g });

@@ -4,9 +4,7 @@
  * A parameter's full name is the path of dotted names from the root (`blocks.0.attn.W_Q`), which is
  * exactly the key TransformerLens (and PyTorch) uses in a state dict, so checkpoints are interchangeable.
  */
-import { Parameter, RawTensor, formatShape, shapesEqual } from '@grok/autograd';
-
-export type StateDict = Map<string, RawTensor>;
+import { NDArray, type Parameter, type StateDict, formatShape, shapesEqual } from '@grok/autograd';
 
 export interface LoadOptions {
   /** Require exactly the model's names (default true). When false, unknown and missing names are skipped. */
@@ -74,21 +72,21 @@ export abstract class Module {
   }
 
   /** A snapshot of every parameter by full name: copies, so later optimizer steps do not change it. */
-  stateDict(): StateDict {
-    const out: StateDict = new Map();
-    for (const [name, p] of this.namedParameters()) out.set(name, copyRaw(p.value));
+  stateDict(): StateDict<NDArray> {
+    const out: StateDict<NDArray> = {};
+    for (const [name, p] of this.namedParameters()) out[name] = p.value.clone();
     return out;
   }
 
   /**
-   * Replaces parameter values from `dict` (a Map or a Record of raw tensors). Names, shapes and dtypes are
-   * checked; an error names the parameter and both shapes. Values are copied, and each Parameter object is
+   * Replaces parameter values from `dict`. Names, shapes and dtypes are checked; an error names the
+   * parameter and both shapes. Values are copied onto the model's backend, and each Parameter object is
    * kept (its `.value` is replaced), so an optimizer holding the parameters keeps working.
    */
-  loadStateDict(dict: StateDict | Readonly<Record<string, RawTensor>>, options: LoadOptions = {}): void {
+  loadStateDict(dict: Readonly<StateDict>, options: LoadOptions = {}): void {
     const { strict = true, source } = options;
     const where = source ? `loadStateDict(${source})` : 'loadStateDict';
-    const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const entries = new Map(Object.entries(dict));
     const own = new Map(this.namedParameters());
     if (strict) {
       const missing = [...own.keys()].filter((n) => !entries.has(n));
@@ -101,11 +99,11 @@ export abstract class Module {
       }
     }
     // Check everything before changing anything, so a failed load leaves the model as it was.
-    const updates: [Parameter, RawTensor][] = [];
+    const updates: [Parameter, NDArray][] = [];
     for (const [name, p] of own) {
       const t = entries.get(name);
       if (t === undefined) continue;
-      if (!(t instanceof RawTensor)) throw new Error(`${where}: ${name} is not a raw tensor`);
+      if (!(t instanceof NDArray)) throw new Error(`${where}: ${name} is not an NDArray`);
       if (!shapesEqual(t.shape, p.shape)) {
         throw new Error(`${where}: ${name} has shape ${formatShape(t.shape)}, the model expects ${formatShape(p.shape)}`);
       }
@@ -113,7 +111,7 @@ export abstract class Module {
       updates.push([p, t]);
     }
     for (const [p, t] of updates) {
-      p.value = copyRaw(t, p.value);
+      p.value = t.clone(p.value.backend);
       p.zeroGrad();
     }
   }
@@ -145,11 +143,6 @@ export class ModuleList<M extends Module> extends Module {
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
   }
-}
-
-/** A copy of `t` on `like`'s backend (or t's). Raw tensors are values, but optimizers update in place. */
-function copyRaw(t: RawTensor, like: RawTensor = t): RawTensor {
-  return like.backend.fromArray(t.data.slice(), t.shape, t.dtype);
 }
 
 function assertFreshName(m: Module, name: string, a: Map<string, unknown>, b: Map<string, unknown>): void {

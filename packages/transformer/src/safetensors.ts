@@ -9,7 +9,7 @@
  * We write tensors back to back in header order. The reader checks everything a broken or hostile file
  * could get wrong, and each error names the file and, where there is one, the tensor.
  */
-import { type DType, RawTensor, formatShape, raw } from '@grok/autograd';
+import { type DType, NDArray, formatShape, raw } from '@grok/autograd';
 import { endianness } from 'node:os';
 
 const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
@@ -28,7 +28,7 @@ function assertLittleEndianHost(): void {
 }
 
 /** Serialises named tensors (in iteration order) and string metadata into one buffer. */
-export function serializeSafetensors(tensors: Iterable<[string, RawTensor]>, metadata: Metadata = {}): Uint8Array {
+export function serializeSafetensors(tensors: Iterable<[string, NDArray]>, metadata: Metadata = {}): Uint8Array {
   assertLittleEndianHost();
   const header: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(metadata)) {
@@ -39,7 +39,7 @@ export function serializeSafetensors(tensors: Iterable<[string, RawTensor]>, met
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__' || name in header) throw new Error(`safetensors: duplicate or reserved tensor name '${name}'`);
-    if (!(t instanceof RawTensor)) throw new Error(`safetensors: '${name}' is not a raw tensor`);
+    if (!(t instanceof NDArray)) throw new Error(`safetensors: '${name}' is not an NDArray`);
     const data = t.data;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     header[name] = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] };
@@ -62,7 +62,7 @@ export function serializeSafetensors(tensors: Iterable<[string, RawTensor]>, met
 
 export interface ParsedSafetensors {
   /** Tensors in header order. */
-  tensors: Map<string, RawTensor>;
+  tensors: Map<string, NDArray>;
   metadata: Metadata;
 }
 
@@ -129,7 +129,7 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): ParsedSa
   }
   if (cursor !== dataLength) fail(`${dataLength - cursor} bytes after the last tensor are not described by the header`);
 
-  const tensors = new Map<string, RawTensor>();
+  const tensors = new Map<string, NDArray>();
   for (const e of entries) {
     // Copy into a fresh, aligned buffer (the data in the file need not be 8-byte aligned in memory).
     // (Not bytes.slice: on a Node Buffer that is a view of the same memory.)

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawTensor, Tensor, raw } from '@grok/autograd';
+import { NDArray, Tensor, raw } from '@grok/autograd';
 import {
   HookedTransformer, loadCheckpoint, loadCheckpointInto, loadModelFromCheckpoint, paperConfig, parseSafetensors,
   saveCheckpoint, serializeSafetensors,
@@ -13,7 +13,7 @@ import { maxAbsDiff, randomTokens, tinyModel } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'grok-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const bytesOf = (t: RawTensor | Tensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+const bytesOf = (t: NDArray | Tensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 
 /** An independent minimal reader: the format from its spec, with a DataView and nothing of ours. */
 function minimalRead(file: string) {
@@ -61,9 +61,9 @@ describe('checkpoints', () => {
       expect(ckpt.step).toBe(1200);
       expect(ckpt.config).toEqual(model.cfg);
       expect(ckpt.extra).toEqual({ dataSeed: 0, trainLoss: 1e-7 });
-      expect([...ckpt.tensors.keys()]).toEqual([...model.namedParameters()].map(([n]) => n));
+      expect(Object.keys(ckpt.tensors)).toEqual([...model.namedParameters()].map(([n]) => n));
       for (const [name, p] of model.namedParameters()) {
-        const t = ckpt.tensors.get(name)!;
+        const t = ckpt.tensors[name]!;
         expect(t.dtype).toBe(dtype);
         expect(bytesOf(t).equals(bytesOf(p)), name).toBe(true);
       }
@@ -221,7 +221,7 @@ describe('malformed safetensors files', () => {
 
   it('names the file and the tensor when a checkpoint lacks a parameter or has bad metadata', () => {
     const model = tinyModel();
-    const tensors = [...model.namedParameters()].filter(([n]) => n !== 'blocks.0.mlp.b_in').map(([n, p]) => [n, p.value] as [string, RawTensor]);
+    const tensors = [...model.namedParameters()].filter(([n]) => n !== 'blocks.0.mlp.b_in').map(([n, p]) => [n, p.value] as [string, NDArray]);
     const file = join(dir, 'missing.safetensors');
     writeFileSync(file, serializeSafetensors(tensors, { step: '5', config: JSON.stringify(model.cfg) }));
     expect(() => loadModelFromCheckpoint(file)).toThrow(new RegExp(`${file}.*missing blocks\\.0\\.mlp\\.b_in`));

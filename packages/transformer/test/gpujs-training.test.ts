@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { AdamW, type RawTensor, Tensor, crossEntropy, raw } from '@grok/autograd';
+import { AdamW, type NDArray, Tensor, crossEntropy, raw } from '@grok/autograd';
 import {
   HookedTransformer,
   type TransformerConfigInput,
@@ -128,7 +128,7 @@ function train(be: raw.Backend, c: Case, steps = 3): { records: StepRecord[]; in
   });
 }
 
-function snapshot(model: HookedTransformer, pick: (p: Tensor) => RawTensor): Map<string, Float32Array> {
+function snapshot(model: HookedTransformer, pick: (p: Tensor) => NDArray): Map<string, Float32Array> {
   return new Map([...model.namedParameters()].map(([n, p]) => [n, Float32Array.from(pick(p).data)]));
 }
 

@@ -1,4 +1,4 @@
-import { RawTensor, Tensor, raw } from '@grok/autograd';
+import { NDArray, Tensor, raw } from '@grok/autograd';
 import { HookedTransformer, type TransformerConfigInput } from '@grok/transformer';
 
 /** A tiny float64 model: small enough for finite differences, big enough to have every part. */
@@ -25,7 +25,7 @@ export function randomTokens(batch: number, pos: number, vocab: number, seed = 1
   return new Tensor(raw.randint(0, vocab, [batch, pos], { seed }));
 }
 
-export function maxAbsDiff(a: Tensor | RawTensor, b: Tensor | RawTensor): number {
+export function maxAbsDiff(a: Tensor | NDArray, b: Tensor | NDArray): number {
   const x = a.data;
   const y = b.data;
   if (x.length !== y.length) throw new Error(`maxAbsDiff: sizes ${x.length} and ${y.length}`);
@@ -35,7 +35,7 @@ export function maxAbsDiff(a: Tensor | RawTensor, b: Tensor | RawTensor): number
 }
 
 /** The sample standard deviation of a tensor's elements. */
-export function sampleStd(t: Tensor | RawTensor): number {
+export function sampleStd(t: Tensor | NDArray): number {
   const d = t.data;
   let mean = 0;
   for (const v of d) mean += v;

@@ -25,7 +25,7 @@ describe('hooks', () => {
     const ablated = model.run(tokens, { hooks: [{ name: 'blocks.0.hook_mlp_out', fn: (x) => zerosLike(x) }] });
     const zeroed = tinyModel();
     const dict = model.stateDict();
-    for (const name of ['blocks.0.mlp.W_out', 'blocks.0.mlp.b_out']) dict.set(name, raw.zerosLike(dict.get(name)!));
+    for (const name of ['blocks.0.mlp.W_out', 'blocks.0.mlp.b_out']) dict[name] = raw.zerosLike(dict[name]!);
     zeroed.loadStateDict(dict);
     expect(maxAbsDiff(ablated, zeroed.run(tokens))).toBe(0);
   });

@@ -59,7 +59,7 @@ describe('HookedTransformer: parameters', () => {
       expect(Math.abs(std / want - 1), `${name}: std ${std} vs ${want}`).toBeLessThan(tol);
     }
     const again = new HookedTransformer(cfg);
-    expect(again.stateDict().get('blocks.0.attn.W_Q')!.data).toEqual(model.stateDict().get('blocks.0.attn.W_Q')!.data);
+    expect(again.stateDict()['blocks.0.attn.W_Q']!.data).toEqual(model.stateDict()['blocks.0.attn.W_Q']!.data);
     const other = new HookedTransformer({ ...cfg, seed: 8 });
     expect(other.embed.W_E.data).not.toEqual(model.embed.W_E.data);
     // float32 weights are the float64 draws rounded.

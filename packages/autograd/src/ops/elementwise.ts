@@ -3,6 +3,7 @@
  * gradient back to each input's shape (sumToShape).
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import { sumToShape } from '../broadcast.js';
 import type { Tensor } from '../tensor.js';
 import { type Operand, assertTensor, constant, lift, record } from './record.js';
@@ -77,7 +78,7 @@ export const maximum = (a: Operand, b: Operand) => extremum('maximum', a, b);
 export const minimum = (a: Operand, b: Operand) => extremum('minimum', a, b);
 
 /** A unary op y = f(x) whose backward is g · f'(x), with f' given from x and y. */
-function unary(op: T.UnaryOp, a: Tensor, derivative: (x: T.Tensor, y: T.Tensor) => T.Tensor): Tensor {
+function unary(op: T.UnaryOp, a: Tensor, derivative: (x: NDArray, y: NDArray) => NDArray): Tensor {
   assertTensor(a, op);
   const y = T.unary(op, a.value);
   return record(op, y, [a], (g) => [T.mul(g, derivative(a.value, y))]);

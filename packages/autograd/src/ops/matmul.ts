@@ -7,6 +7,7 @@
  * summed back (sumToShape).
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import { sumToShape } from '../broadcast.js';
 import type { Tensor } from '../tensor.js';
 import { assertTensor, record } from './record.js';
@@ -20,8 +21,8 @@ export function matmul(a: Tensor, b: Tensor, flags: T.MatmulFlags = {}): Tensor 
   return record('matmul', out, [a, b], (g) => {
     const A = a.value;
     const B = b.value;
-    let dA: T.Tensor | null = null;
-    let dB: T.Tensor | null = null;
+    let dA: NDArray | null = null;
+    let dB: NDArray | null = null;
     if (a.requiresGrad) {
       dA = transA
         ? T.matmul(B, g, { transA: transB, transB: true }) // (g·B_effᵀ)ᵀ = B_eff·gᵀ

@@ -1,5 +1,6 @@
 /** Shared plumbing of the ops: wrapping numbers as constants and attaching graph nodes to results. */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import { type BackwardFn, isGradEnabled } from '../graph.js';
 import { Tensor } from '../tensor.js';
 
@@ -9,7 +10,7 @@ export type Operand = Tensor | number;
  * Wraps an op's result. When grad mode is on and some parent requires grad, the result requires grad too
  * and remembers `backward`, which maps d(loss)/d(result) to d(loss)/d(parent) for each parent.
  */
-export function record(op: string, value: T.Tensor, parents: Tensor[], backward: BackwardFn): Tensor {
+export function record(op: string, value: NDArray, parents: Tensor[], backward: BackwardFn): Tensor {
   const requiresGrad = isGradEnabled() && parents.some((p) => p.requiresGrad);
   const out = new Tensor(value, requiresGrad);
   if (requiresGrad) out.node = { op, parents, backward };
@@ -17,7 +18,7 @@ export function record(op: string, value: T.Tensor, parents: Tensor[], backward:
 }
 
 /** A result that never carries gradient (comparisons, argmax, integer outputs). */
-export function constant(value: T.Tensor): Tensor {
+export function constant(value: NDArray): Tensor {
   return new Tensor(value, false);
 }
 
@@ -35,7 +36,7 @@ export function lift(x: Operand, like: Operand, op: string): Tensor {
 
 export function assertTensor(x: unknown, op: string, what = 'argument'): asserts x is Tensor {
   if (!(x instanceof Tensor)) {
-    const kind = x instanceof T.Tensor ? 'a raw @grok/tensor Tensor (wrap it with new Tensor(...))' : typeof x;
+    const kind = x instanceof NDArray ? 'an @grok/tensor NDArray (wrap it with new Tensor(...))' : typeof x;
     throw new Error(`${op}: ${what} must be an autograd Tensor, got ${kind}`);
   }
 }

@@ -1,5 +1,6 @@
 /** Shape and layout ops. Their backward moves the gradient back into the input's layout. */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import { sumToShape } from '../broadcast.js';
 import type { Tensor } from '../tensor.js';
 import { assertTensor, record } from './record.js';
@@ -43,7 +44,7 @@ export function transpose(a: Tensor, dim0 = -2, dim1 = -1): Tensor {
 }
 
 /** Zeros of `shape` with `g` placed at [starts, starts + g.shape): the adjoint of slicing. */
-function padInto(g: T.Tensor, shape: readonly number[], starts: readonly number[]): T.Tensor {
+function padInto(g: NDArray, shape: readonly number[], starts: readonly number[]): NDArray {
   let out = g;
   for (let axis = 0; axis < shape.length; axis++) {
     const before = starts[axis]!;

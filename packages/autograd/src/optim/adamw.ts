@@ -10,13 +10,14 @@
  *   p ← p − (lr / (1 − β1ᵗ)) · m / denom
  *
  * The arithmetic is one fused backend kernel (`adamwUpdate`) that writes p, m and v in place: that is why
- * a raw tensor taken from `p.value` before step() sees the new values afterwards (as in PyTorch).
+ * an NDArray taken from `p.value` before step() sees the new values afterwards (as in PyTorch).
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import type { Tensor } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
 import type { LearningRate } from './schedules.js';
-import type { ParamState, StateSchema } from './state-dict.js';
+import type { ParamState, StateSchema } from './param-state.js';
 
 export interface AdamWOptions {
   /** A number or a schedule of the step (default 1e-3). */
@@ -35,8 +36,8 @@ export interface AdamWOptions {
 interface AdamWState extends ParamState {
   /** Updates this parameter has had (it may lag the optimizer's count if its grad was sometimes null). */
   step: number;
-  exp_avg: T.Tensor;
-  exp_avg_sq: T.Tensor;
+  exp_avg: NDArray;
+  exp_avg_sq: NDArray;
 }
 
 export class AdamW extends Optimizer {
@@ -72,7 +73,7 @@ export class AdamW extends Optimizer {
       : { step: 'scalar', exp_avg: 'tensor', exp_avg_sq: 'tensor' };
   }
 
-  protected update(p: Tensor, grad: T.Tensor, index: number, lr: number): void {
+  protected update(p: Tensor, grad: NDArray, index: number, lr: number): void {
     let s = this.state.get(index) as AdamWState | undefined;
     if (!s) {
       // Moments start at zero, in the parameter's dtype and on its backend.
@@ -81,7 +82,7 @@ export class AdamW extends Optimizer {
       this.state.set(index, s);
     }
     s.step += 1;
-    const vMax = this.amsgrad ? (s['max_exp_avg_sq'] as T.Tensor) : null;
+    const vMax = this.amsgrad ? (s['max_exp_avg_sq'] as NDArray) : null;
     // In place on p.value, m, v (and v̂): the formula in this file's header, written once in the kernel.
     T.adamwUpdate(p.value, grad, s.exp_avg, s.exp_avg_sq, vMax, {
       lr,

@@ -8,8 +8,10 @@
  * Both follow the authors' reference code (gradfilter_ema / gradfilter_ma), operation for operation.
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import { Tensor } from '../tensor.js';
-import { type ParamState, type StateDict, type StateSchema, loadStates, saveStates } from './state-dict.js';
+import type { StateDict } from '../state-dict.js';
+import { type ParamState, type StateSchema, loadStates, saveStates } from './param-state.js';
 
 /** Shared by both filters: the parameters, per-parameter state, and its state dict. */
 abstract class GradientFilter {
@@ -44,7 +46,7 @@ abstract class GradientFilter {
 
   protected abstract schema(): StateSchema;
   /** The new gradient of parameter i from its raw gradient g. */
-  protected abstract filter(g: T.Tensor, i: number): T.Tensor;
+  protected abstract filter(g: NDArray, i: number): NDArray;
   /** Extra checks of a loaded parameter state; throws to reject it. */
   protected checkLoaded(_s: ParamState, _i: number): void {}
 }
@@ -78,9 +80,9 @@ export class GrokfastEMA extends GradientFilter {
     return { ema: 'tensor' };
   }
 
-  protected filter(g: T.Tensor, i: number): T.Tensor {
+  protected filter(g: NDArray, i: number): NDArray {
     // The reference sets h = g, then applies the update once: h·α + g·(1 − α), equal to g up to rounding.
-    const prev = (this.state.get(i)?.['ema'] as T.Tensor | undefined) ?? g;
+    const prev = (this.state.get(i)?.['ema'] as NDArray | undefined) ?? g;
     const h = T.add(T.mul(prev, this.alpha), T.mul(g, 1 - this.alpha));
     this.state.set(i, { ema: h });
     return T.add(g, T.mul(h, this.lambda)); // g + λh
@@ -106,7 +108,7 @@ export class GrokfastMA extends GradientFilter {
   readonly lambda: number;
   readonly warmup: boolean;
   /** Per parameter, the raw gradients of the window, oldest first. */
-  readonly #windows = new Map<number, T.Tensor[]>();
+  readonly #windows = new Map<number, NDArray[]>();
 
   constructor(params: Iterable<Tensor>, options: GrokfastMAOptions = {}) {
     super(params, 'GrokfastMA');
@@ -124,9 +126,9 @@ export class GrokfastMA extends GradientFilter {
     return { window: 'stacked' };
   }
 
-  protected filter(g: T.Tensor, i: number): T.Tensor {
+  protected filter(g: NDArray, i: number): NDArray {
     const win = this.#windows.get(i) ?? [];
-    win.push(g); // raw tensors are never mutated, so keeping g itself is safe
+    win.push(g); // NDArrays are never mutated, so keeping g itself is safe
     if (win.length > this.windowSize) win.shift();
     this.#windows.set(i, win);
     if (this.warmup && win.length < this.windowSize) return g;
@@ -147,16 +149,16 @@ export class GrokfastMA extends GradientFilter {
     super.loadStateDict(sd);
     this.#windows.clear();
     for (const [i, s] of this.state) {
-      const w = s['window'] as T.Tensor;
+      const w = s['window'] as NDArray;
       const shape = this.params[i]!.shape;
-      const win: T.Tensor[] = [];
+      const win: NDArray[] = [];
       for (let k = 0; k < w.shape[0]!; k++) win.push(T.reshape(T.narrow(w, 0, k, 1), shape));
       this.#windows.set(i, win);
     }
   }
 
   protected override checkLoaded(s: ParamState, i: number): void {
-    const n = (s['window'] as T.Tensor).shape[0]!;
+    const n = (s['window'] as NDArray).shape[0]!;
     if (n < 1 || n > this.windowSize) {
       throw new Error(`GrokfastMA.loadStateDict: "state.${i}.window" holds ${n} gradients; the window size is ${this.windowSize}`);
     }

@@ -3,11 +3,12 @@
  * a state dict for checkpoints. Subclasses write one method, `update`: how one parameter moves given its
  * gradient and this step's learning rate.
  */
-import type * as T from '@grok/tensor';
+import type { NDArray } from '@grok/tensor';
 import { noGrad } from '../graph.js';
 import { Tensor } from '../tensor.js';
 import { type LearningRate, lrAt } from './schedules.js';
-import { type ParamState, type StateDict, type StateSchema, loadStates, saveStates } from './state-dict.js';
+import type { StateDict } from '../state-dict.js';
+import { type ParamState, type StateSchema, loadStates, saveStates } from './param-state.js';
 
 export abstract class Optimizer {
   /** The parameters, in order: state and checkpoints refer to them by index. */
@@ -76,6 +77,6 @@ export abstract class Optimizer {
   /** The per-parameter state entries this optimizer keeps, and their kinds. */
   protected abstract stateSchema(): StateSchema;
 
-  /** Moves one parameter. `grad` is a raw tensor of p's shape and dtype; runs under noGrad. */
-  protected abstract update(p: Tensor, grad: T.Tensor, index: number, lr: number): void;
+  /** Moves one parameter. `grad` is an NDArray of p's shape and dtype; runs under noGrad. */
+  protected abstract update(p: Tensor, grad: NDArray, index: number, lr: number): void;
 }

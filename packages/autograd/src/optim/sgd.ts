@@ -7,15 +7,16 @@
  *   d ← d + μ·b if nesterov, else b           (only when μ ≠ 0)
  *   p ← p − lr·d
  *
- * Storage is immutable through the Tensor API, so the new parameter is a new raw tensor assigned to
+ * Storage is immutable through the Tensor API, so the new parameter is a new NDArray assigned to
  * `p.value` (the field optimizers are allowed to write). Anything that reads `p.value` at its next use —
- * modules do — sees the update; a raw tensor taken out of p before step() keeps the old values.
+ * modules do — sees the update; an NDArray taken out of p before step() keeps the old values.
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
 import type { Tensor } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
 import type { LearningRate } from './schedules.js';
-import type { StateSchema } from './state-dict.js';
+import type { StateSchema } from './param-state.js';
 
 export interface SGDOptions {
   /** A number or a schedule of the step (required, as in PyTorch, whose default is 1e-3). */
@@ -57,10 +58,10 @@ export class SGD extends Optimizer {
     return this.momentum !== 0 ? { momentum_buffer: 'tensor' } : {};
   }
 
-  protected update(p: Tensor, grad: T.Tensor, index: number, lr: number): void {
+  protected update(p: Tensor, grad: NDArray, index: number, lr: number): void {
     let d = this.weightDecay !== 0 ? T.add(grad, T.mul(p.value, this.weightDecay)) : grad; // g + λp
     if (this.momentum !== 0) {
-      const prev = this.state.get(index)?.['momentum_buffer'] as T.Tensor | undefined;
+      const prev = this.state.get(index)?.['momentum_buffer'] as NDArray | undefined;
       // b = d the first time, then μb + (1 − τ)d
       const b = prev ? T.add(T.mul(prev, this.momentum), T.mul(d, 1 - this.dampening)) : d;
       this.state.set(index, { momentum_buffer: b });

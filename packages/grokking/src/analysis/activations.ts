@@ -3,7 +3,7 @@
  * position (`=`): the logits of the p number classes, the MLP neurons after the activation, and the
  * attention pattern from `=`. Everything comes back as float64.
  */
-import { noGrad, raw, type RawTensor } from '@grok/autograd';
+import { noGrad, raw, type NDArray } from '@grok/autograd';
 import type { HookedTransformer, Hooks } from '@grok/transformer';
 import { makeBatch } from '../data.js';
 
@@ -19,10 +19,10 @@ export interface AllPairs {
   nHeads: number;
 }
 
-const tokenCache = new Map<number, RawTensor>();
+const tokenCache = new Map<number, NDArray>();
 
 /** [p*p, 3] int32 tokens of every pair in lexicographic order. */
-export function allPairsTokens(p: number): RawTensor {
+export function allPairsTokens(p: number): NDArray {
   let t = tokenCache.get(p);
   if (!t) tokenCache.set(p, (t = makeBatch(p).tokens));
   return t;
@@ -75,6 +75,6 @@ export function runAllPairs(
 }
 
 /** A raw float32 tensor of `shape` holding `data` (hooks return these as replacements). */
-export function rawFloat(data: Float64Array, shape: number[]): RawTensor {
+export function rawFloat(data: Float64Array, shape: number[]): NDArray {
   return raw.tensor(Float32Array.from(data), { shape });
 }

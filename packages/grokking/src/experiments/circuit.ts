@@ -16,7 +16,7 @@
  * the embedding edit):  logits = [resid_mid · W_U + b_U]_direct + b_out · W_U + post_kept · W_L'_kept + mean(post_pruned) · W_L'_pruned.
  * With nothing dropped this is exactly the model's own logits (a test checks it).
  */
-import { type RawTensor, raw } from '@grok/autograd';
+import { type NDArray, raw } from '@grok/autograd';
 import { type HookedTransformer, loadModelFromCheckpoint } from '@grok/transformer';
 import { runAllPairs } from '../analysis/activations.js';
 import { fourierBasis } from '../analysis/fourier.js';
@@ -64,7 +64,7 @@ export function projectAxis0(M: Float64Array, p: number, cols: number, rows: rea
   return out;
 }
 
-const f64 = (t: RawTensor) => Float64Array.from(t.data);
+const f64 = (t: NDArray) => Float64Array.from(t.data);
 const setValue = (model: HookedTransformer, name: string, data: Float64Array) => {
   const param = new Map(model.namedParameters()).get(name);
   if (!param) throw new Error(`distill: the model has no parameter ${name}`);

@@ -6,7 +6,7 @@ import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } f
 import { type DType, type TypedArray, allocate } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
-import { Tensor } from '../../tensor.js';
+import { NDArray } from '../../ndarray.js';
 import { adamwInto } from './adamw.js';
 import { binaryInto, reluBackwardInto, unaryInto, whereInto } from './elementwise.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
@@ -20,15 +20,15 @@ import { softmaxRowsInto } from './softmax.js';
 import { type BoundKernel, KernelTape } from './capture.js';
 import { allocateInWasmMemory } from './fast/fast-matmul.js';
 
-const store = (t: Tensor) => t.storage as TypedArray;
+const store = (t: NDArray) => t.storage as TypedArray;
 
 export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
   /** The tape being captured, if any (see capture.ts). */
   #tape: KernelTape | null = null;
 
-  protected wrap(data: TypedArray, shape: Shape, dtype: DType): Tensor {
-    return new Tensor(data, shape, dtype, this);
+  protected wrap(data: TypedArray, shape: Shape, dtype: DType): NDArray {
+    return new NDArray(data, shape, dtype, this);
   }
 
   protected alloc(shape: Shape, dtype: DType): TypedArray {
@@ -65,7 +65,7 @@ export class CpuBackend implements Backend {
   }
 
   /** Takes ownership of `data` (no copy): do not mutate it afterwards. */
-  fromArray(data: TypedArray, shape: Shape, dtype: DType): Tensor {
+  fromArray(data: TypedArray, shape: Shape, dtype: DType): NDArray {
     if (data.length !== sizeOf(shape)) {
       throw new Error(`cpu.fromArray: ${data.length} values for shape [${shape.join(', ')}]`);
     }
@@ -73,45 +73,45 @@ export class CpuBackend implements Backend {
     return this.wrap(typed, shape, dtype);
   }
 
-  read(t: Tensor): TypedArray {
+  read(t: NDArray): TypedArray {
     const data = store(t);
     if (this.#tape?.writes(data)) this.#tape.hostDependent ??= `the host read a ${formatShape(t.shape)} result during capture`;
     return data;
   }
 
-  reshape(t: Tensor, shape: Shape): Tensor {
+  reshape(t: NDArray, shape: Shape): NDArray {
     return this.wrap(store(t), shape, t.dtype);
   }
 
-  unary(op: UnaryOp, a: Tensor): Tensor {
+  unary(op: UnaryOp, a: NDArray): NDArray {
     const out = this.alloc(a.shape, a.dtype);
     const x = store(a);
     this.launch(() => unaryInto(op, x, out), out);
     return this.wrap(out, a.shape, a.dtype);
   }
 
-  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+  binary(op: BinaryOp, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     const out = this.alloc(outShape, a.dtype);
     const [x, y] = [store(a), store(b)];
     this.launch(() => binaryInto(op, x, a.shape, y, b.shape, out, outShape), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
-  reluBackward(x: Tensor, g: Tensor): Tensor {
+  reluBackward(x: NDArray, g: NDArray): NDArray {
     const out = this.alloc(x.shape, x.dtype);
     const [xs, gs] = [store(x), store(g)];
     this.launch(() => reluBackwardInto(xs, gs, out), out);
     return this.wrap(out, x.shape, x.dtype);
   }
 
-  where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+  where(cond: NDArray, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     const out = this.alloc(outShape, a.dtype);
     const [c, x, y] = [store(cond), store(a), store(b)];
     this.launch(() => whereInto(c, cond.shape, x, a.shape, y, b.shape, out, outShape), out);
     return this.wrap(out, outShape, a.dtype);
   }
 
-  reduce(op: ReduceOp, a: Tensor, axis: number, keepdim: boolean): Tensor {
+  reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray {
     const outer = sizeOf(a.shape.slice(0, axis));
     const n = a.shape[axis]!;
     const inner = sizeOf(a.shape.slice(axis + 1));
@@ -123,7 +123,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, dtype);
   }
 
-  matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions): Tensor {
+  matmul(a: NDArray, b: NDArray, { transA = false, transB = false }: MatmulOptions): NDArray {
     const problem = { a: store(a), aShape: a.shape, transA, b: store(b), bShape: b.shape, transB };
     const plan = planMatmul(problem);
     const out = this.alloc(plan.outShape, a.dtype);
@@ -140,15 +140,15 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
-  softmax(a: Tensor): Tensor {
+  softmax(a: NDArray): NDArray {
     return this.softmaxRows(a, false);
   }
 
-  logSoftmax(a: Tensor): Tensor {
+  logSoftmax(a: NDArray): NDArray {
     return this.softmaxRows(a, true);
   }
 
-  private softmaxRows(a: Tensor, log: boolean): Tensor {
+  private softmaxRows(a: NDArray, log: boolean): NDArray {
     const n = a.shape.at(-1)!;
     const out = this.alloc(a.shape, a.dtype);
     const x = store(a);
@@ -156,7 +156,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, a.shape, a.dtype);
   }
 
-  permute(a: Tensor, perm: readonly number[]): Tensor {
+  permute(a: NDArray, perm: readonly number[]): NDArray {
     const outShape = perm.map((p) => a.shape[p]!);
     const out = this.alloc(outShape, a.dtype);
     const x = store(a);
@@ -164,7 +164,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
-  slice(a: Tensor, starts: readonly number[], ends: readonly number[]): Tensor {
+  slice(a: NDArray, starts: readonly number[], ends: readonly number[]): NDArray {
     const outShape = starts.map((s, i) => ends[i]! - s);
     const out = this.alloc(outShape, a.dtype);
     const x = store(a);
@@ -172,7 +172,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
-  concat(tensors: readonly Tensor[], axis: number): Tensor {
+  concat(tensors: readonly NDArray[], axis: number): NDArray {
     const first = tensors[0]!;
     const outShape = first.shape.map((d, i) => (i === axis ? tensors.reduce((n, t) => n + t.shape[axis]!, 0) : d));
     const out = this.alloc(outShape, first.dtype);
@@ -181,21 +181,21 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, first.dtype);
   }
 
-  cast(a: Tensor, dtype: DType): Tensor {
+  cast(a: NDArray, dtype: DType): NDArray {
     const out = this.alloc(a.shape, dtype);
     const x = store(a);
     this.launch(() => copyInto(x, out), out);
     return this.wrap(out, a.shape, dtype);
   }
 
-  gather(a: Tensor, axis: number, index: Tensor): Tensor {
+  gather(a: NDArray, axis: number, index: NDArray): NDArray {
     const out = this.alloc(index.shape, a.dtype);
     const [x, i] = [store(a), store(index)];
     this.launch(() => gatherInto(x, a.shape, axis, i, index.shape, out), out);
     return this.wrap(out, index.shape, a.dtype);
   }
 
-  scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
+  scatterAdd(shape: Shape, axis: number, index: NDArray, src: NDArray): NDArray {
     const out = this.alloc(shape, src.dtype);
     const [i, x] = [store(index), store(src)];
     // The kernel adds into `out`: a replayed tape must start it from zero again.
@@ -206,7 +206,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, shape, src.dtype);
   }
 
-  indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
+  indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray {
     const outShape = a.shape.map((d, i) => (i === axis ? indices.size : d));
     const out = this.alloc(outShape, a.dtype);
     const [x, i] = [store(a), store(indices)];
@@ -214,7 +214,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
-  indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
+  indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDArray): NDArray {
     const out = this.alloc(shape, src.dtype);
     const [i, x] = [store(indices), store(src)];
     this.launch(() => {
@@ -224,7 +224,7 @@ export class CpuBackend implements Backend {
     return this.wrap(out, shape, src.dtype);
   }
 
-  adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void {
+  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
     adamwInto(store(param), store(grad), store(m), store(v), vMax ? store(vMax) : null, h);
   }
 }

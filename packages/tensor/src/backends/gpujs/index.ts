@@ -16,7 +16,7 @@ import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } f
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
-import { Tensor } from '../../tensor.js';
+import { NDArray } from '../../ndarray.js';
 import { KernelCache, type KernelSpec, flatten } from './kernel-cache.js';
 import { adamwScalars, adamwSpec } from './kernels/adamw.js';
 import { binarySpec, unarySpec, whereSpec } from './kernels/elementwise.js';
@@ -79,14 +79,14 @@ export class GpuJsBackend implements Backend {
   // -------------------------------------------------------------------------------------------------------
   // Storage
 
-  fromArray(data: TypedArray, shape: Shape, dtype: DType): Tensor {
+  fromArray(data: TypedArray, shape: Shape, dtype: DType): NDArray {
     checkDType('fromArray', dtype);
     if (data.length !== sizeOf(shape)) throw new Error(`gpujs.fromArray: ${data.length} values for shape ${formatShape(shape)}`);
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     return this.wrap(this.upload(values), shape, dtype);
   }
 
-  read(t: Tensor): TypedArray {
+  read(t: NDArray): TypedArray {
     const s = storage(t);
     const data = s.buffer.data;
     const all = data instanceof Float32Array ? data : flatten(data.toArray(), s.buffer.length);
@@ -97,28 +97,28 @@ export class GpuJsBackend implements Backend {
     return ints;
   }
 
-  reshape(t: Tensor, shape: Shape): Tensor {
-    return new Tensor(storage(t), shape, t.dtype, this);
+  reshape(t: NDArray, shape: Shape): NDArray {
+    return new NDArray(storage(t), shape, t.dtype, this);
   }
 
-  dispose(t: Tensor): void {
+  dispose(t: NDArray): void {
     (t.storage as GpuStorage).dispose();
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Elementwise
 
-  unary(op: UnaryOp, a: Tensor): Tensor {
+  unary(op: UnaryOp, a: NDArray): NDArray {
     checkDType(op, a.dtype);
     return this.run(unarySpec(op, a.size, storage(a).offset), [a], a.shape, a.dtype);
   }
 
-  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+  binary(op: BinaryOp, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     checkDType(op, a.dtype);
     return this.run(binarySpec(op, a.dtype, operand(a), operand(b), outShape), [a, b], outShape, a.dtype);
   }
 
-  where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+  where(cond: NDArray, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     checkDType('where', a.dtype);
     checkDType('where', cond.dtype);
     return this.run(whereSpec(operand(cond), operand(a), operand(b), outShape), [cond, a, b], outShape, a.dtype);
@@ -127,7 +127,7 @@ export class GpuJsBackend implements Backend {
   // -------------------------------------------------------------------------------------------------------
   // Reductions, matmul, softmax
 
-  reduce(op: ReduceOp, a: Tensor, axis: number, keepdim: boolean): Tensor {
+  reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray {
     checkDType(op, a.dtype);
     const outer = sizeOf(a.shape.slice(0, axis));
     const n = a.shape[axis]!;
@@ -138,7 +138,7 @@ export class GpuJsBackend implements Backend {
     return this.run(reduceSpec(op, outer, n, inner, storage(a).offset), [a], outShape, dtype);
   }
 
-  matmul(a: Tensor, b: Tensor, { transA = false, transB = false }: MatmulOptions): Tensor {
+  matmul(a: NDArray, b: NDArray, { transA = false, transB = false }: MatmulOptions): NDArray {
     checkDType('matmul', a.dtype);
     const { M, K, N, outShape } = planMatmul(a.shape, b.shape, transA, transB);
     if (K === 0) return this.zeros(outShape, a.dtype);
@@ -147,7 +147,7 @@ export class GpuJsBackend implements Backend {
       // Copying such an operand so that both are read along rows (A [M, K], B stored [N, K]) costs one pass
       // over it and makes the backward pass's matmuls 2-3x faster (measured at [3830, 512]ᵀ · [3830, 128]
       // and [128, 3830] · [3830, 512] in webasm mode).
-      const swapLast = (t: Tensor) => this.permute(t, t.shape.map((_, i) => (i < t.ndim - 2 ? i : 2 * t.ndim - 3 - i)));
+      const swapLast = (t: NDArray) => this.permute(t, t.shape.map((_, i) => (i < t.ndim - 2 ? i : 2 * t.ndim - 3 - i)));
       const rowsA = transA && M * K >= TRANSPOSE_COPY_MIN ? swapLast(a) : null;
       const rowsB = !transB && K * N >= TRANSPOSE_COPY_MIN ? swapLast(b) : null;
       const out = this.matmul(rowsA ?? a, rowsB ?? b, { transA: transA && !rowsA, transB: transB || rowsB !== null });
@@ -158,15 +158,15 @@ export class GpuJsBackend implements Backend {
     return this.run(spec, [a, b], outShape, a.dtype);
   }
 
-  softmax(a: Tensor): Tensor {
+  softmax(a: NDArray): NDArray {
     return this.softmaxRows(a, false);
   }
 
-  logSoftmax(a: Tensor): Tensor {
+  logSoftmax(a: NDArray): NDArray {
     return this.softmaxRows(a, true);
   }
 
-  private softmaxRows(a: Tensor, log: boolean): Tensor {
+  private softmaxRows(a: NDArray, log: boolean): NDArray {
     const op = log ? 'logSoftmax' : 'softmax';
     checkDType(op, a.dtype);
     const n = a.shape.at(-1)!;
@@ -182,57 +182,57 @@ export class GpuJsBackend implements Backend {
   // -------------------------------------------------------------------------------------------------------
   // Layout
 
-  permute(a: Tensor, perm: readonly number[]): Tensor {
+  permute(a: NDArray, perm: readonly number[]): NDArray {
     checkDType('permute', a.dtype);
     return this.run(permuteSpec(a.shape, storage(a).offset, perm), [a], perm.map((p) => a.shape[p]!), a.dtype);
   }
 
-  slice(a: Tensor, starts: readonly number[], ends: readonly number[]): Tensor {
+  slice(a: NDArray, starts: readonly number[], ends: readonly number[]): NDArray {
     checkDType('slice', a.dtype);
     const outShape = starts.map((s, i) => ends[i]! - s);
     return this.run(sliceSpec(a.shape, storage(a).offset, starts, ends), [a], outShape, a.dtype);
   }
 
-  concat(tensors: readonly Tensor[], axis: number): Tensor {
+  concat(tensors: readonly NDArray[], axis: number): NDArray {
     const first = tensors[0]!;
     checkDType('concat', first.dtype);
     const outShape = first.shape.map((d, i) => (i === axis ? tensors.reduce((n, t) => n + t.shape[axis]!, 0) : d));
     const parts = tensors.filter((t) => t.size > 0); // GPU.js cannot take empty arrays; they add nothing
     if (parts.length === 0) return this.zeros(outShape, first.dtype);
-    if (parts.length === 1) return new Tensor(storage(parts[0]!), outShape, first.dtype, this); // values are immutable
+    if (parts.length === 1) return new NDArray(storage(parts[0]!), outShape, first.dtype, this); // values are immutable
     if (parts.length > MAX_CONCAT_PARTS) {
       // Join in groups, then join the groups.
-      const groups: Tensor[] = [];
+      const groups: NDArray[] = [];
       for (let i = 0; i < parts.length; i += MAX_CONCAT_PARTS) groups.push(this.concat(parts.slice(i, i + MAX_CONCAT_PARTS), axis));
       return this.concat(groups, axis);
     }
     return this.run(concatSpec(parts.map(operand), axis), parts, outShape, first.dtype);
   }
 
-  cast(a: Tensor, dtype: DType): Tensor {
+  cast(a: NDArray, dtype: DType): NDArray {
     checkDType('cast', dtype);
     checkDType('cast', a.dtype);
     // int32 values are already exact floats: int32 → float32 shares the storage; float32 → int32 truncates.
     if (a.dtype === 'float32' && dtype === 'int32') return this.run(truncSpec(a.size, storage(a).offset), [a], a.shape, dtype);
-    return new Tensor(storage(a), a.shape, dtype, this);
+    return new NDArray(storage(a), a.shape, dtype, this);
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Indexing
 
-  gather(a: Tensor, axis: number, index: Tensor): Tensor {
+  gather(a: NDArray, axis: number, index: NDArray): NDArray {
     checkDType('gather', a.dtype);
     return this.run(gatherSpec(operand(a), axis, operand(index)), [a, index], index.shape, a.dtype);
   }
 
-  indexSelect(a: Tensor, axis: number, indices: Tensor): Tensor {
+  indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray {
     checkDType('indexSelect', a.dtype);
     const outShape = a.shape.map((d, i) => (i === axis ? indices.size : d));
     const spec = indexSelectSpec(operand(a), axis, { size: indices.size, offset: storage(indices).offset });
     return this.run(spec, [a, indices], outShape, a.dtype);
   }
 
-  scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor {
+  scatterAdd(shape: Shape, axis: number, index: NDArray, src: NDArray): NDArray {
     checkDType('scatterAdd', src.dtype);
     if (src.size === 0) return this.zeros(shape, src.dtype);
     const { start, sources } = invertScatter(shape, axis, this.read(index), index.shape);
@@ -240,7 +240,7 @@ export class GpuJsBackend implements Backend {
     return this.runWithTables(spec, src, start, sources, shape);
   }
 
-  indexAdd(shape: Shape, axis: number, indices: Tensor, src: Tensor): Tensor {
+  indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDArray): NDArray {
     checkDType('indexAdd', src.dtype);
     if (src.size === 0) return this.zeros(shape, src.dtype);
     const { start, sources } = invertRows(shape[axis]!, this.read(indices));
@@ -249,7 +249,7 @@ export class GpuJsBackend implements Backend {
   }
 
   /** Runs a scatter kernel with its inverse-index tables uploaded for the call, then frees them. */
-  private runWithTables(spec: KernelSpec, src: Tensor, start: Float32Array, sources: Float32Array, shape: Shape): Tensor {
+  private runWithTables(spec: KernelSpec, src: NDArray, start: Float32Array, sources: Float32Array, shape: Shape): NDArray {
     const tables = [this.upload(start), this.upload(sources)];
     const out = this.kernels.runToStorage(spec, [storage(src).buffer, ...tables.map((t) => t.buffer)], sizeOf(shape));
     for (const t of tables) t.dispose();
@@ -259,7 +259,7 @@ export class GpuJsBackend implements Backend {
   // -------------------------------------------------------------------------------------------------------
   // Optimizer
 
-  adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, h: AdamWStep): void {
+  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
     for (const t of [param, grad, m, v, ...(vMax ? [vMax] : [])]) checkDType('adamwUpdate', t.dtype);
     const n = param.size;
     if (n === 0) return;
@@ -277,7 +277,7 @@ export class GpuJsBackend implements Backend {
   // Helpers
 
   /** Runs `spec` on the tensors' buffers; an empty output needs no kernel. */
-  private run(spec: KernelSpec, inputs: readonly Tensor[], outShape: Shape, dtype: DType): Tensor {
+  private run(spec: KernelSpec, inputs: readonly NDArray[], outShape: Shape, dtype: DType): NDArray {
     const size = sizeOf(outShape);
     if (size === 0) return this.wrap(hostStorage(new Float32Array(0)), outShape, dtype);
     if (size > MAX_ELEMENTS) throw new Error(`gpujs: ${formatShape(outShape)} has more than 2^24 elements, the most float32 indexing reaches`);
@@ -291,22 +291,22 @@ export class GpuJsBackend implements Backend {
     return this.kernels.runToStorage(spec, [new DeviceBuffer(values, values.length)], values.length);
   }
 
-  private zeros(shape: Shape, dtype: DType): Tensor {
+  private zeros(shape: Shape, dtype: DType): NDArray {
     return this.wrap(this.upload(new Float32Array(sizeOf(shape))), shape, dtype);
   }
 
-  private wrap(s: GpuStorage, shape: Shape, dtype: DType): Tensor {
-    return new Tensor(s, shape, dtype, this);
+  private wrap(s: GpuStorage, shape: Shape, dtype: DType): NDArray {
+    return new NDArray(s, shape, dtype, this);
   }
 }
 
-function storage(t: Tensor): GpuStorage {
+function storage(t: NDArray): GpuStorage {
   const s = t.storage as GpuStorage;
   if (s.disposed) throw new Error(`gpujs: tensor ${formatShape(t.shape)} was disposed`);
   return s;
 }
 
-function operand(t: Tensor): { shape: Shape; offset: number } {
+function operand(t: NDArray): { shape: Shape; offset: number } {
   return { shape: t.shape, offset: storage(t).offset };
 }
 

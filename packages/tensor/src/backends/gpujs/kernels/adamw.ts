@@ -4,7 +4,7 @@
  * A GPU.js kernel writes one output and cannot write into its inputs. So the kernel's output is the new
  * state packed as [S, n] (S = 3: param, m, v; S = 4 with amsgrad: and vMax): thread (s, i) computes element
  * i's whole update and returns its s-th value. The backend then points each tensor at its row of the packed
- * buffer (Tensor.replaceStorage). The elementwise work is repeated S times, which is cheap next to the
+ * buffer (NDArray.replaceStorage). The elementwise work is repeated S times, which is cheap next to the
  * memory traffic of separate kernels.
  *
  * The hyper-parameters are Float arguments, not literals: the learning rate changes every step with the

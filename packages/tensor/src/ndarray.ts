@@ -1,9 +1,10 @@
 /**
- * Tensor: an n-dimensional array of one dtype, stored contiguously in row-major order by a backend.
+ * NDArray: an n-dimensional array of one dtype, stored contiguously in row-major order by a backend.
+ * (@grok/autograd's differentiable `Tensor` wraps one as its `.value`.)
  *
- * Tensors are values: every op returns a new tensor. The only in-place updates are backend kernels whose
+ * NDArrays are values: every op returns a new array. The only in-place updates are backend kernels whose
  * names say so (the optimizer's `adamwUpdate`). `reshape` shares storage, which is safe because storage is
- * never mutated through a tensor.
+ * never mutated through an NDArray; `clone()` makes a copy that an in-place kernel cannot reach.
  */
 import type { Backend } from './backend.js';
 import type { DType, TypedArray } from './dtype.js';
@@ -11,7 +12,7 @@ import { formatTensor } from './format.js';
 import * as ops from './ops.js';
 import { type Shape, sizeOf } from './shape.js';
 
-export class Tensor {
+export class NDArray {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly backend: Backend;
@@ -79,27 +80,35 @@ export class Tensor {
     return formatTensor(this);
   }
 
+  /**
+   * A copy on storage of its own, on `backend` (by default this array's). An in-place kernel applied to
+   * the original does not reach the copy: this is how state dicts and checkpoints keep a snapshot.
+   */
+  clone(backend: Backend = this.backend): NDArray {
+    return backend.fromArray(this.backend.read(this).slice(), this.shape, this.dtype);
+  }
+
   // Convenience methods: each forwards to the function of the same name in ops.ts.
-  add(b: Tensor | number): Tensor { return ops.add(this, b); }
-  sub(b: Tensor | number): Tensor { return ops.sub(this, b); }
-  mul(b: Tensor | number): Tensor { return ops.mul(this, b); }
-  div(b: Tensor | number): Tensor { return ops.div(this, b); }
-  pow(b: Tensor | number): Tensor { return ops.pow(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  matmul(b: Tensor, options?: ops.MatmulFlags): Tensor { return ops.matmul(this, b, options); }
-  sum(axis?: number | readonly number[], keepdim = false): Tensor { return ops.sum(this, axis, keepdim); }
-  mean(axis?: number | readonly number[], keepdim = false): Tensor { return ops.mean(this, axis, keepdim); }
-  max(axis?: number, keepdim = false): Tensor { return ops.max(this, axis, keepdim); }
-  min(axis?: number, keepdim = false): Tensor { return ops.min(this, axis, keepdim); }
-  argmax(axis?: number, keepdim = false): Tensor { return ops.argmax(this, axis, keepdim); }
-  reshape(...shape: number[] | [readonly number[]]): Tensor { return ops.reshape(this, flatShape(shape)); }
-  view(...shape: number[] | [readonly number[]]): Tensor { return ops.reshape(this, flatShape(shape)); }
-  transpose(dim0 = -2, dim1 = -1): Tensor { return ops.transpose(this, dim0, dim1); }
-  permute(...perm: number[] | [readonly number[]]): Tensor { return ops.permute(this, flatShape(perm)); }
-  cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
+  add(b: NDArray | number): NDArray { return ops.add(this, b); }
+  sub(b: NDArray | number): NDArray { return ops.sub(this, b); }
+  mul(b: NDArray | number): NDArray { return ops.mul(this, b); }
+  div(b: NDArray | number): NDArray { return ops.div(this, b); }
+  pow(b: NDArray | number): NDArray { return ops.pow(this, b); }
+  neg(): NDArray { return ops.neg(this); }
+  exp(): NDArray { return ops.exp(this); }
+  log(): NDArray { return ops.log(this); }
+  sqrt(): NDArray { return ops.sqrt(this); }
+  matmul(b: NDArray, options?: ops.MatmulFlags): NDArray { return ops.matmul(this, b, options); }
+  sum(axis?: number | readonly number[], keepdim = false): NDArray { return ops.sum(this, axis, keepdim); }
+  mean(axis?: number | readonly number[], keepdim = false): NDArray { return ops.mean(this, axis, keepdim); }
+  max(axis?: number, keepdim = false): NDArray { return ops.max(this, axis, keepdim); }
+  min(axis?: number, keepdim = false): NDArray { return ops.min(this, axis, keepdim); }
+  argmax(axis?: number, keepdim = false): NDArray { return ops.argmax(this, axis, keepdim); }
+  reshape(...shape: number[] | [readonly number[]]): NDArray { return ops.reshape(this, flatShape(shape)); }
+  view(...shape: number[] | [readonly number[]]): NDArray { return ops.reshape(this, flatShape(shape)); }
+  transpose(dim0 = -2, dim1 = -1): NDArray { return ops.transpose(this, dim0, dim1); }
+  permute(...perm: number[] | [readonly number[]]): NDArray { return ops.permute(this, flatShape(perm)); }
+  cast(dtype: DType): NDArray { return ops.cast(this, dtype); }
 }
 
 export type NestedArray = number | NestedArray[];

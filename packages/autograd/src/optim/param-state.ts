@@ -1,20 +1,20 @@
 /**
- * Saving and restoring per-parameter state (optimizer moments, gradient-filter averages) as a flat map
- * of named raw tensors and scalars, the shape a checkpoint stores:
+ * Saving and restoring per-parameter state (optimizer moments, gradient-filter averages) as a flat
+ * state dict:
  *
- *   { step: 120, 'state.0.step': 120, 'state.0.exp_avg': RawTensor[…], 'state.0.exp_avg_sq': …, … }
+ *   { step: 120, 'state.0.step': 120, 'state.0.exp_avg': NDArray[…], 'state.0.exp_avg_sq': …, … }
  *
  * Parameters are named by their index in the list the optimizer was built with, as in PyTorch's
- * `optimizer.state_dict()`. A checkpoint puts these under a prefix of its own (e.g. `optim.`).
+ * `optimizer.state_dict()`. A checkpoint stores the dict under a prefix of its own (@grok/transformer's
+ * `saveCheckpoint` puts it under `optimizer.`, followed by the dict's path in the state it was given).
  */
 import * as T from '@grok/tensor';
+import { NDArray } from '@grok/tensor';
+import type { StateDict } from '../state-dict.js';
 import type { Tensor } from '../tensor.js';
 
-/** Named raw tensors and scalars. */
-export type StateDict = Record<string, T.Tensor | number>;
-
 /** The state kept for one parameter, by name. */
-export type ParamState = Record<string, T.Tensor | number>;
+export type ParamState = Record<string, NDArray | number>;
 
 /**
  * What each state entry must be: a `scalar`, a `tensor` of the parameter's shape and dtype, or a
@@ -22,16 +22,11 @@ export type ParamState = Record<string, T.Tensor | number>;
  */
 export type StateSchema = Readonly<Record<string, 'scalar' | 'tensor' | 'stacked'>>;
 
-/** A copy of a raw tensor on its own storage (in-place kernels must not reach a saved copy). */
-export function cloneRaw(t: T.Tensor): T.Tensor {
-  return t.backend.fromArray(t.backend.read(t).slice(), t.shape, t.dtype);
-}
-
 /** Writes `state.<i>.<name>` entries for every parameter that has state; tensors are copied. */
 export function saveStates(states: ReadonlyMap<number, ParamState>, out: StateDict): StateDict {
   for (const [i, s] of [...states].sort((a, b) => a[0] - b[0])) {
     for (const [name, value] of Object.entries(s)) {
-      out[`state.${i}.${name}`] = typeof value === 'number' ? value : cloneRaw(value);
+      out[`state.${i}.${name}`] = typeof value === 'number' ? value : value.clone();
     }
   }
   return out;
@@ -76,8 +71,8 @@ export function loadStates(
     if (kind === 'scalar') {
       if (typeof value !== 'number' || !Number.isFinite(value)) fail(`"${key}" must be a finite number, got ${String(value)}`);
     } else {
-      if (!(value instanceof T.Tensor)) fail(`"${key}" must be a raw tensor, got ${String(value)}`);
-      const t = value as T.Tensor;
+      if (!(value instanceof NDArray)) fail(`"${key}" must be an NDArray, got ${String(value)}`);
+      const t = value as NDArray;
       const ok = kind === 'tensor' ? T.shapesEqual(t.shape, p.shape) : t.ndim === p.ndim + 1 && T.shapesEqual(t.shape.slice(1), p.shape);
       if (!ok) {
         const want = kind === 'tensor' ? T.formatShape(p.shape) : `[n, ${p.shape.join(', ')}]`.replace(', ]', ']');
@@ -87,7 +82,7 @@ export function loadStates(
     }
     let s = states.get(i);
     if (!s) states.set(i, (s = {}));
-    s[name] = typeof value === 'number' ? value : cloneRaw(value);
+    s[name] = typeof value === 'number' ? value : value.clone();
   }
   for (const g of globals) if (!(g in scalars)) fail(`missing "${g}"`);
   for (const [i, s] of states) {
