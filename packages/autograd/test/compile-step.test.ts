@@ -3,7 +3,7 @@
  * where replaying would be wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { AdamW, Parameter, SGD, type Tensor, compileStep, crossEntropy, randn, tensor } from '@grok/autograd';
+import { AdamW, Parameter, type Tensor, compileStep, crossEntropy, randn, tensor } from '@grok/autograd';
 
 /** A small classifier with an embedding (indexSelect → indexAdd in backward) and an MLP, float32. */
 function makeModel(seed: number) {
@@ -85,12 +85,14 @@ describe('compileStep', () => {
     expect(new Set(reads).size).toBe(3); // three real steps, three different losses
   });
 
-  it('captures again when an optimizer replaces a parameter instead of updating it in place', () => {
+  it('falls back to eager steps, saying so, when an optimizer replaces a parameter instead of updating it in place', () => {
     const eager = makeModel(5);
     const compiled = makeModel(5);
-    const optE = new SGD(eager.params, { lr: 0.1 });
-    const optC = new SGD(compiled.params, { lr: 0.1 });
-    const step = compileStep(compiled.step);
+    const reasons: string[] = [];
+    const replaced = compiled.params[1]!;
+    const optE = new AdamW(eager.params, { lr: 0.1 });
+    const optC = new AdamW(compiled.params, { lr: 0.1 });
+    const step = compileStep(compiled.step, { onFallback: (r) => reasons.push(r) });
     for (let i = 0; i < 4; i++) {
       const le = eager.step().item();
       optE.step();
@@ -98,7 +100,23 @@ describe('compileStep', () => {
       expect(step().item()).toBe(le);
       optC.step();
       optC.zeroGrad();
+      if (i === 1) replaced.value = replaced.value.clone(); // same numbers, another tensor
     }
+    expect(step.mode).toBe('eager');
+    expect(reasons).toEqual(['a parameter was replaced by a new tensor instead of being updated in place']);
     expect(snapshot(compiled.params)).toEqual(snapshot(eager.params));
+  });
+
+  it('packs buffers that are never alive together into the same memory', () => {
+    const m = makeModel(6);
+    const step = compileStep(m.step);
+    step();
+    // Every buffer the step allocates, each in memory of its own, would take more than the plan does.
+    const eachOwn = m.params.reduce((n, p) => n + 4 * p.size, 0); // gradients alone, a lower bound on "all"
+    expect(step.bytes).toBeGreaterThan(eachOwn);
+    for (const p of m.params) p.zeroGrad();
+    const before = step.bytes;
+    step();
+    expect(step.bytes).toBe(before); // a replay allocates nothing
   });
 });

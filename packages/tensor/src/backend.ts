@@ -72,6 +72,13 @@ export interface Backend {
    */
   reluBackward?(x: NDArray, g: NDArray): NDArray;
 
+  /**
+   * Optional fused loss: cross-entropy of logits [rows, classes] (float) against int32 targets [rows]:
+   * float64 losses [rows], and when `withDerivative`, d loss[r] / d logits[r, j] = softmax − one-hot, in the
+   * logits' dtype. Without it, ops.ts composes the same from logSoftmax, gather and exp.
+   */
+  crossEntropyRows?(logits: NDArray, targets: NDArray, withDerivative: boolean): { losses: NDArray; dloss: NDArray | null };
+
   /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */
   softmax(a: NDArray): NDArray;
   logSoftmax(a: NDArray): NDArray;
@@ -105,19 +112,32 @@ export interface Backend {
 
   /**
    * Optional capture (cpu): between beginCapture and endCapture every kernel runs as usual and is also
-   * recorded, with its buffers, on a tape that `replay()` reruns. See backends/cpu/capture.ts.
+   * recorded, with its buffers, on a tape that `replay()` reruns. `plan` places the buffers as an earlier
+   * capture of the same step planned; `keep` lists the results that must outlive the tape's kernels.
+   * See backends/cpu/capture.ts.
    */
-  beginCapture?(): void;
-  endCapture?(): CapturedKernels;
+  beginCapture?(plan?: MemoryPlan): void;
+  endCapture?(keep?: readonly NDArray[]): CapturedKernels;
+}
+
+/** Where a captured step's buffers go (opaque to callers: produced by one capture, consumed by the next). */
+export interface MemoryPlan {
+  readonly bytes: number;
 }
 
 /** A recorded sequence of kernels (the cpu backend's KernelTape). */
 export interface CapturedKernels {
   /** Reruns every recorded kernel, in order, on the same buffers. */
   replay(): void;
+  /** A replay with each kernel timed, in tape order. */
+  profile(): { label: string; ms: number }[];
   /** Why replaying would be wrong (the host read a result during capture), or null. */
   readonly hostDependent: string | null;
   readonly kernels: readonly unknown[];
   /** Bytes of memory the tape's buffers hold. */
   readonly bytes: number;
+  /** A plan that packs this tape's buffers by lifetime, for a second capture of the same step. */
+  plan(): MemoryPlan;
+  /** Frees the tape's memory (it must be the last capture made); the tape cannot run after. */
+  release(): void;
 }

@@ -14,6 +14,7 @@ import {
   sizeOf,
 } from './shape.js';
 import { NDArray } from './ndarray.js';
+import { full } from './creation.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Checks
@@ -473,6 +474,35 @@ export function softmax(a: NDArray, axis = -1): NDArray {
 /** x − max − log Σ exp(x − max) along `axis`: finite for any finite input, however large. */
 export function logSoftmax(a: NDArray, axis = -1): NDArray {
   return alongLastAxis(a, axis, 'logSoftmax', (x) => x.backend.logSoftmax(x));
+}
+
+/**
+ * Cross-entropy of logit rows [rows, classes] against int32 class targets [rows]: the float64 losses
+ * −log softmax(x)[t] (log-sum-exp accumulated in float64 for any float input), and, when asked, the
+ * derivative of each row's loss with respect to its logits, softmax(x) − one-hot(t), in the logits' dtype.
+ */
+export function crossEntropyRows(
+  logits: NDArray, targets: NDArray, { withDerivative = false } = {},
+): { losses: NDArray; dloss: NDArray | null } {
+  const op = 'crossEntropyRows';
+  if (logits.ndim !== 2) throw new Error(`${op}: logits must be [rows, classes], got ${formatShape(logits.shape)}`);
+  assertFloat(op, logits);
+  const [rows, classes] = logits.shape as [number, number];
+  if (targets.ndim !== 1 || targets.shape[0] !== rows) {
+    throw new Error(`${op}: targets ${formatShape(targets.shape)} must be [${rows}] for logits ${formatShape(logits.shape)}`);
+  }
+  assertIndexTensor(op, targets, classes, 'classes');
+  assertSameBackend(op, logits, targets);
+  const kernel = logits.backend.crossEntropyRows;
+  if (kernel && logits.backend.dtypes?.includes('float64') !== false) return kernel.call(logits.backend, logits, targets, withDerivative);
+  // The composition, for backends without the fused kernel.
+  const logp = logSoftmax(logits.dtype === 'float64' ? logits : cast(logits, 'float64'), -1); // [rows, classes]
+  const t = reshape(targets, [rows, 1]);
+  const losses = neg(reshape(gather(logp, 1, t), [rows]));
+  if (!withDerivative) return { losses, dloss: null };
+  const oneHot = scatterAdd([rows, classes], 1, t, full([rows, 1], 1, { dtype: 'float64', backend: logits.backend }));
+  const dloss = sub(exp(logp), oneHot);
+  return { losses, dloss: logits.dtype === 'float64' ? dloss : cast(dloss, logits.dtype) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

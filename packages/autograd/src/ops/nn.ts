@@ -6,6 +6,7 @@ import { gather } from './indexing.js';
 import { mean, sum } from './reduce.js';
 import { add, div, mul, neg, sqrt, sub } from './elementwise.js';
 import { assertTensor, record } from './record.js';
+import { isGradEnabled } from '../graph.js';
 
 // y = softmax(x): dx = y ⊙ (g − Σ g⊙y)   (the sum along the softmax axis)
 export function softmax(a: Tensor, axis = -1): Tensor {
@@ -82,13 +83,28 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
       x = toBackend(x, hostBackend());
       t = toBackend(t, hostBackend());
     }
-    x = cast(x, 'float64');
+    const losses = crossEntropyRows(x, t); // [...] float64
+    if (reduction === 'none') return losses;
+    return reduction === 'sum' ? sum(losses) : mean(losses);
   }
   const logp = logSoftmax(x, -1); // [..., C]
   const picked = gather(logp, -1, t.unsqueeze(-1)).squeeze(-1); // [...]
   const losses = neg(picked);
   if (reduction === 'none') return losses;
   return reduction === 'sum' ? sum(losses) : mean(losses);
+}
+
+// loss[r] = −log softmax(x[r])[t_r] in float64; its derivative, softmax(x[r]) − one-hot(t_r), comes from the
+// same pass over the row: dx[r, :] = g[r] · (softmax − one-hot), in the logits' dtype.
+function crossEntropyRows(logits: Tensor, targets: Tensor): Tensor {
+  const classes = logits.shape.at(-1)!;
+  const batch = targets.shape;
+  const rows = T.reshape(logits.value, [-1, classes]);
+  const { losses, dloss } = T.crossEntropyRows(rows, T.reshape(targets.value, [-1]), { withDerivative: isGradEnabled() && logits.requiresGrad });
+  return record('crossEntropy', T.reshape(losses, batch), [logits], (g) => {
+    const perRow = T.reshape(g.dtype === logits.dtype ? g : T.cast(g, logits.dtype), [...batch, 1]); // [..., 1]
+    return [T.mul(T.reshape(dloss!, logits.shape), perRow)];
+  });
 }
 
 /**

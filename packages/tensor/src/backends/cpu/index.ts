@@ -17,8 +17,9 @@ import { matmulInto, planMatmul } from './matmul.js';
 import { reduceInto } from './reduce.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import { softmaxRowsInto } from './softmax.js';
-import { type BoundKernel, KernelTape } from './capture.js';
-import { allocateInWasmMemory } from './fast/fast-matmul.js';
+import { crossEntropyRowsInto } from './cross-entropy.js';
+import { type BoundKernel, KernelTape, type MemoryPlan } from './capture.js';
+import { type Allocate, wasmBinary, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmUnary } from './wasm-dispatch.js';
 
 const store = (t: NDArray) => t.storage as TypedArray;
 
@@ -33,34 +34,40 @@ export class CpuBackend implements Backend {
 
   protected alloc(shape: Shape, dtype: DType): TypedArray {
     const n = sizeOf(shape);
-    if (this.#tape) {
-      // Captured buffers live in the shared wasm memory for the life of the tape.
-      const data = allocateInWasmMemory(dtype, n);
-      if (data) {
-        this.#tape.bytes += data.byteLength;
-        return data;
-      }
-    }
-    return allocate(dtype, n);
+    // Captured buffers live in the shared wasm memory, where the tape's memory plan puts them.
+    return this.#tape?.allocate(dtype, n) ?? allocate(dtype, n);
   }
 
   /** Runs a kernel; while a capture is open, also appends it to the tape. */
-  protected launch(kernel: BoundKernel, out?: TypedArray): void {
+  protected launch(kernel: BoundKernel, out: TypedArray | readonly TypedArray[], label: string, ...inputs: NDArray[]): void {
     kernel();
-    this.#tape?.record(kernel, out);
+    this.#tape?.record(kernel, out, `${label} ${inputs.map((t) => formatShape(t.shape)).join(' ')}`, inputs.map(store));
   }
 
-  /** Starts recording every kernel into a tape (see capture.ts). One capture at a time. */
-  beginCapture(): void {
+  /**
+   * A wasm SIMD kernel for a captured op whose buffers live in the wasm memory (see wasm-dispatch.ts),
+   * or null: outside a capture, with the fast path off, or for an op that has none.
+   */
+  #wasm(bind: (alloc: Allocate) => BoundKernel | null): BoundKernel | null {
+    const tape = this.#tape;
+    return tape && isFastPathEnabled() ? bind((dtype, n) => tape.allocate(dtype, n)) : null;
+  }
+
+  /**
+   * Starts recording every kernel into a tape (see capture.ts), its buffers placed by `plan` (from an
+   * earlier capture of the same step) or each in memory of its own. One capture at a time.
+   */
+  beginCapture(plan?: MemoryPlan): void {
     if (this.#tape) throw new Error('cpu.beginCapture: a capture is already open');
-    this.#tape = new KernelTape();
+    this.#tape = new KernelTape(plan);
   }
 
-  /** Ends the capture and returns its tape. */
-  endCapture(): KernelTape {
+  /** Ends the capture and returns its tape; `keep` (results, gradients) must outlive the tape's kernels. */
+  endCapture(keep: readonly NDArray[] = []): KernelTape {
     const tape = this.#tape;
     if (!tape) throw new Error('cpu.endCapture: no capture is open');
     this.#tape = null;
+    tape.keep(keep.filter((t) => t.backend === this).map(store));
     return tape;
   }
 
@@ -86,28 +93,29 @@ export class CpuBackend implements Backend {
   unary(op: UnaryOp, a: NDArray): NDArray {
     const out = this.alloc(a.shape, a.dtype);
     const x = store(a);
-    this.launch(() => unaryInto(op, x, out), out);
+    this.launch(this.#wasm((alloc) => wasmUnary(alloc, op, x, out)) ?? (() => unaryInto(op, x, out)), out, op, a);
     return this.wrap(out, a.shape, a.dtype);
   }
 
   binary(op: BinaryOp, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     const out = this.alloc(outShape, a.dtype);
     const [x, y] = [store(a), store(b)];
-    this.launch(() => binaryInto(op, x, a.shape, y, b.shape, out, outShape), out);
+    const wasm = this.#wasm((alloc) => wasmBinary(alloc, op, x, a.shape, y, b.shape, out, outShape));
+    this.launch(wasm ?? (() => binaryInto(op, x, a.shape, y, b.shape, out, outShape)), out, op, a, b);
     return this.wrap(out, outShape, a.dtype);
   }
 
   reluBackward(x: NDArray, g: NDArray): NDArray {
     const out = this.alloc(x.shape, x.dtype);
     const [xs, gs] = [store(x), store(g)];
-    this.launch(() => reluBackwardInto(xs, gs, out), out);
+    this.launch(this.#wasm((alloc) => wasmReluBackward(alloc, xs, gs, out)) ?? (() => reluBackwardInto(xs, gs, out)), out, 'reluBackward', x, g);
     return this.wrap(out, x.shape, x.dtype);
   }
 
   where(cond: NDArray, a: NDArray, b: NDArray, outShape: Shape): NDArray {
     const out = this.alloc(outShape, a.dtype);
     const [c, x, y] = [store(cond), store(a), store(b)];
-    this.launch(() => whereInto(c, cond.shape, x, a.shape, y, b.shape, out, outShape), out);
+    this.launch(() => whereInto(c, cond.shape, x, a.shape, y, b.shape, out, outShape), out, 'where', cond, a, b);
     return this.wrap(out, outShape, a.dtype);
   }
 
@@ -119,7 +127,7 @@ export class CpuBackend implements Backend {
     const dtype: DType = op === 'argmax' || op === 'argmin' ? 'int32' : a.dtype;
     const out = this.alloc(outShape, dtype);
     const x = store(a);
-    this.launch(() => reduceInto(op, x, outer, n, inner, out), out);
+    this.launch(() => reduceInto(op, x, outer, n, inner, out), out, `${op}(axis ${axis})`, a);
     return this.wrap(out, outShape, dtype);
   }
 
@@ -130,14 +138,23 @@ export class CpuBackend implements Backend {
     // float32 takes the WebAssembly SIMD path, or for tiny matrices a plain loop without its copies;
     // float64 and int32 keep the exact reference loop.
     const fast = a.dtype === 'float32' && b.dtype === 'float32' && out instanceof Float32Array && isFastPathEnabled();
-    if (fast && isSmallMatmul(plan.M, plan.K, plan.N)) this.launch(() => smallMatmulInto(problem, out, plan), out);
+    if (fast && isSmallMatmul(plan.M, plan.K, plan.N)) this.launch(() => smallMatmulInto(problem, out, plan), out, 'small matmul', a, b);
     else {
       this.launch(() => {
         if (!(fast && fastMatmulInto(problem, out))) matmulInto(problem, out);
-      }, out);
+      }, out, `matmul${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`, a, b);
     }
     const outShape = plan.outShape;
     return this.wrap(out, outShape, a.dtype);
+  }
+
+  crossEntropyRows(logits: NDArray, targets: NDArray, withDerivative: boolean): { losses: NDArray; dloss: NDArray | null } {
+    const [rows, classes] = logits.shape as [number, number];
+    const losses = this.alloc([rows], 'float64') as Float64Array;
+    const dloss = withDerivative ? this.alloc(logits.shape, logits.dtype) : null;
+    const [x, t] = [store(logits), store(targets) as Int32Array];
+    this.launch(() => crossEntropyRowsInto(x, t, rows, classes, losses, dloss), dloss ? [losses, dloss] : losses, 'crossEntropyRows', logits, targets);
+    return { losses: this.wrap(losses, [rows], 'float64'), dloss: dloss && this.wrap(dloss, logits.shape, logits.dtype) };
   }
 
   softmax(a: NDArray): NDArray {
@@ -152,7 +169,7 @@ export class CpuBackend implements Backend {
     const n = a.shape.at(-1)!;
     const out = this.alloc(a.shape, a.dtype);
     const x = store(a);
-    this.launch(() => softmaxRowsInto(x, n === 0 ? 0 : a.size / n, n, out, log), out);
+    this.launch(() => softmaxRowsInto(x, n === 0 ? 0 : a.size / n, n, out, log), out, log ? 'logSoftmax' : 'softmax', a);
     return this.wrap(out, a.shape, a.dtype);
   }
 
@@ -160,7 +177,7 @@ export class CpuBackend implements Backend {
     const outShape = perm.map((p) => a.shape[p]!);
     const out = this.alloc(outShape, a.dtype);
     const x = store(a);
-    this.launch(() => permuteInto(x, a.shape, perm, out), out);
+    this.launch(() => permuteInto(x, a.shape, perm, out), out, 'permute', a);
     return this.wrap(out, outShape, a.dtype);
   }
 
@@ -168,7 +185,7 @@ export class CpuBackend implements Backend {
     const outShape = starts.map((s, i) => ends[i]! - s);
     const out = this.alloc(outShape, a.dtype);
     const x = store(a);
-    this.launch(() => sliceInto(x, a.shape, starts, ends, out), out);
+    this.launch(() => sliceInto(x, a.shape, starts, ends, out), out, 'slice', a);
     return this.wrap(out, outShape, a.dtype);
   }
 
@@ -177,21 +194,21 @@ export class CpuBackend implements Backend {
     const outShape = first.shape.map((d, i) => (i === axis ? tensors.reduce((n, t) => n + t.shape[axis]!, 0) : d));
     const out = this.alloc(outShape, first.dtype);
     const parts = tensors.map((t) => ({ data: store(t), shape: t.shape }));
-    this.launch(() => concatInto(parts, axis, out), out);
+    this.launch(() => concatInto(parts, axis, out), out, 'concat', ...tensors);
     return this.wrap(out, outShape, first.dtype);
   }
 
   cast(a: NDArray, dtype: DType): NDArray {
     const out = this.alloc(a.shape, dtype);
     const x = store(a);
-    this.launch(() => copyInto(x, out), out);
+    this.launch(() => copyInto(x, out), out, `cast to ${dtype}`, a);
     return this.wrap(out, a.shape, dtype);
   }
 
   gather(a: NDArray, axis: number, index: NDArray): NDArray {
     const out = this.alloc(index.shape, a.dtype);
     const [x, i] = [store(a), store(index)];
-    this.launch(() => gatherInto(x, a.shape, axis, i, index.shape, out), out);
+    this.launch(() => gatherInto(x, a.shape, axis, i, index.shape, out), out, 'gather', a, index);
     return this.wrap(out, index.shape, a.dtype);
   }
 
@@ -202,7 +219,7 @@ export class CpuBackend implements Backend {
     this.launch(() => {
       out.fill(0);
       scatterAddInto(shape, axis, i, index.shape, x, out);
-    }, out);
+    }, out, 'scatterAdd', index, src);
     return this.wrap(out, shape, src.dtype);
   }
 
@@ -210,17 +227,19 @@ export class CpuBackend implements Backend {
     const outShape = a.shape.map((d, i) => (i === axis ? indices.size : d));
     const out = this.alloc(outShape, a.dtype);
     const [x, i] = [store(a), store(indices)];
-    this.launch(() => indexSelectInto(x, a.shape, axis, i, out), out);
+    const rows = axis === 0 && i instanceof Int32Array ? this.#wasm((alloc) => wasmGatherRows(alloc, x, i, out, a.size / a.shape[0]!)) : null;
+    this.launch(rows ?? (() => indexSelectInto(x, a.shape, axis, i, out)), out, 'indexSelect', a, indices);
     return this.wrap(out, outShape, a.dtype);
   }
 
   indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDArray): NDArray {
     const out = this.alloc(shape, src.dtype);
     const [i, x] = [store(indices), store(src)];
-    this.launch(() => {
+    const rows = axis === 0 && i instanceof Int32Array ? this.#wasm((alloc) => wasmScatterAddRows(alloc, x, i, out, out.length / shape[0]!)) : null;
+    this.launch(rows ?? (() => {
       out.fill(0); // the kernel adds into `out` (see scatterAdd)
       indexAddInto(shape, axis, i, x, out);
-    }, out);
+    }), out, 'indexAdd', indices, src);
     return this.wrap(out, shape, src.dtype);
   }
 

@@ -143,6 +143,22 @@ export function allocateInWasmMemory(dtype: 'float32' | 'float64' | 'int32', len
   return at === null ? null : (new kind(arena.memory.buffer as ArrayBuffer, at, length) as TypedArray);
 }
 
+/** A typed array over `length` elements of the wasm memory at byte address `at` (memory reserved before). */
+export function wasmView(dtype: 'float32' | 'float64' | 'int32', at: number, length: number): TypedArray {
+  const kind = dtype === 'float64' ? Float64Array : dtype === 'int32' ? Int32Array : Float32Array;
+  return new kind(getEngine().arena.memory.buffer as ArrayBuffer, at, length) as TypedArray;
+}
+
+/** Gives back the persistent memory from byte address `at` up (everything reserved since must be dead). */
+export function releaseWasmMemory(at: number): void {
+  getEngine().arena.release(at);
+}
+
+/** The shared memory and its page limits (the vector kernels instantiate over the same memory). */
+export function wasmMemory(): { memory: WebAssembly.Memory; pages: { initial: number; maximum: number } } {
+  return { memory: getEngine().arena.memory, pages: { initial: INITIAL_PAGES, maximum: MAX_PAGES } };
+}
+
 /** Whether `view` lies in the shared wasm memory (so wasm kernels can take its address). */
 export function wasmAddressOf(view: ArrayBufferView): number | null {
   return engine ? engine.arena.addressOf(view) : null;

@@ -43,6 +43,11 @@ export class WasmArena {
     return at;
   }
 
+  /** Shrinks the persistent region back to end at `at` (the caller guarantees nothing above is in use). */
+  release(at: number): void {
+    if (at >= ALIGN && at < this.base) this.base = this.top = at;
+  }
+
   /** The byte address of a typed array that views this memory, or null for any other array. */
   addressOf(view: ArrayBufferView): number | null {
     return this.buffers.has(view.buffer) ? view.byteOffset : null;

@@ -1,0 +1,110 @@
+/**
+ * Captured kernels on the WebAssembly SIMD path. While a tape is being captured, every output lives in the
+ * shared wasm memory (capture.ts), so the float32 kernels of fast/vector-kernels.ts can run on it in place,
+ * 20–60× faster than a JavaScript loop over the same typed arrays. Each function here returns the bound
+ * kernel for one op, or null when the op is not one of these shapes (the caller then binds the JS loop).
+ *
+ * An input that lives outside the wasm memory (a parameter, a host-made index) is staged: the bound kernel
+ * first copies it into a buffer of its own in the memory, so a replay sees the input's current values.
+ * Every kernel here computes exactly what the JS loop computes (same float32 roundings, same order).
+ */
+import type { BinaryOp, UnaryOp } from '../../backend.js';
+import type { TypedArray } from '../../dtype.js';
+import type { Shape } from '../../shape.js';
+import type { BoundKernel } from './capture.js';
+import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
+import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
+
+let kernels: VectorKernels | undefined;
+function vk(): VectorKernels {
+  const { memory, pages } = wasmMemory();
+  return (kernels ??= vectorKernels(memory, pages));
+}
+
+/** An operand's address, with the copy that stages it when it lives outside the wasm memory. */
+interface Operand {
+  ptr: number;
+  stage: (() => void) | null;
+}
+
+/** Memory for a staging buffer: the capture's allocator (so the memory plan knows it). */
+export type Allocate = (dtype: 'float32' | 'int32', length: number) => TypedArray | null;
+
+function operand(data: TypedArray, alloc: Allocate): Operand | null {
+  const at = wasmAddressOf(data);
+  if (at !== null) return { ptr: at, stage: null };
+  const dtype = data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : null;
+  const buffer = dtype && alloc(dtype, data.length);
+  if (!buffer) return null;
+  return { ptr: buffer.byteOffset, stage: () => buffer.set(data) };
+}
+
+/** Binds `run` to the operands' addresses, staging the ones that need it; null if an operand has no address. */
+function bind(alloc: Allocate, arrays: readonly TypedArray[], run: (...ptrs: number[]) => void): BoundKernel | null {
+  const ops = arrays.map((a) => operand(a, alloc));
+  if (ops.some((o) => o === null)) return null;
+  const ptrs = ops.map((o) => o!.ptr);
+  const stages = ops.flatMap((o) => (o!.stage ? [o!.stage] : []));
+  if (stages.length === 0) return () => run(...ptrs);
+  return () => {
+    for (const stage of stages) stage();
+    run(...ptrs);
+  };
+}
+
+const isF32 = (...xs: TypedArray[]) => xs.every((x) => x instanceof Float32Array);
+
+export function wasmUnary(alloc: Allocate, op: UnaryOp, x: TypedArray, out: TypedArray): BoundKernel | null {
+  if (op !== 'relu' || !isF32(x, out)) return null;
+  const n = out.length;
+  return bind(alloc, [x, out], (px, po) => vk().relu(px!, po!, n));
+}
+
+export function wasmReluBackward(alloc: Allocate, x: TypedArray, g: TypedArray, out: TypedArray): BoundKernel | null {
+  if (!isF32(x, g, out)) return null;
+  const n = out.length;
+  return bind(alloc, [x, g, out], (px, pg, po) => vk().reluBackward(px!, pg!, po!, n));
+}
+
+export function wasmBinary(alloc: Allocate, 
+  op: BinaryOp, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape,
+): BoundKernel | null {
+  if (!isF32(a, b, out) || a.length !== out.length) return null; // a must already have the output's shape
+  const n = out.length;
+  if (b.length === n) {
+    if (op === 'add') return bind(alloc, [a, b, out], (pa, pb, po) => vk().add(pa!, pb!, po!, n));
+    if (op === 'sub') return bind(alloc, [a, b, out], (pa, pb, po) => vk().sub(pa!, pb!, po!, n));
+    if (op === 'mul') return bind(alloc, [a, b, out], (pa, pb, po) => vk().mul(pa!, pb!, po!, n));
+    return null;
+  }
+  const cols = outShape.at(-1) ?? 1;
+  // b broadcast along rows: its shape is [..1, cols] (a bias).
+  if (op === 'add' && b.length === cols && cols > 0 && bShape.at(-1) === cols && aShape.length === outShape.length) {
+    const rows = n / cols;
+    return bind(alloc, [a, b, out], (pa, pb, po) => vk().addRowBias(pa!, pb!, po!, rows, cols));
+  }
+  if (op === 'mul' && b.length === 1) {
+    const s = b[0]!; // a scalar constant: it cannot change between replays (constants are host-made once)
+    if (wasmAddressOf(b) !== null) return null; // a computed scalar could: keep the JS loop
+    return bind(alloc, [a, out], (pa, po) => vk().scale(pa!, s, po!, n));
+  }
+  return null;
+}
+
+/** Rows `index` of a [rows, cols] table (indexSelect along axis 0). */
+export function wasmGatherRows(alloc: Allocate, table: TypedArray, index: Int32Array, out: TypedArray, cols: number): BoundKernel | null {
+  if (!isF32(table, out)) return null;
+  const nIndex = index.length;
+  return bind(alloc, [table, index, out], (pt, pi, po) => vk().gatherRows(pt!, pi!, po!, nIndex, cols));
+}
+
+/** out = zeros, then out[index[i], :] += src[i, :] (indexAdd along axis 0). */
+export function wasmScatterAddRows(alloc: Allocate, src: TypedArray, index: Int32Array, out: TypedArray, cols: number): BoundKernel | null {
+  if (!isF32(src, out)) return null;
+  const nIndex = index.length;
+  const k = bind(alloc, [src, index, out], (ps, pi, po) => vk().scatterAddRows(ps!, pi!, po!, nIndex, cols));
+  return k && (() => {
+    out.fill(0);
+    k();
+  });
+}
