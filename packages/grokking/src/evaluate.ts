@@ -21,7 +21,7 @@ export function accuracy(logits: NDArray, labels: NDArray): number {
  * Rows per forward pass in `evaluate`. The test set of the paper (8,939 rows) in one pass would hold ~100 MB of
  * activations at once; chunks keep the peak memory of training low at no cost in speed.
  */
-const EVAL_CHUNK = 2048;
+export const EVAL_CHUNK = 2048;
 
 export function evaluate(model: HookedTransformer, batch: Batch, precision: 'float64' | 'input' = 'float64'): Scores {
   return noGrad(() => {

@@ -21,7 +21,8 @@ import {
 import type { HookedTransformer } from '@grok/transformer';
 import type { RunConfig } from './config.js';
 import { type Split, loadSplit, makeBatch, randomSplit } from './data.js';
-import { accuracy, evaluate, sumOfSquares } from './evaluate.js';
+import { accuracy, sumOfSquares } from './evaluate.js';
+import { CompiledEvaluation, compiledForwardBackward } from './compiled.js';
 import { loadTrainingState, loadWeightsInto, saveTrainingState } from './checkpoints.js';
 import { buildModel } from './model.js';
 import { Progress } from './progress.js';
@@ -121,7 +122,6 @@ function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, T
   const split = makeSplit(config);
   const trainBatch = makeBatch(config.p, split.train);
   const testBatch = makeBatch(config.p, split.test);
-  const labels = new Tensor(trainBatch.labels);
 
   const model = buildModel(config);
   const params = model.parameters();
@@ -149,6 +149,10 @@ function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, T
     fixNorm(config, params); // a fixed norm below the init norm also makes the init smaller
     saveTrainingState(run, 0, model, optimizer, filter, config);
   }
+  const precision = config.loss_precision === 'float64' ? 'float64' : 'input';
+  const say = (line: string) => progress.log(line);
+  const forwardBackward = compiledForwardBackward(model, trainBatch, { lastPositionOnly: config.last_position_only, precision, say });
+  const evaluation = new CompiledEvaluation(model, testBatch, precision, say);
   let lastSaved = step;
   const checkpoint = () => {
     saveTrainingState(run, step, model, optimizer, filter, config);
@@ -164,13 +168,11 @@ function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, T
   try {
     for (;;) {
       const logNow = step % config.log_every === 0 || step === config.steps;
-      // Forward and loss with the weights of step `step`.
-      const logits = model.run(trainBatch.tokens, { lastPositionOnly: config.last_position_only }); // [n, p]
-      const readLogits = config.last_position_only ? logits : logits.slice([0, -1]).squeeze(1);
-      const loss = crossEntropy(readLogits, labels, { precision: config.loss_precision === 'float64' ? 'float64' : 'input' });
+      // Forward, loss and backward with the weights of step `step`.
+      const { loss, logits: readLogits } = forwardBackward();
 
       if (logNow) {
-        const test = evaluate(model, testBatch, config.loss_precision === 'float64' ? 'float64' : 'input');
+        const test = evaluation.run();
         const now = performance.now();
         const row: MetricsRow = {
           step,
@@ -209,8 +211,7 @@ function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, T
         break;
       }
 
-      // Backward and update: step → step + 1.
-      loss.backward();
+      // Update: step → step + 1.
       addCoupledDecay(config, params);
       filter?.apply();
       optimizer.step();
