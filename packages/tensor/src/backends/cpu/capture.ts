@@ -76,8 +76,11 @@ export class KernelTape {
     return this.#buffers.reduce((n, b) => n + roundUp(b.bytes), 0);
   }
 
-  /** A buffer for the kernel about to be launched: at its planned address, or fresh wasm memory; null if full. */
-  allocate(dtype: DType, length: number): TypedArray | null {
+  /**
+   * A buffer for the kernel about to be launched: at its planned address, or fresh wasm memory; null if
+   * full. A `constant` is written once, at capture, and read by every replay: it lives for the whole tape.
+   */
+  allocate(dtype: DType, length: number, constant = false): TypedArray | null {
     const i = this.#buffers.length;
     const bytes = Math.max(1, length) * BYTES[dtype];
     let data: TypedArray | null;
@@ -93,7 +96,8 @@ export class KernelTape {
       if (!data) return null;
       this.#start ??= data.byteOffset;
     }
-    const buffer: Buffer = { data, bytes, first: this.kernels.length, last: this.kernels.length, keep: false };
+    const first = constant ? 0 : this.kernels.length;
+    const buffer: Buffer = { data, bytes, first, last: this.kernels.length, keep: constant };
     this.#buffers.push(buffer);
     this.#byData.set(data, buffer);
     return data;

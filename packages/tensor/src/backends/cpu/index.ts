@@ -19,7 +19,7 @@ import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import { softmaxRowsInto } from './softmax.js';
 import { crossEntropyRowsInto } from './cross-entropy.js';
 import { type BoundKernel, KernelTape, type MemoryPlan } from './capture.js';
-import { type Allocate, wasmBinary, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmUnary } from './wasm-dispatch.js';
+import { type Allocate, wasmBinary, wasmSmallMatmul, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmUnary } from './wasm-dispatch.js';
 
 const store = (t: NDArray) => t.storage as TypedArray;
 
@@ -50,7 +50,7 @@ export class CpuBackend implements Backend {
    */
   #wasm(bind: (alloc: Allocate) => BoundKernel | null): BoundKernel | null {
     const tape = this.#tape;
-    return tape && isFastPathEnabled() ? bind((dtype, n) => tape.allocate(dtype, n)) : null;
+    return tape && isFastPathEnabled() ? bind((dtype, n, constant) => tape.allocate(dtype, n, constant)) : null;
   }
 
   /**
@@ -138,7 +138,10 @@ export class CpuBackend implements Backend {
     // float32 takes the WebAssembly SIMD path, or for tiny matrices a plain loop without its copies;
     // float64 and int32 keep the exact reference loop.
     const fast = a.dtype === 'float32' && b.dtype === 'float32' && out instanceof Float32Array && isFastPathEnabled();
-    if (fast && isSmallMatmul(plan.M, plan.K, plan.N)) this.launch(() => smallMatmulInto(problem, out, plan), out, 'small matmul', a, b);
+    if (fast && isSmallMatmul(plan.M, plan.K, plan.N)) {
+      const wasm = this.#wasm((alloc) => wasmSmallMatmul(alloc, problem, plan, out));
+      this.launch(wasm ?? (() => smallMatmulInto(problem, out, plan)), out, 'small matmul', a, b);
+    }
     else {
       this.launch(() => {
         if (!(fast && fastMatmulInto(problem, out))) matmulInto(problem, out);

@@ -14,11 +14,21 @@ import type { Shape } from '../../shape.js';
 import type { BoundKernel } from './capture.js';
 import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
 import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
+import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
+import type { MatmulProblem, planMatmul } from './matmul.js';
+
+type MatmulPlan = ReturnType<typeof planMatmul>;
 
 let kernels: VectorKernels | undefined;
 function vk(): VectorKernels {
   const { memory, pages } = wasmMemory();
   return (kernels ??= vectorKernels(memory, pages));
+}
+
+let small: SmallMatmulKernels | undefined;
+function sm(): SmallMatmulKernels {
+  const { memory, pages } = wasmMemory();
+  return (small ??= smallMatmulKernels(memory, pages));
 }
 
 /** An operand's address, with the copy that stages it when it lives outside the wasm memory. */
@@ -28,7 +38,7 @@ interface Operand {
 }
 
 /** Memory for a staging buffer: the capture's allocator (so the memory plan knows it). */
-export type Allocate = (dtype: 'float32' | 'int32', length: number) => TypedArray | null;
+export type Allocate = (dtype: 'float32' | 'int32', length: number, constant?: boolean) => TypedArray | null;
 
 function operand(data: TypedArray, alloc: Allocate): Operand | null {
   const at = wasmAddressOf(data);
@@ -107,4 +117,22 @@ export function wasmScatterAddRows(alloc: Allocate, src: TypedArray, index: Int3
     out.fill(0);
     k();
   });
+}
+
+/** The many tiny matmuls of attention (see fast/small-matmul-kernel.ts): the loops of small-matmul.ts in wasm. */
+export function wasmSmallMatmul(alloc: Allocate, p: MatmulProblem, plan: MatmulPlan, out: TypedArray): BoundKernel | null {
+  if (!isF32(p.a as TypedArray, p.b as TypedArray, out)) return null;
+  const { M, K, N, nBatch, aOffsets, bOffsets } = plan;
+  // The per-entry offsets depend on shapes only: written into wasm memory once, at capture.
+  const offsets = alloc('int32', 2 * nBatch, true) as Int32Array | null;
+  if (!offsets) return null;
+  for (let t = 0; t < nBatch; t++) {
+    offsets[2 * t] = aOffsets[t]!;
+    offsets[2 * t + 1] = bOffsets[t]!;
+  }
+  const ai = p.transA ? 1 : K;
+  const ak = p.transA ? M : 1;
+  const run = p.transB ? sm().smallMatmulTransB : sm().smallMatmul;
+  return bind(alloc, [p.a as TypedArray, p.b as TypedArray, out], (pa, pb, pc) =>
+    run(pa!, pb!, pc!, offsets.byteOffset, nBatch, M, K, N, ai, ak));
 }

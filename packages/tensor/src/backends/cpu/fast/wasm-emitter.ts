@@ -10,7 +10,7 @@
 /** Bytes of code; instruction helpers take and return these. */
 export type Code = readonly number[];
 
-export const type = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
+export const type = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
 export type ValType = (typeof type)[keyof typeof type];
 
 /** Unsigned LEB128, for indices, sizes and memory offsets. */
@@ -93,6 +93,17 @@ export const f32 = {
 
 /** `cond ? ifTrue : ifFalse` without a branch (both operands are evaluated); cond is an i32. */
 export const select = (ifTrue: Code, ifFalse: Code, cond: Code): Code => [...ifTrue, ...ifFalse, ...cond, 0x1b];
+
+/** float64 scalars, and the conversions between f32 and f64 (exact one way, rounding the other). */
+export const f64 = {
+  const: (x: number): Code => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)],
+  add: binary(0xa0),
+  mul: binary(0xa2),
+  /** f32 → f64, exact. */
+  promote_f32: (x: Code): Code => [...x, 0xbb],
+  /** f64 → f32, rounded to nearest even. */
+  demote_to_f32: (x: Code): Code => [...x, 0xb6],
+};
 
 export const v128 = {
   load: (addr: Code, offset = 0): Code => [...addr, ...simd(0x00), ...memarg(4, offset)],
