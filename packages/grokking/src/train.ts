@@ -17,6 +17,7 @@ import {
   linearWarmup,
   noGrad,
   raw,
+  scaleInPlace,
 } from '@grok/autograd';
 import type { HookedTransformer } from '@grok/transformer';
 import type { RunConfig } from './config.js';
@@ -254,6 +255,6 @@ function fixNorm(config: RunConfig, params: readonly Tensor[]): void {
   if (!(norm > 0)) return;
   const scale = config.fixed_norm / norm;
   noGrad(() => {
-    for (const p of params) p.value = raw.mul(p.value, scale);
+    for (const p of params) scaleInPlace(p.value, scale); // in place, as every parameter update
   });
 }

@@ -2,13 +2,13 @@
  * The cpu backend: storage is a typed array; every kernel is a plain TypeScript loop (the reference).
  * Faster kernels (WebAssembly SIMD, threads) plug in behind the same methods.
  */
-import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
+import type { Backend, BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
 import { type DType, type TypedArray, allocate } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, sizeOf } from '../../shape.js';
 import { NDArray } from '../../ndarray.js';
-import { adamwInto } from './adamw.js';
-import { binaryInto, reluBackwardInto, unaryInto, whereInto } from './elementwise.js';
+import { binaryInto, unaryInto, whereInto } from './elementwise.js';
+import { fusedInto } from './fused.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
 import { concatInto, permuteInto, sliceInto } from './layout.js';
 import { fastMatmulInto } from './fast/fast-matmul.js';
@@ -60,10 +60,11 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
-  reluBackward(x: NDArray, g: NDArray): NDArray {
-    const out = this.alloc(x.shape, x.dtype);
-    reluBackwardInto(store(x), store(g), out);
-    return this.wrap(out, x.shape, x.dtype);
+  fused(kernel: FusedKernel, inputs: readonly NDArray[], scalars: readonly number[], into?: readonly NDArray[]): NDArray[] {
+    const { shape, dtype } = inputs[0]!;
+    const outs = into ?? kernel.outputs.map(() => this.wrap(this.alloc(shape, dtype), shape, dtype));
+    fusedInto(kernel, inputs.map(store), scalars, outs.map(store));
+    return [...outs];
   }
 
   where(cond: NDArray, a: NDArray, b: NDArray, outShape: Shape): NDArray {
@@ -160,10 +161,6 @@ export class CpuBackend implements Backend {
     const out = this.alloc(shape, src.dtype);
     indexAddInto(shape, axis, store(indices), store(src), out);
     return this.wrap(out, shape, src.dtype);
-  }
-
-  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
-    adamwInto(store(param), store(grad), store(m), store(v), vMax ? store(vMax) : null, h);
   }
 }
 
