@@ -21,7 +21,7 @@ import {
 } from '@grok/autograd';
 import type { HookedTransformer } from '@grok/transformer';
 import type { RunConfig } from './config.js';
-import { type Split, loadSplit, makeBatch, randomSplit } from './data.js';
+import { makeBatch, makeSplit } from './data.js';
 import { accuracy, evaluate, sumOfSquares } from './evaluate.js';
 import { loadTrainingState, loadWeightsInto, saveTrainingState } from './checkpoints.js';
 import { buildModel } from './model.js';
@@ -51,12 +51,6 @@ export interface TrainResult {
   /** Why it ended. */
   reason: 'finished' | 'early-stop' | 'interrupted' | 'stop-after';
   run: RunDir;
-}
-
-export function makeSplit(config: RunConfig): Split {
-  const split = config.split ? loadSplit(config.split) : randomSplit(config.p, config.frac_train, config.seed);
-  if (split.p !== config.p) throw new Error(`split file ${config.split}: its p is ${split.p} but the config's p is ${config.p}`);
-  return split;
 }
 
 /** Set by a signal handler; the loop checks it between steps. */

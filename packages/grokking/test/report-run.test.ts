@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRunReport, writeRunReport } from '../src/report/run-report.js';
 import { downsample } from '../src/report/downsample.js';
 import { originalRun, originalStepsToGrok } from '../src/report/reference-data.js';
-import { stepsToGrok } from '../src/report/steps-to-grok.js';
+import { stepsToGrok } from '../src/steps-to-grok.js';
 import { syntheticRun, tmpDir } from './report-fixtures.js';
 
 /** Every src= or href= in the page must stay inside it (no network, no other files but sibling reports). */

@@ -16,7 +16,7 @@ import { downsample } from './downsample.js';
 import { escapeHtml, figure, formatNumber, missing, page, table } from './html.js';
 import { neuronMap } from './neuron-map.js';
 import { originalRun } from './reference-data.js';
-import { GROK_TEST_LOSS, stepsToGrok } from './steps-to-grok.js';
+import { GROK_TEST_LOSS, stepsToGrok } from '../steps-to-grok.js';
 import { type ChartSpec, renderSvg } from './vega-svg.js';
 
 export interface RunReportOptions {
