@@ -8,6 +8,7 @@
  */
 export { Tensor } from './tensor.js';
 export { Parameter } from './parameter.js';
+export { copyInPlace, scaleInPlace } from './in-place.js';
 export { noGrad, isGradEnabled, type GraphNode, type BackwardFn } from './graph.js';
 export { sumToShape } from './broadcast.js';
 export * from './creation.js';

@@ -19,7 +19,7 @@ import * as shape from './ops/shape.js';
 type Operand = Tensor | number;
 
 export class Tensor {
-  /** The data. Replaced (never mutated through this object) only by optimizers and loadStateDict. */
+  /** The data. A parameter's values change in place (in-place.ts); no other tensor's ever do. */
   value: NDArray;
   /** Whether gradients flow to (and accumulate in) this tensor. */
   requiresGrad: boolean;

@@ -63,15 +63,15 @@ describe('SGD against the formula by hand', () => {
     expect(p.data[0]).toBe(1 - 0 - 0.25 - 0.5 - 0.5);
   });
 
-  it('replaces p.value with a new tensor, keeping shape and dtype; null grads are skipped', () => {
+  it('updates p.value in place (the same NDArray sees the step); null grads are skipped', () => {
     const p = new Parameter(tensor([[1, 2]], { dtype: 'float32' }));
     const q = new Parameter(f64([5]));
     const before = p.value;
     const opt = new SGD([p, q], { lr: 1 });
     p.grad = new Tensor(tensor([[0.5, 0.5]], { dtype: 'float32' }).value);
     opt.step();
-    expect(p.value).not.toBe(before);
-    expect(Array.from(before.data)).toEqual([1, 2]);
+    expect(p.value).toBe(before);
+    expect(Array.from(before.data)).toEqual([0.5, 1.5]);
     expect(p.shape).toEqual([1, 2]);
     expect(p.dtype).toBe('float32');
     expect(Array.from(p.data)).toEqual([0.5, 1.5]);

@@ -77,9 +77,9 @@ describe('activations: values and derivatives', () => {
     const ref = torch[key] as Activation;
     const x = f64(ref.x, true);
     const y = op(x);
-    expectClose(y.data, ref.y, 1e-12, 1e-15);
+    expectClose(y.data, ref.y, 1e-14, 1e-15);
     y.sum().backward(); // dy/dx elementwise, as PyTorch's y.backward(ones)
-    expectClose(x.grad!.data, ref.dy_dx, 1e-12, 1e-15);
+    expectClose(x.grad!.data, ref.dy_dx, 1e-14, 1e-15);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { Generator, NDArray, raw } from '@grok/autograd';
+import type { RunConfig } from './config.js';
 
 export interface Split {
   p: number;
@@ -65,6 +66,13 @@ export function loadSplit(path: string): Split {
   });
   if (indices.length >= p * p) throw new Error(`split file ${path}: every pair is in the training set; nothing is left to test on`);
   return finishSplit(p, indices);
+}
+
+/** A run's split: the file `config.split` names (the original paper's, say), or the seeded random one. */
+export function makeSplit(config: Pick<RunConfig, 'split' | 'p' | 'frac_train' | 'seed'>): Split {
+  const split = config.split ? loadSplit(config.split) : randomSplit(config.p, config.frac_train, config.seed);
+  if (split.p !== config.p) throw new Error(`split file ${config.split}: its p is ${split.p} but the config's p is ${config.p}`);
+  return split;
 }
 
 function finishSplit(p: number, train: Int32Array): Split {

@@ -40,7 +40,7 @@ export function evaluate(model: HookedTransformer, batch: Batch, precision: 'flo
   });
 }
 
-/** Σ of squared entries over all parameters. */
+/** Σw²: the sum of squared entries over all parameters, in float64 (training logs it; the analysis reports it). */
 export function sumOfSquares(params: readonly Tensor[]): number {
   let s = 0;
   for (const p of params) {

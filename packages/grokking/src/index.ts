@@ -5,9 +5,10 @@
 export * from './config.js';
 export * from './data.js';
 export * from './evaluate.js';
+export * from './steps-to-grok.js';
 export * from './model.js';
 export * from './run-dir.js';
 export * from './checkpoints.js';
-export { train, trainAsync, makeSplit, type TrainOptions, type TrainResult } from './train.js';
+export { train, trainAsync, type TrainOptions, type TrainResult } from './train.js';
 export { Progress, formatDuration, type ProgressState } from './progress.js';
 export * from './analysis/index.js';

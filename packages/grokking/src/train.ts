@@ -17,10 +17,11 @@ import {
   linearWarmup,
   noGrad,
   raw,
+  scaleInPlace,
 } from '@grok/autograd';
 import type { HookedTransformer } from '@grok/transformer';
 import type { RunConfig } from './config.js';
-import { type Split, loadSplit, makeBatch, randomSplit } from './data.js';
+import { makeBatch, makeSplit } from './data.js';
 import { accuracy, sumOfSquares } from './evaluate.js';
 import { CompiledEvaluation, compiledForwardBackward } from './compiled.js';
 import { loadTrainingState, loadWeightsInto, saveTrainingState } from './checkpoints.js';
@@ -51,12 +52,6 @@ export interface TrainResult {
   /** Why it ended. */
   reason: 'finished' | 'early-stop' | 'interrupted' | 'stop-after';
   run: RunDir;
-}
-
-export function makeSplit(config: RunConfig): Split {
-  const split = config.split ? loadSplit(config.split) : randomSplit(config.p, config.frac_train, config.seed);
-  if (split.p !== config.p) throw new Error(`split file ${config.split}: its p is ${split.p} but the config's p is ${config.p}`);
-  return split;
 }
 
 /** Set by a signal handler; the loop checks it between steps. */
@@ -255,6 +250,6 @@ function fixNorm(config: RunConfig, params: readonly Tensor[]): void {
   if (!(norm > 0)) return;
   const scale = config.fixed_norm / norm;
   noGrad(() => {
-    for (const p of params) p.value = raw.mul(p.value, scale);
+    for (const p of params) scaleInPlace(p.value, scale); // in place, as every parameter update
   });
 }

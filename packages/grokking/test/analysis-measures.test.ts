@@ -9,7 +9,7 @@ import { fourier2d, matrix } from '../src/analysis/fourier.js';
 import { crossEntropyOnRows } from '../src/analysis/losses.js';
 import { fitLogits, keepSumFrequencies, removeSumFrequencies } from '../src/analysis/logits.js';
 import { restrictedAndExcludedLoss } from '../src/analysis/measures.js';
-import { keyFrequencies, neuronClusters, neuronFrequencies, quadraticFit } from '../src/analysis/neurons.js';
+import { keyFrequencies, neuronClusters, neuronFrequencies, neuronFrequenciesPlain, quadraticFit } from '../src/analysis/neurons.js';
 import { detectPhases } from '../src/analysis/phases.js';
 import { originalRun } from '../src/report/reference-data.js';
 import type { CheckpointMeasures } from '../src/analysis/types.js';
@@ -45,18 +45,30 @@ describe('neuron frequencies', () => {
   const nf = neuronFrequencies(x, p, d);
   const K = 5;
 
-  it('agrees with the full 2D transform B·N·Bᵀ', () => {
+  it('the plain form is the formula on the full 2D transform B·N·Bᵀ', () => {
     const F = fourier2d(x, p, d);
+    const plain = neuronFrequenciesPlain(x, p, d);
     for (let n = 0; n < d; n++) {
       let total = 0;
       for (let ij = 1; ij < p * p; ij++) total += F[ij * d + n]! ** 2;
-      expect(nf.totalEnergy[n]).toBeCloseTo(total, 9);
+      expect(plain.totalEnergy[n]).toBeCloseTo(total, 9);
       for (let k = 1; k <= K; k++) {
         const rows = [0, 2 * k - 1, 2 * k];
         let e = 0;
         for (const i of rows) for (const j of rows) if (i || j) e += F[(i * p + j) * d + n]! ** 2;
-        expect(nf.fractions[n * (K + 1) + k]).toBeCloseTo(total > 1e-9 ? e / total : 0, 10); // the constant neuron: rounding noise only
+        expect(plain.fractions[n * (K + 1) + k]).toBeCloseTo(total > 1e-9 ? e / total : 0, 10); // the constant neuron: rounding noise only
       }
+    }
+  });
+
+  it('the fast (folded) form equals the plain form: planted neurons, and noise at p = 2, 3, 17 and 23', () => {
+    const cases: [Float64Array, number, number][] = [[x, p, d], ...[2, 3, 17, 23].map((q): [Float64Array, number, number] => [noise(q * q * 6, q), q, 6])];
+    for (const [values, q, channels] of cases) {
+      const fast = neuronFrequencies(values, q, channels);
+      const plain = neuronFrequenciesPlain(values, q, channels);
+      expect(Array.from(fast.bestFrequency), `p = ${q}`).toEqual(Array.from(plain.bestFrequency));
+      fast.fractions.forEach((f, i) => expect(f, `p = ${q}, fraction ${i}`).toBeCloseTo(plain.fractions[i]!, 12));
+      fast.totalEnergy.forEach((e, n) => expect(e, `p = ${q}, energy ${n}`).toBeCloseTo(plain.totalEnergy[n]!, 9));
     }
   });
 

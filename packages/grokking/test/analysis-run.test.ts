@@ -12,7 +12,8 @@ import type { AnalysisFile, CheckpointFindings, CheckpointMeasures } from '../sr
 import { resolveConfig } from '../src/config.js';
 import { Progress } from '../src/progress.js';
 import { RunDir } from '../src/run-dir.js';
-import { makeSplit, train } from '../src/train.js';
+import { makeSplit } from '../src/data.js';
+import { train } from '../src/train.js';
 
 const silent = new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'grok-analysis-'));

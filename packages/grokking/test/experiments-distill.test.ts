@@ -11,7 +11,8 @@ import { resolveConfig } from '../src/config.js';
 import { countParameters, evaluateVariant, fewestNeurons, fourierMultiplicationLoss, neuronsByImportance, projectAxis0 } from '../src/experiments/circuit.js';
 import { cleanupPhrase, distillFinding, distillPlan, distillRun } from '../src/experiments/distill.js';
 import { Progress } from '../src/progress.js';
-import { makeSplit, train } from '../src/train.js';
+import { makeSplit } from '../src/data.js';
+import { train } from '../src/train.js';
 
 const silent = new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity);
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRunReport, writeRunReport } from '../src/report/run-report.js';
 import { downsample } from '../src/report/downsample.js';
 import { originalRun, originalStepsToGrok } from '../src/report/reference-data.js';
-import { stepsToGrok } from '../src/report/steps-to-grok.js';
+import { stepsToGrok } from '../src/steps-to-grok.js';
 import { syntheticRun, tmpDir } from './report-fixtures.js';
 
 /** Every src= or href= in the page must stay inside it (no network, no other files but sibling reports). */
@@ -43,6 +43,23 @@ describe('run report', () => {
     expect(html).toContain('&lt;test&gt;'); // table text is escaped
     expect(html).toContain('Neuron 2, cluster k = 7'); // the first neuron of the largest cluster
     expect(externalReferences(html)).toEqual([]);
+  });
+
+  it('captions say what this run did, computed from its metrics and analysis', async () => {
+    const grokked = await buildRunReport(syntheticRun(path.join(tmpDir(), 'run'), { analysis: true }).dir, { neuronMap: false });
+    const caption = (html: string, id: string) => new RegExp(`id="fig-${id}">[\\s\\S]*?<figcaption>([\\s\\S]*?)</figcaption>`).exec(html)![1]!;
+    // syntheticMetrics: train accuracy 100 % from step 300, test accuracy and the test-loss crossing at 2000.
+    expect(caption(grokked.html, 'loss')).toContain('The test loss fell below 0.01 at step 2000');
+    expect(caption(grokked.html, 'accuracy')).toBe('Train accuracy reached 100 % at step 300; test accuracy reached 99 % at step 2000, 1700 steps later.');
+    expect(caption(grokked.html, 'weights')).toMatch(/went from 500 at step 0 to 3\d\d\.\d+ at step 3990/);
+    // syntheticAnalysis: the restricted loss 5·e^(−step/700) stays above 0.01 up to step 3900; excluded 1 + step/500.
+    expect(caption(grokked.html, 'restricted-excluded')).toContain('In this run the restricted loss has not fallen below 0.01; the excluded loss went from 1 to 8.8');
+    expect(caption(grokked.html, 'gini')).toContain('W_E from 0.20 to 0.90');
+
+    // A run stopped before it grokked: no caption claims that it did.
+    const early = await buildRunReport(syntheticRun(path.join(tmpDir(), 'run'), { rows: 100, grokAt: null }).dir, { neuronMap: false });
+    expect(caption(early.html, 'loss')).toContain('has not fallen below 0.01 yet');
+    expect(caption(early.html, 'accuracy')).toBe('Train accuracy reached 100 % at step 300; test accuracy has not reached 99 % (at most 5.0 %).');
   });
 
   it('writes report.html and each figure as an .svg file; a live report refreshes itself', async () => {

@@ -2,8 +2,9 @@
  * The Backend interface: the small set of kernels everything else is built from.
  *
  * The op layer (`ops.ts`) validates arguments, computes output shapes and throws errors that name the op;
- * a backend only computes. Kernels never mutate their inputs, except the ones whose names say so
- * (`adamwUpdate`). Every kernel returns a new contiguous row-major tensor.
+ * a backend only computes. Kernels never mutate their inputs, except `fused` when it is given arrays to
+ * write `into` (the in-place updates of optimizers). Every other kernel returns a new contiguous row-major
+ * array.
  */
 import type { DType, TypedArray } from './dtype.js';
 import type { Shape } from './shape.js';
@@ -11,9 +12,7 @@ import type { NDArray } from './ndarray.js';
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'square' | 'reciprocal'
-  | 'relu' | 'gelu' | 'gelu_tanh' | 'tanh' | 'sigmoid' | 'sin' | 'cos'
-  /** Derivatives that backward passes need as one kernel: */
-  | 'relu_grad' /* x > 0 ? 1 : 0 */ | 'gelu_grad' /* d gelu / dx */ | 'gelu_tanh_grad';
+  | 'relu' | 'gelu' | 'gelu_tanh' | 'tanh' | 'sigmoid' | 'sin' | 'cos';
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
@@ -29,16 +28,38 @@ export interface MatmulOptions {
   transB?: boolean;
 }
 
-/** Hyper-parameters of one AdamW step, already resolved for this step (lr after the schedule). */
-export interface AdamWStep {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** The 1-based step count t, for bias correction. */
-  step: number;
-  amsgrad: boolean;
+/**
+ * A fused elementwise kernel: a formula of the caller's, computed element by element over arrays of one
+ * shape in a single pass, with one or more results. It is how the layers above run arithmetic that is no
+ * op of this package (autograd's derivatives, the optimizers' updates) as one kernel rather than one per
+ * term, while this package knows nothing of what the formula is for.
+ *
+ * The formula is JavaScript source in the subset that the cpu backend compiles into a loop and GPU.js
+ * translates for the gpujs backend: `const` declarations, + − * /, comparisons, `a ? b : c`, `Math.exp log
+ * sqrt abs max min pow`, and the helpers `erf(x)`, `tanh(x)` and `sigmoid(x)`. Write float literals with a
+ * decimal point (`1.0`, not `1`): GPU.js reads `1` as an integer. Each element's inputs are read, every
+ * output is computed, and only then are the outputs written, so an output may be one of the inputs.
+ *
+ *   { name: 'axpy', inputs: ['x', 'y'], scalars: ['a'], outputs: ['a * x + y'] }
+ */
+export interface FusedKernel {
+  /** Names the kernel in errors (and, with the formula, in a backend's cache of compiled kernels). */
+  readonly name: string;
+  /** The name of one element of each input array, in the order the arrays are passed. */
+  readonly inputs: readonly string[];
+  /** The names of the number arguments, the same for every element. */
+  readonly scalars?: readonly string[];
+  /** Statements run first for each element, declaring what the outputs share (`const m1 = …;`). */
+  readonly body?: string;
+  /** One expression per result. */
+  readonly outputs: readonly string[];
+  /**
+   * Optional: the same computation written as a loop over host arrays (inputs, scalars, outputs), which a
+   * backend that keeps its data in host memory (cpu) runs instead of compiling the formula. It returns false
+   * to leave arrays it was not written for (another dtype) to the formula. It must give the formula's
+   * values; its caller tests that it does.
+   */
+  readonly hostLoop?: (inputs: readonly TypedArray[], scalars: readonly number[], outputs: readonly TypedArray[]) => boolean;
 }
 
 export interface Backend {
@@ -67,10 +88,11 @@ export interface Backend {
   matmul(a: NDArray, b: NDArray, options: MatmulOptions): NDArray;
 
   /**
-   * Optional fused kernels: a backend without one gets the composition written beside it in ops.ts.
-   * reluBackward(x, g) = g · (x > 0 ? 1 : 0) for x and g of one shape: relu's backward in one pass.
+   * Runs a fused kernel over `inputs` (one shape, one float dtype) with its `scalars`. Without `into` it
+   * returns one new array per output; with `into` (one array per output, of the inputs' shape and dtype) it
+   * writes the results there, in place, and returns `into`.
    */
-  reluBackward?(x: NDArray, g: NDArray): NDArray;
+  fused(kernel: FusedKernel, inputs: readonly NDArray[], scalars: readonly number[], into?: readonly NDArray[]): NDArray[];
 
   /**
    * Optional fused loss: cross-entropy of logits [rows, classes] (float) against int32 targets [rows]:
@@ -99,13 +121,6 @@ export interface Backend {
   indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray;
   /** The adjoint of indexSelect: zeros(shape), then out[.., indices[j], ..] += src[.., j, ..]. */
   indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDArray): NDArray;
-
-  /**
-   * One fused AdamW update, in place on param, m, v (and vMax when amsgrad), following torch.optim.AdamW:
-   * p ← p·(1 − lr·λ); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
-   * p ← p − lr · (m / (1−β1ᵗ)) / (sqrt(v' / (1−β2ᵗ)) + ε), where v' = v, or max(vMax, v) with amsgrad.
-   */
-  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void;
 
   /** Releases device memory held by `t` (a no-op where the garbage collector owns storage). */
   dispose?(t: NDArray): void;

@@ -2,7 +2,7 @@
  * The op layer: validates arguments, resolves axes and output shapes, then calls the current tensor's
  * backend. Every error names the op and the shapes or dtypes involved. Backends can trust what they get.
  */
-import type { AdamWStep, BinaryOp, ReduceOp, UnaryOp } from './backend.js';
+import type { BinaryOp, FusedKernel, ReduceOp, UnaryOp } from './backend.js';
 import { type DType, allocate, assertDType, isFloat } from './dtype.js';
 import {
   type Shape,
@@ -86,27 +86,13 @@ function lift(x: NDArray | number, like: NDArray, op = 'lift'): NDArray {
 // Elementwise
 
 const FLOAT_ONLY_UNARY = new Set<UnaryOp>([
-  'exp', 'log', 'sqrt', 'reciprocal', 'gelu', 'gelu_tanh', 'tanh', 'sigmoid', 'sin', 'cos', 'gelu_grad', 'gelu_tanh_grad',
+  'exp', 'log', 'sqrt', 'reciprocal', 'gelu', 'gelu_tanh', 'tanh', 'sigmoid', 'sin', 'cos',
 ]);
 
 export function unary(op: UnaryOp, a: NDArray): NDArray {
   assertTensor(a, op);
   if (FLOAT_ONLY_UNARY.has(op)) assertFloat(op, a);
   return a.backend.unary(op, a);
-}
-
-/**
- * relu's backward, g · (x > 0 ? 1 : 0), as one kernel where the backend has it (the cpu backend's avoids the
- * 0/1 tensor and a branch per element); otherwise the composition. x and g must have the same shape.
- */
-export function reluBackward(x: NDArray, g: NDArray): NDArray {
-  const op = 'reluBackward';
-  assertTensor(x, op, 'x');
-  assertTensor(g, op, 'g');
-  assertSameDType(op, x, g);
-  assertSameBackend(op, x, g);
-  if (!shapesEqual(x.shape, g.shape)) throw new Error(`${op}: x ${formatShape(x.shape)} and g ${formatShape(g.shape)} must have the same shape`);
-  return x.backend.reluBackward ? x.backend.reluBackward(x, g) : mul(g, unary('relu_grad', x));
 }
 
 export const neg = (a: NDArray) => unary('neg', a);
@@ -506,28 +492,47 @@ export function crossEntropyRows(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Optimizer kernel
+// Fused elementwise kernels (the formula language is described at FusedKernel in backend.ts)
+
+/** Runs `kernel` over `inputs` and returns one new array per output. */
+export function fused(kernel: FusedKernel, inputs: readonly NDArray[], scalars: readonly number[] = []): NDArray[] {
+  checkFused(kernel, inputs, scalars, null);
+  return inputs[0]!.backend.fused(kernel, inputs, scalars);
+}
 
 /**
- * One fused AdamW step, in place on param, m, v (and vMax with amsgrad): the checked entry to
- * `Backend.adamwUpdate`. All tensors share param's shape, float dtype and backend.
+ * Runs `kernel` and writes its outputs into `targets`, in place (one target per output; a target may also be
+ * an input). This is the one in-place entry of the package: optimizers update their parameters with it.
  */
-export function adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
-  const op = 'adamwUpdate';
-  assertTensor(param, op, 'param');
-  assertFloat(op, param);
-  const others = [grad, m, v, ...(vMax ? [vMax] : [])];
-  for (const t of others) {
-    assertTensor(t, op);
-    assertSameDType(op, param, t);
-    assertSameBackend(op, param, t);
-    if (!shapesEqual(t.shape, param.shape)) {
-      throw new Error(`${op}: shapes differ, param ${formatShape(param.shape)} and ${formatShape(t.shape)}`);
+export function fusedInPlace(kernel: FusedKernel, targets: readonly NDArray[], inputs: readonly NDArray[], scalars: readonly number[] = []): void {
+  checkFused(kernel, inputs, scalars, targets);
+  inputs[0]!.backend.fused(kernel, inputs, scalars, targets);
+}
+
+function checkFused(kernel: FusedKernel, inputs: readonly NDArray[], scalars: readonly number[], targets: readonly NDArray[] | null): void {
+  const op = kernel.name;
+  const want = (n: number, what: string, got: number) => {
+    if (n !== got) throw new Error(`${op}: the kernel takes ${n} ${what}, got ${got}`);
+  };
+  want(kernel.inputs.length, 'input arrays', inputs.length);
+  want(kernel.scalars?.length ?? 0, 'scalars', scalars.length);
+  if (targets) want(kernel.outputs.length, 'targets (one per output)', targets.length);
+  if (inputs.length === 0) throw new Error(`${op}: a fused kernel needs at least one input array`);
+  for (const x of scalars) if (typeof x !== 'number') throw new Error(`${op}: scalars must be numbers, got ${describe(x)}`);
+  const first = inputs[0]!;
+  assertTensor(first, op, kernel.inputs[0]);
+  assertFloat(op, first);
+  const all = [...inputs, ...(targets ?? [])];
+  all.forEach((t, k) => {
+    const name = k < inputs.length ? kernel.inputs[k]! : `target ${k - inputs.length}`;
+    assertTensor(t, op, name);
+    assertSameDType(op, first, t);
+    assertSameBackend(op, first, t);
+    if (!shapesEqual(t.shape, first.shape)) {
+      const shapes = `${kernel.inputs[0]} ${formatShape(first.shape)} and ${name} ${formatShape(t.shape)}`;
+      throw new Error(`${op}: ${shapes}: a fused kernel's arrays must share one shape`);
     }
-  }
-  if (h.amsgrad && !vMax) throw new Error(`${op}: amsgrad needs a vMax tensor`);
-  if (!Number.isInteger(h.step) || h.step < 1) throw new Error(`${op}: step must be an integer ≥ 1, got ${h.step}`);
-  param.backend.adamwUpdate(param, grad, m, v, vMax, h);
+  });
 }
 
 export { sizeOf };

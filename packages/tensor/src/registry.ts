@@ -1,4 +1,7 @@
-/** Which backend new tensors are created on. The cpu backend is the default. */
+/**
+ * Which backend new arrays are created on. Backends register a factory under their name; the cpu backend is
+ * the default. The registry knows no backend's options: a factory reads its own (gpujs reads its mode).
+ */
 import type { Backend } from './backend.js';
 
 export type BackendFactory = (options: Record<string, unknown>) => Backend;
@@ -14,11 +17,16 @@ export function availableBackends(): string[] {
   return [...factories.keys()];
 }
 
-/** Makes `name` the backend of new tensors. Throws, naming the known backends, if there is no such backend. */
-export function setBackend(name: string, options: Record<string, unknown> = {}): Backend {
+/** A new backend instance, without making it current. Throws, naming the known backends, if there is none. */
+export function createBackend(name: string, options: Record<string, unknown> = {}): Backend {
   const factory = factories.get(name);
   if (!factory) throw new Error(`setBackend: unknown backend '${name}' (known: ${availableBackends().join(', ')})`);
-  current = factory(options);
+  return factory(options);
+}
+
+/** Makes a new `name` backend the backend of new arrays. */
+export function setBackend(name: string, options: Record<string, unknown> = {}): Backend {
+  current = createBackend(name, options);
   return current;
 }
 
@@ -27,12 +35,8 @@ export function useBackend(backend: Backend): void {
   current = backend;
 }
 
+/** The current backend; on first use, the one GROK_BACKEND names (default cpu). */
 export function getBackend(): Backend {
-  if (!current) {
-    const name = process.env['GROK_BACKEND'] ?? 'cpu';
-    const options: Record<string, unknown> = {};
-    if (process.env['GROK_GPUJS_MODE']) options['mode'] = process.env['GROK_GPUJS_MODE'];
-    current = setBackend(name, options);
-  }
+  current ??= setBackend(process.env['GROK_BACKEND'] ?? 'cpu');
   return current;
 }

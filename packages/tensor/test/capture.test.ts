@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type CpuBackend, type NDArray, add, crossEntropyRows, getBackend, indexAdd, indexSelect, matmul, mul, relu, reluBackward,
-  scatterAdd, softmax, sub, sum, tensor,
+  type CpuBackend, type NDArray, add, crossEntropyRows, getBackend, indexAdd, indexSelect, matmul, fused, mul, relu,
+  type FusedKernel, scatterAdd, softmax, sub, sum, tensor,
 } from '@grok/tensor';
 import { randomValues, size } from './helpers.js';
 
@@ -20,6 +20,10 @@ function refill(t: NDArray, seed: number): void {
   const fresh = randomValues(t.size, seed);
   t.data.set(t.dtype === 'int32' ? fresh.map((x) => Math.floor((x + 1) * 2)) : fresh);
 }
+
+/** The formula of autograd's ReLU backward (which the captured path runs as a wasm kernel), and another. */
+const RELU_BACKWARD: FusedKernel = { name: 'reluBackward', inputs: ['x', 'g'], outputs: ['x <= 0.0 ? 0.0 : g'] };
+const AXPY: FusedKernel = { name: 'axpy', inputs: ['x', 'y'], scalars: ['a'], outputs: ['a * x + y'] };
 
 interface Case {
   name: string;
@@ -34,7 +38,8 @@ const cases: Case[] = [
   { name: 'add, a bias row (wasm)', inputs: () => [f32([31, 17], 5), f32([17], 6)], op: (a, b) => add(a, b) },
   { name: 'mul by a constant (wasm)', inputs: () => [f32([23], 7)], op: (a) => mul(a, 0.37) },
   { name: 'sub, broadcast (JS loop)', inputs: () => [f32([4, 3, 5], 8), f32([4, 1, 5], 9)], op: (a, b) => sub(a, b) },
-  { name: 'reluBackward (wasm)', inputs: () => [f32([3, 29], 10), f32([3, 29], 11)], op: (x, g) => reluBackward(x, g) },
+  { name: 'relu backward (wasm)', inputs: () => [f32([3, 29], 10), f32([3, 29], 11)], op: (x, g) => fused(RELU_BACKWARD, [x, g])[0]! },
+  { name: 'a fused formula (JS loop)', inputs: () => [f32([3, 29], 12), f32([3, 29], 13)], op: (x, g) => fused(AXPY, [x, g], [0.5])[0]! },
   { name: 'matmul (wasm gemm)', inputs: () => [f32([33, 20], 12), f32([20, 18], 13)], op: (a, b) => matmul(a, b) },
   { name: 'matmul Aᵀ', inputs: () => [f32([40, 9], 14), f32([40, 11], 15)], op: (a, b) => matmul(a, b, { transA: true }) },
   { name: 'small matmul (wasm)', inputs: () => [f32([50, 4, 1, 3], 16), f32([50, 4, 3, 32], 17)], op: (a, b) => matmul(a, b) },

@@ -1,10 +1,10 @@
 /**
  * The cpu backend's specialised kernels against the reference compositions they replace: the tiny-matrix
- * matmul loop (vs the float64 reference loop), reluBackward (vs g · relu_grad(x)), branch-free float32 relu,
+ * matmul loop (vs the float64 reference loop), branch-free float32 relu,
  * column sums (vs a plain per-column sum) and broadcasts over merged axes (vs element-by-element indexing).
  */
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, type DType, type TypedArray, add, div, matmul, mul, relu, reluBackward, setFastPath, sum, tensor, unary } from '@grok/tensor';
+import { type DType, type TypedArray, add, div, matmul, relu, setFastPath, sum, tensor } from '@grok/tensor';
 import { mergeAxes } from '../src/backends/cpu/elementwise.js';
 import { isSmallMatmul } from '../src/backends/cpu/small-matmul.js';
 import { expectClose, randomValues, size, strides, unravel } from './helpers.js';
@@ -44,37 +44,6 @@ describe('small matmul path (float32, per-entry work ≤ 4096)', () => {
   it('takes only small problems', () => {
     expect(isSmallMatmul(1, 32, 3)).toBe(true);
     expect(isSmallMatmul(3830, 128, 512)).toBe(false);
-  });
-});
-
-describe('reluBackward', () => {
-  for (const dtype of ['float32', 'float64'] as DType[]) {
-    // Up to the sign of zero: where x ≤ 0 the composition gives g · 0 (−0 for negative g), the kernel +0.
-    it(`${dtype}: equals g · relu_grad(x), including x = ±0 and ±∞`, () => {
-      const x = t([113, 37], 3, dtype);
-      const xs = x.data;
-      xs[0] = 0;
-      xs[1] = -0;
-      xs[2] = -Infinity;
-      xs[3] = Infinity;
-      const g = t([113, 37], 4, dtype);
-      const fused = reluBackward(x, g);
-      expect(fused.dtype).toBe(dtype);
-      const plusZero = (d: TypedArray) => Array.from(d, (v) => v + 0);
-      expect(plusZero(fused.data)).toEqual(plusZero(mul(g, unary('relu_grad', x)).data));
-    });
-  }
-
-  it('a backend without the kernel gets the composition', () => {
-    const plain = new CpuBackend();
-    (plain as { reluBackward?: unknown }).reluBackward = undefined;
-    const x = tensor([-1, 0, 2], { backend: plain });
-    const g = tensor([5, 6, 7], { backend: plain });
-    expect(Array.from(reluBackward(x, g).data)).toEqual([0, 0, 7]);
-  });
-
-  it('checks shapes', () => {
-    expect(() => reluBackward(t([2, 3], 1), t([3, 2], 2))).toThrow(/same shape/);
   });
 });
 

@@ -236,17 +236,17 @@ describe('erf and GELU', () => {
     }
   });
 
-  for (const [key, fwd, grad] of [
-    ['gelu_erf', 'gelu', 'gelu_grad'],
-    ['gelu_tanh', 'gelu_tanh', 'gelu_tanh_grad'],
-    ['relu', 'relu', 'relu_grad'],
-    ['tanh', 'tanh', null],
+  // (Their derivatives are @grok/autograd's, tested there against the same vectors.)
+  for (const [key, fwd] of [
+    ['gelu_erf', 'gelu'],
+    ['gelu_tanh', 'gelu_tanh'],
+    ['relu', 'relu'],
+    ['tanh', 'tanh'],
   ] as const) {
-    it(`${key} matches PyTorch (forward${grad ? ' and derivative' : ''})`, () => {
-      const { x, y, dy_dx } = fixtures[key]!;
+    it(`${key} matches PyTorch`, () => {
+      const { x, y } = fixtures[key]!;
       const t = tensor(x, { dtype: 'float64' });
       expectClose(unary(fwd, t).data, y, 1e-14);
-      if (grad) expectClose(unary(grad, t).data, dy_dx, 1e-14);
       // float32 agrees to float32 precision.
       expectClose(unary(fwd, tensor(x)).data, y, 1e-6);
     });

@@ -14,6 +14,7 @@ import {
   type BinaryOp,
   CpuBackend,
   type DType,
+  type FusedKernel,
   GpuJsBackend,
   type ReduceOp,
   type NDArray,
@@ -91,7 +92,7 @@ function parity(
 
 const UNARY: UnaryOp[] = [
   'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'square', 'reciprocal', 'relu', 'gelu', 'gelu_tanh', 'tanh',
-  'sigmoid', 'sin', 'cos', 'relu_grad', 'gelu_grad', 'gelu_tanh_grad',
+  'sigmoid', 'sin', 'cos',
 ];
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
 const REDUCE: ReduceOp[] = ['sum', 'mean', 'max', 'min', 'argmax', 'argmin'];
@@ -195,7 +196,7 @@ for (const probe of probes) {
     it('GELU (erf) and tanh over a fine grid, branch edges included', () => {
       const xs = Float32Array.from({ length: 2001 }, (_, i) => -10 + i * 0.01);
       xs.set([0, 1, -1, 4, -4, 0.0625, -0.0625, 1e-6, -30, 30], 0);
-      for (const op of ['gelu', 'gelu_grad', 'tanh', 'gelu_tanh', 'gelu_tanh_grad', 'sigmoid'] as UnaryOp[]) {
+      for (const op of ['gelu', 'tanh', 'gelu_tanh', 'sigmoid'] as UnaryOp[]) {
         // atol: where 1 + tanh(u) cancels (u ≪ 0), float32 keeps ~1e-7 of absolute accuracy.
         parity(be, [{ values: xs, shape: [xs.length] }], (a) => a.backend.unary(op, a), op, 2e-6, 1e-6);
       }
@@ -203,7 +204,7 @@ for (const probe of probes) {
 
     it('int32 unary ops', () => {
       const x = [-7, -1, 0, 3, 12];
-      for (const op of ['neg', 'abs', 'sign', 'square', 'relu', 'relu_grad'] as UnaryOp[]) {
+      for (const op of ['neg', 'abs', 'sign', 'square', 'relu'] as UnaryOp[]) {
         parity(be, [{ values: x, shape: [5], dtype: 'int32' }], (a) => a.backend.unary(op, a), op, 0, 0);
       }
     });
@@ -324,34 +325,50 @@ for (const probe of probes) {
         (i, s) => s.backend.indexAdd([2, 2, 2], 1, i, s), 'indexAdd axis 1', 1e-6, 1e-6);
     });
 
-    it('fused AdamW, plain and amsgrad, several steps, in place on the same tensor objects', () => {
+    it('a fused kernel: several outputs, scalars, in place on the same array objects, several steps', () => {
+      // An AdamW-like update (the real AdamW is @grok/autograd's; its gpujs parity is the training-step test).
+      const kernel: FusedKernel = {
+        name: 'parityUpdate',
+        inputs: ['p', 'g', 'm', 'v'],
+        scalars: ['decay', 'lr', 'beta'],
+        body: 'const m1 = beta * m + (1.0 - beta) * g;\n const v1 = Math.max(v, g * g);',
+        outputs: ['p * decay - lr * m1 / (Math.sqrt(v1) + 0.001)', 'm1', 'v1'],
+      };
       const n = 37;
-      for (const amsgrad of [false, true]) {
-        const make = (b: Backend) => ({
-          p: on(b, data([n], 30), [n]),
-          m: on(b, new Float32Array(n), [n]),
-          v: on(b, new Float32Array(n), [n]),
-          vMax: on(b, new Float32Array(n), [n]),
-        });
-        const ref = make(cpu);
-        const got = make(be);
-        const pObject = got.p;
-        for (let step = 1; step <= 4; step++) {
-          const g = data([n], 40 + step, -1 / step, 1 / step);
-          const h = { lr: 1e-3 * step, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 1, step, amsgrad };
-          cpu.adamwUpdate(ref.p, on(cpu, g, [n]), ref.m, ref.v, ref.vMax, h);
-          be.adamwUpdate(got.p, on(be, g, [n]), got.m, got.v, got.vMax, h);
-        }
-        expect(got.p).toBe(pObject);
-        expectClose(got.p, ref.p, 1e-6, 1e-7, `adamw p amsgrad=${amsgrad}`);
-        expectClose(got.m, ref.m, 1e-6, 2e-8, 'adamw m'); // m can cancel: compare against the scale of g
-        expectClose(got.v, ref.v, 1e-6, 2e-9, 'adamw v');
-        if (amsgrad) expectClose(got.vMax, ref.vMax, 1e-6, 2e-9, 'adamw vMax');
-        // The updated tensors are windows into one packed buffer: later kernels must read them at their offsets.
-        expectClose(be.binary('add', got.m, got.v, [n]), cpu.binary('add', ref.m, ref.v, [n]), 1e-6, 2e-8, 'ops on packed storage');
-        const mm = (b: Backend, t: NDArray) => b.matmul(b.reshape(t, [1, n]), b.reshape(t, [n, 1]), {});
-        expectClose(mm(be, got.v), mm(cpu, ref.v), 1e-5, 1e-9, 'matmul on packed storage');
+      const make = (b: Backend) => ({
+        p: on(b, data([n], 30), [n]),
+        m: on(b, new Float32Array(n), [n]),
+        v: on(b, new Float32Array(n), [n]),
+      });
+      const ref = make(cpu);
+      const got = make(be);
+      const pObject = got.p;
+      for (let step = 1; step <= 4; step++) {
+        const g = data([n], 40 + step, -1 / step, 1 / step);
+        const scalars = [1 - 1e-3 * step, 1e-3 * step, 0.9];
+        cpu.fused(kernel, [ref.p, on(cpu, g, [n]), ref.m, ref.v], scalars, [ref.p, ref.m, ref.v]);
+        be.fused(kernel, [got.p, on(be, g, [n]), got.m, got.v], scalars, [got.p, got.m, got.v]);
       }
+      expect(got.p).toBe(pObject);
+      expectClose(got.p, ref.p, 1e-6, 1e-7, 'fused p');
+      expectClose(got.m, ref.m, 1e-6, 2e-8, 'fused m'); // m can cancel: compare against the scale of g
+      expectClose(got.v, ref.v, 1e-6, 2e-9, 'fused v');
+      // The updated arrays are windows into one packed buffer: later kernels must read them at their offsets.
+      expectClose(be.binary('add', got.m, got.v, [n]), cpu.binary('add', ref.m, ref.v, [n]), 1e-6, 2e-8, 'ops on packed storage');
+      const mm = (b: Backend, t: NDArray) => b.matmul(b.reshape(t, [1, n]), b.reshape(t, [n, 1]), {});
+      expectClose(mm(be, got.v), mm(cpu, ref.v), 1e-5, 1e-9, 'matmul on packed storage');
+      // Without targets: new arrays, and inputs read at an offset (a window of a packed buffer).
+      const [twice] = be.fused({ name: 'twice', inputs: ['x'], outputs: ['2.0 * x'] }, [got.v], []);
+      expectClose(twice!, cpu.binary('mul', ref.v, on(cpu, [2], []), [n]), 1e-6, 1e-9, 'fused reads at an offset');
+    });
+
+    it('a fused kernel calls erf, tanh and sigmoid (float32 versions), over a fine grid', () => {
+      const xs = Float32Array.from({ length: 2001 }, (_, i) => -10 + i * 0.01);
+      xs.set([0, 1, -1, 4, -4, 0.0625, -0.0625, 1e-6, -30, 30], 0);
+      const kernel: FusedKernel = { name: 'helpers', inputs: ['x'], body: 'const t = tanh(x);', outputs: ['erf(x)', 't', 'sigmoid(x)'] };
+      const want = cpu.fused(kernel, [on(cpu, xs, [xs.length])], []);
+      const got = be.fused(kernel, [on(be, xs, [xs.length])], []);
+      want.forEach((w, k) => expectClose(got[k]!, w, 2e-6, 1e-7, kernel.outputs[k]!));
     });
 
     it('one kernel meets inputs of one length in several layouts (flat, and 2-D matmul outputs of other shapes)', () => {

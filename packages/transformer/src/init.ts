@@ -13,7 +13,7 @@
  *   0.8/sqrt(d_model), TransformerLens's default; GPT-2 used 0.02); biases 0.
  * LayerNorm: w = 1, b = 0 in both.
  */
-import { Generator, type NDArray, type Parameter, raw } from '@grok/autograd';
+import { Generator, type NDArray, type Parameter, copyInPlace, raw } from '@grok/autograd';
 import type { TransformerConfig } from './config.js';
 import type { Module } from './module.js';
 
@@ -32,7 +32,7 @@ export function initRule(name: string, cfg: InitConfig): { std: number } | { fil
 /** (Re)initialises every parameter of `model` in place of its value; same config → same numbers. */
 export function initParameters(model: Module, cfg: InitConfig): void {
   const g = new Generator(cfg.seed);
-  for (const [name, p] of model.namedParameters()) p.value = draw(p, initRule(name, cfg), g);
+  for (const [name, p] of model.namedParameters()) copyInPlace(p.value, draw(p, initRule(name, cfg), g));
 }
 
 function draw(p: Parameter, rule: { std: number } | { fill: number }, g: Generator): NDArray {

@@ -4,7 +4,7 @@
  * A parameter's full name is the path of dotted names from the root (`blocks.0.attn.W_Q`), which is
  * exactly the key TransformerLens (and PyTorch) uses in a state dict, so checkpoints are interchangeable.
  */
-import { NDArray, type Parameter, type StateDict, formatShape, shapesEqual } from '@grok/autograd';
+import { NDArray, type Parameter, type StateDict, copyInPlace, formatShape, shapesEqual } from '@grok/autograd';
 
 export interface LoadOptions {
   /** Require exactly the model's names (default true). When false, unknown and missing names are skipped. */
@@ -80,8 +80,8 @@ export abstract class Module {
 
   /**
    * Replaces parameter values from `dict`. Names, shapes and dtypes are checked; an error names the
-   * parameter and both shapes. Values are copied onto the model's backend, and each Parameter object is
-   * kept (its `.value` is replaced), so an optimizer holding the parameters keeps working.
+   * parameter and both shapes. Values are copied into each parameter's own NDArray, in place (on its
+   * backend), so an optimizer or anything else holding the parameters sees the loaded values.
    */
   loadStateDict(dict: Readonly<StateDict>, options: LoadOptions = {}): void {
     const { strict = true, source } = options;
@@ -111,7 +111,7 @@ export abstract class Module {
       updates.push([p, t]);
     }
     for (const [p, t] of updates) {
-      p.value = t.clone(p.value.backend);
+      copyInPlace(p.value, t);
       p.zeroGrad();
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HookedTransformer, paperConfig, resolveConfig } from '@grok/transformer';
+import { HookedTransformer, initParameters, paperConfig, resolveConfig } from '@grok/transformer';
 import { randomTokens, sampleStd, tinyModel } from './helpers.js';
 
 // TransformerLens's names and shapes for the paper's model (no attention or unembed biases).
@@ -72,6 +72,21 @@ describe('HookedTransformer: parameters', () => {
     expect(Math.abs(sampleStd(model.blocks.items[0]!.mlp!.W_in) / 0.02 - 1)).toBeLessThan(0.03);
     expect(Math.abs(sampleStd(model.unembed.W_U) / 0.02 - 1)).toBeLessThan(0.03);
     expect(resolveConfig({ n_layers: 1, d_model: 64, d_head: 16, d_vocab: 10, n_ctx: 4 }).init_range).toBeCloseTo(0.1);
+  });
+});
+
+describe('parameters change in place', () => {
+  it('loadStateDict and initParameters write into each parameter’s NDArray', () => {
+    const model = tinyModel();
+    const held = new Map([...model.namedParameters()].map(([n, p]) => [n, p.value]));
+    const source = tinyModel({ seed: 5 }); // other weights
+    model.loadStateDict(source.stateDict());
+    for (const [name, p] of model.namedParameters()) {
+      expect(p.value, name).toBe(held.get(name));
+      expect(p.data, name).toEqual(source.stateDict()[name]!.data);
+    }
+    initParameters(model, { ...model.cfg, seed: 11 });
+    for (const [name, p] of model.namedParameters()) expect(p.value, name).toBe(held.get(name));
   });
 });
 

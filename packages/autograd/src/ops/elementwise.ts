@@ -4,8 +4,10 @@
  */
 import * as T from '@grok/tensor';
 import { NDArray } from '@grok/tensor';
+import type { FusedKernel } from '@grok/tensor';
 import { sumToShape } from '../broadcast.js';
 import type { Tensor } from '../tensor.js';
+import { GELU_BACKWARD, GELU_TANH_BACKWARD, RELU_BACKWARD, activationBackward } from './activation-backward.js';
 import { type Operand, assertTensor, constant, lift, record } from './record.js';
 
 function binaryOperands(op: string, a: Operand, b: Operand): [Tensor, Tensor] {
@@ -77,6 +79,12 @@ function extremum(op: 'maximum' | 'minimum', a: Operand, b: Operand): Tensor {
 export const maximum = (a: Operand, b: Operand) => extremum('maximum', a, b);
 export const minimum = (a: Operand, b: Operand) => extremum('minimum', a, b);
 
+/** An activation y = f(x) whose backward g · f'(x) is the fused `kernel` of (x, g). */
+function activation(op: T.UnaryOp, a: Tensor, kernel: FusedKernel): Tensor {
+  assertTensor(a, op);
+  return record(op, T.unary(op, a.value), [a], (g) => [activationBackward(kernel, a.value, g)]);
+}
+
 /** A unary op y = f(x) whose backward is g · f'(x), with f' given from x and y. */
 function unary(op: T.UnaryOp, a: Tensor, derivative: (x: NDArray, y: NDArray) => NDArray): Tensor {
   assertTensor(a, op);
@@ -92,10 +100,11 @@ export const square = (a: Tensor) => unary('square', a, (x) => T.mul(x, 2)); // 
 export const reciprocal = (a: Tensor) => unary('reciprocal', a, (_x, y) => T.neg(T.square(y))); // (1/x)' = −1/x²
 export const abs = (a: Tensor) => unary('abs', a, (x) => T.sign(x)); // |x|' = sign(x) (0 at 0)
 export const sign = (a: Tensor) => unary('sign', a, (x) => T.zerosLike(x)); // flat almost everywhere
-// relu' is 1 where x > 0: g · relu'(x) is one fused kernel (T.reluBackward), not a 0/1 tensor and a product.
-export const relu = (a: Tensor) => record('relu', T.relu(assertOk(a, 'relu').value), [a], (g) => [T.reluBackward(a.value, g)]);
-export const gelu = (a: Tensor) => unary('gelu', a, (x) => T.unary('gelu_grad', x)); // Φ(x) + x·φ(x)
-export const geluTanh = (a: Tensor) => unary('gelu_tanh', a, (x) => T.unary('gelu_tanh_grad', x));
+// relu' = 1 where x > 0; gelu' = Φ(x) + x·φ(x); geluTanh' in activation-backward.ts. Each backward g · f'(x)
+// is one fused kernel, not an f'(x) array and a product.
+export const relu = (a: Tensor) => activation('relu', a, RELU_BACKWARD);
+export const gelu = (a: Tensor) => activation('gelu', a, GELU_BACKWARD);
+export const geluTanh = (a: Tensor) => activation('gelu_tanh', a, GELU_TANH_BACKWARD);
 export const tanh = (a: Tensor) => unary('tanh', a, (_x, y) => T.sub(1, T.square(y))); // 1 − tanh²
 export const sigmoid = (a: Tensor) => unary('sigmoid', a, (_x, y) => T.mul(y, T.sub(1, y))); // σ(1 − σ)
 export const sin = (a: Tensor) => unary('sin', a, (x) => T.cos(x)); // sin' = cos

@@ -45,7 +45,7 @@ function hasFloat64(backend: T.Backend): boolean {
 let host: T.Backend | undefined;
 /** Where float64 work of float32-only backends runs: a cpu backend of our own (not the current one). */
 function hostBackend(): T.Backend {
-  return (host ??= new T.CpuBackend());
+  return (host ??= T.createBackend('cpu'));
 }
 
 // Moving a tensor to another backend: the gradient moves back, in the dtype it arrives in.

@@ -9,15 +9,33 @@
  *   denom = sqrt(v̂) / sqrt(1 − β2ᵗ) + ε       ε outside the square root, after bias correction
  *   p ← p − (lr / (1 − β1ᵗ)) · m / denom
  *
- * The arithmetic is one fused backend kernel (`adamwUpdate`) that writes p, m and v in place: that is why
- * an NDArray taken from `p.value` before step() sees the new values afterwards (as in PyTorch).
+ * This formula is written once, as the fused kernel ADAMW below (per element, in float64 on the cpu), which
+ * every backend runs in one pass and in place on p, m and v: like every optimizer here, AdamW writes the
+ * parameter's storage (see optimizer.ts).
  */
 import * as T from '@grok/tensor';
-import { NDArray } from '@grok/tensor';
+import type { FusedKernel, NDArray } from '@grok/tensor';
 import type { Tensor } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
 import type { LearningRate } from './schedules.js';
 import type { ParamState, StateSchema } from './param-state.js';
+
+/** The update of one element. Scalars: the step's bias corrections and decay, computed once per step. */
+function adamwKernel(amsgrad: boolean): FusedKernel {
+  return {
+    name: amsgrad ? 'adamwAmsgrad' : 'adamw',
+    inputs: ['p', 'g', 'm', 'v', ...(amsgrad ? ['vMax'] : [])],
+    scalars: ['decay', 'stepSize', 'bc2Sqrt', 'beta1', 'beta2', 'eps'],
+    body: `const m1 = beta1 * m + (1.0 - beta1) * g;
+      const v1 = beta2 * v + (1.0 - beta2) * g * g;
+      const vHat = ${amsgrad ? 'Math.max(vMax, v1)' : 'v1'};
+      const denom = Math.sqrt(vHat) / bc2Sqrt + eps;`,
+    // p·(1 − lr·λ) − (lr / bc1)·m / denom, then the new moments
+    outputs: ['p * decay - stepSize * (m1 / denom)', 'm1', 'v1', ...(amsgrad ? ['vHat'] : [])],
+  };
+}
+const ADAMW = adamwKernel(false);
+const ADAMW_AMSGRAD = adamwKernel(true);
 
 export interface AdamWOptions {
   /** A number or a schedule of the step (default 1e-3). */
@@ -82,16 +100,16 @@ export class AdamW extends Optimizer {
       this.state.set(index, s);
     }
     s.step += 1;
-    const vMax = this.amsgrad ? (s['max_exp_avg_sq'] as NDArray) : null;
-    // In place on p.value, m, v (and v̂): the formula in this file's header, written once in the kernel.
-    T.adamwUpdate(p.value, grad, s.exp_avg, s.exp_avg_sq, vMax, {
-      lr,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      step: s.step,
-      amsgrad: this.amsgrad,
-    });
+    const bc1 = 1 - Math.pow(this.beta1, s.step);
+    const bc2Sqrt = Math.sqrt(1 - Math.pow(this.beta2, s.step));
+    const scalars = [1 - lr * this.weightDecay, lr / bc1, bc2Sqrt, this.beta1, this.beta2, this.eps];
+    const { exp_avg: m, exp_avg_sq: v } = s;
+    // In place: the new p, m, v (and v̂) overwrite the old.
+    if (this.amsgrad) {
+      const vMax = s['max_exp_avg_sq'] as NDArray;
+      T.fusedInPlace(ADAMW_AMSGRAD, [p.value, m, v, vMax], [p.value, grad, m, v, vMax], scalars);
+    } else {
+      T.fusedInPlace(ADAMW, [p.value, m, v], [p.value, grad, m, v], scalars);
+    }
   }
 }

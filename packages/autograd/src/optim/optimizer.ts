@@ -1,7 +1,8 @@
 /**
  * The base of every optimizer: a list of parameters, per-parameter state, a step counter, zeroGrad, and
  * a state dict for checkpoints. Subclasses write one method, `update`: how one parameter moves given its
- * gradient and this step's learning rate.
+ * gradient and this step's learning rate. It moves in place: `update` writes the new values into `p.value`
+ * with one fused kernel, and never assigns `p.value` (the rule of in-place.ts).
  */
 import type { NDArray } from '@grok/tensor';
 import { noGrad } from '../graph.js';
@@ -77,6 +78,6 @@ export abstract class Optimizer {
   /** The per-parameter state entries this optimizer keeps, and their kinds. */
   protected abstract stateSchema(): StateSchema;
 
-  /** Moves one parameter. `grad` is an NDArray of p's shape and dtype; runs under noGrad. */
+  /** Moves one parameter, in place. `grad` is an NDArray of p's shape and dtype; runs under noGrad. */
   protected abstract update(p: Tensor, grad: NDArray, index: number, lr: number): void;
 }

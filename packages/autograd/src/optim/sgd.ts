@@ -7,19 +7,31 @@
  *   d ← d + μ·b if nesterov, else b           (only when μ ≠ 0)
  *   p ← p − lr·d
  *
- * Storage is immutable through the Tensor API, so the new parameter is a new NDArray assigned to
- * `p.value` (the field optimizers are allowed to write). Anything that reads `p.value` at its next use —
- * modules do — sees the update; an NDArray taken out of p before step() keeps the old values.
+ * The update is one fused kernel per parameter, in place on p (and the momentum buffer), like AdamW's.
  */
 import * as T from '@grok/tensor';
-import { NDArray } from '@grok/tensor';
+import type { FusedKernel, NDArray } from '@grok/tensor';
 import type { Tensor } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
 import type { LearningRate } from './schedules.js';
 import type { StateSchema } from './param-state.js';
 
+// d = g + λp (torch skips the term when λ = 0, so an infinite p stays out of d), then p − lr·d.
+const DECAYED = 'const d = wd === 0.0 ? g : g + wd * p;';
+const SGD_PLAIN: FusedKernel = { name: 'sgd', inputs: ['p', 'g'], scalars: ['lr', 'wd'], body: DECAYED, outputs: ['p - lr * d'] };
+// With a momentum buffer b: b1 = d at the first update, else μb + (1 − τ)d; the step is d + μb1 (Nesterov) or b1.
+const SGD_MOMENTUM: FusedKernel = {
+  name: 'sgdMomentum',
+  inputs: ['p', 'g', 'b'],
+  scalars: ['lr', 'wd', 'mu', 'damp', 'nesterov', 'first'],
+  body: `${DECAYED}
+    const b1 = first === 1.0 ? d : mu * b + (1.0 - damp) * d;
+    const step = nesterov === 1.0 ? d + mu * b1 : b1;`,
+  outputs: ['p - lr * step', 'b1'],
+};
+
 export interface SGDOptions {
-  /** A number or a schedule of the step (required, as in PyTorch, whose default is 1e-3). */
+  /** A number or a schedule of the step (default 1e-3; PyTorch's SGD also defaults to 1e-3). */
   lr?: LearningRate;
   /** μ (default 0: no momentum buffer). */
   momentum?: number;
@@ -59,14 +71,14 @@ export class SGD extends Optimizer {
   }
 
   protected update(p: Tensor, grad: NDArray, index: number, lr: number): void {
-    let d = this.weightDecay !== 0 ? T.add(grad, T.mul(p.value, this.weightDecay)) : grad; // g + λp
-    if (this.momentum !== 0) {
-      const prev = this.state.get(index)?.['momentum_buffer'] as NDArray | undefined;
-      // b = d the first time, then μb + (1 − τ)d
-      const b = prev ? T.add(T.mul(prev, this.momentum), T.mul(d, 1 - this.dampening)) : d;
-      this.state.set(index, { momentum_buffer: b });
-      d = this.nesterov ? T.add(d, T.mul(b, this.momentum)) : b; // d + μb, or b
+    if (this.momentum === 0) {
+      T.fusedInPlace(SGD_PLAIN, [p.value], [p.value, grad], [lr, this.weightDecay]);
+      return;
     }
-    p.value = T.sub(p.value, T.mul(d, lr)); // p − lr·d: a new tensor, swapped in
+    let b = this.state.get(index)?.['momentum_buffer'] as NDArray | undefined;
+    const first = b === undefined;
+    if (!b) this.state.set(index, { momentum_buffer: (b = T.zerosLike(p.value)) });
+    const scalars = [lr, this.weightDecay, this.momentum, this.dampening, this.nesterov ? 1 : 0, first ? 1 : 0];
+    T.fusedInPlace(SGD_MOMENTUM, [p.value, b], [p.value, grad, b], scalars);
   }
 }

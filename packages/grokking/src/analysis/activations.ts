@@ -4,7 +4,7 @@
  * attention pattern from `=`. Everything comes back as float64.
  */
 import { noGrad, raw, type NDArray } from '@grok/autograd';
-import type { HookedTransformer, Hooks } from '@grok/transformer';
+import { type HookedTransformer, type Hooks, normalizeHooks } from '@grok/transformer';
 import { makeBatch } from '../data.js';
 
 export interface AllPairs {
@@ -54,9 +54,8 @@ export function runAllPairs(
   const patternName = 'blocks.0.attn.hook_pattern';
   if (options.neurons && hasMlp) names.push(postName);
   if (options.pattern) names.push(patternName);
-  const userHooks = options.hooks ? (Array.isArray(options.hooks) ? options.hooks : Object.entries(options.hooks).map(([name, fn]) => ({ name, fn }))) : [];
   return noGrad(() => {
-    const { logits, cache } = model.runWithCache(allPairsTokens(p), { names, hooks: userHooks, lastPositionOnly: true });
+    const { logits, cache } = model.runWithCache(allPairsTokens(p), { names, hooks: normalizeHooks(options.hooks), lastPositionOnly: true });
     const vocabOut = model.cfg.d_vocab_out;
     const out = new Float64Array(n * p); // [p*p, p]
     const src = logits.data; // [p*p, d_vocab_out]

@@ -18,7 +18,8 @@ import {
   neuronFrequencies,
 } from './neurons.js';
 import type { CheckpointMeasures } from './types.js';
-import { type FourierNorms, embeddingFourierNorms, neuronLogitFourierNorms, sumSquaredWeights } from './weights.js';
+import { sumOfSquares } from '../evaluate.js';
+import { type FourierNorms, embeddingFourierNorms, neuronLogitFourierNorms } from './weights.js';
 
 export const CLUSTER_THRESHOLD = 0.85;
 
@@ -75,7 +76,7 @@ export function measureCheckpoint(model: HookedTransformer, split: Split, step: 
     restrictedLossFrequencies: restrictTo,
     giniWE: embedding.gini,
     giniWL: neuronLogit ? neuronLogit.gini : null,
-    sumSquaredWeights: sumSquaredWeights(model),
+    sumSquaredWeights: sumOfSquares(model.parameters()),
     keyFrequencies: keys,
     neuronsClustered: nf ? neuronClusters(nf, clusterThreshold).reduce((s, c) => s + c.size, 0) : 0,
     embeddingFrequencyNorms: [...embedding.frequencyNorms],

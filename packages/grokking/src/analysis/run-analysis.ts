@@ -10,7 +10,7 @@ import { type HookedTransformer, loadCheckpoint, loadCheckpointInto, loadModelFr
 import { resolveConfig, type RunConfig } from '../config.js';
 import { type Split, loadSplit } from '../data.js';
 import { RunDir, writeFileAtomic } from '../run-dir.js';
-import { makeSplit } from '../train.js';
+import { makeSplit } from '../data.js';
 import { analyzeCheckpoint } from './findings.js';
 import { measureCheckpoint } from './measures.js';
 import { detectPhases } from './phases.js';

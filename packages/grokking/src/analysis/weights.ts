@@ -1,6 +1,6 @@
 /**
  * Measures on the weights alone: the Fourier norms of the embedding W_E and of the neuron-logit map
- * W_L, their Gini coefficients, and the sum of squared weights.
+ * W_L, and their Gini coefficients. (The sum of squared weights is evaluate.ts's sumOfSquares.)
  */
 import type { HookedTransformer } from '@grok/transformer';
 import { fourier1d, frequencyNorms, matrix, rowNorms, type Matrix } from './fourier.js';
@@ -57,14 +57,4 @@ export function embeddingFourierNorms(model: HookedTransformer, p: number): Four
 export function neuronLogitFourierNorms(model: HookedTransformer, p: number): FourierNorms | null {
   const WL = neuronLogitMap(model, p);
   return WL && normsOf(WL);
-}
-
-/** Σ of squared entries over every parameter, in float64. */
-export function sumSquaredWeights(model: HookedTransformer): number {
-  let s = 0;
-  for (const param of model.parameters()) {
-    const d = param.data;
-    for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
-  }
-  return s;
 }

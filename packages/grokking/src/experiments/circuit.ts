@@ -16,10 +16,11 @@
  * the embedding edit):  logits = [resid_mid · W_U + b_U]_direct + b_out · W_U + post_kept · W_L'_kept + mean(post_pruned) · W_L'_pruned.
  * With nothing dropped this is exactly the model's own logits (a test checks it).
  */
-import { type NDArray, raw } from '@grok/autograd';
+import { type NDArray, copyInPlace, raw } from '@grok/autograd';
 import { type HookedTransformer, loadModelFromCheckpoint } from '@grok/transformer';
 import { runAllPairs } from '../analysis/activations.js';
 import { fourierBasis } from '../analysis/fourier.js';
+import { neuronLogitMap } from '../analysis/weights.js';
 import { crossEntropyOnRows } from '../analysis/losses.js';
 import type { Split } from '../data.js';
 
@@ -68,19 +69,8 @@ const f64 = (t: NDArray) => Float64Array.from(t.data);
 const setValue = (model: HookedTransformer, name: string, data: Float64Array) => {
   const param = new Map(model.namedParameters()).get(name);
   if (!param) throw new Error(`distill: the model has no parameter ${name}`);
-  param.value = raw.tensor(Float32Array.from(data), { shape: [...param.shape] });
+  copyInPlace(param.value, raw.tensor(data, { shape: [...param.shape], dtype: param.dtype }));
 };
-
-/** W_L [p classes, m] = (W_out [m, d] · W_U[:, :p] [d, p])ᵀ: what each neuron writes into each logit. */
-function neuronLogitMap(Wout: Float64Array, WU: Float64Array, d: number, m: number, p: number, vOut: number): Float64Array {
-  const WL = new Float64Array(p * m);
-  for (let c = 0; c < p; c++) for (let k = 0; k < m; k++) {
-    let s = 0;
-    for (let i = 0; i < d; i++) s += Wout[k * d + i]! * WU[i * vOut + c]!;
-    WL[c * m + k] = s;
-  }
-  return WL;
-}
 
 /** Loss, accuracy and parameter count of a variant of the checkpoint's model. */
 export function evaluateVariant(checkpoint: string, split: Split, v: Variant): VariantResult {
@@ -111,10 +101,9 @@ export function evaluateVariant(checkpoint: string, split: Split, v: Variant): V
   const n = p * p;
   const WU = f64(model.unembed.W_U.value); // [d, vOut]
   const bU = model.unembed.b_U ? f64(model.unembed.b_U.value) : new Float64Array(vOut);
-  const Wout = f64(mlp.W_out.value); // [m, d]
   const bout = f64(mlp.b_out.value);
   // W_L [p classes, m], optionally projected over the class axis.
-  let WL = neuronLogitMap(Wout, WU, d, m, p, vOut);
+  let WL = neuronLogitMap(model, p)!.data;
   if (v.restrictWL) WL = projectAxis0(WL, p, m, rows);
   // Class bias: b_U + b_out·W_U (always kept: p numbers).
   const bias = new Float64Array(p);
@@ -166,13 +155,10 @@ export function evaluateVariant(checkpoint: string, split: Split, v: Variant): V
  */
 export function neuronsByImportance(checkpoint: string): { order: number[]; importance: Float64Array } {
   const { model } = loadModelFromCheckpoint(checkpoint);
-  const { d_model: d, d_mlp: m, d_vocab_out: vOut } = model.cfg;
+  const m = model.cfg.d_mlp;
   const p = model.cfg.d_vocab - 1;
-  const mlp = model.blocks.items[0]!.mlp!;
   const post = runAllPairs(model, { neurons: true }).neurons!; // [p², m]
-  const Wout = f64(mlp.W_out.value); // [m, d]
-  const WU = f64(model.unembed.W_U.value); // [d, vOut]
-  const WL = neuronLogitMap(Wout, WU, d, m, p, vOut); // [p, m]
+  const WL = neuronLogitMap(model, p)!.data; // [p, m]
   const importance = new Float64Array(m);
   for (let k = 0; k < m; k++) {
     let ms = 0;

@@ -12,8 +12,8 @@
  */
 import * as path from 'node:path';
 import { RunDir } from '../run-dir.js';
-import { stepsToGrok } from '../report/steps-to-grok.js';
-import { makeSplit } from '../train.js';
+import { stepsToGrok } from '../steps-to-grok.js';
+import { makeSplit } from '../data.js';
 import { escapeHtml, table } from '../report/html.js';
 import type { ChartSpec } from '../report/vega-svg.js';
 import { ensureAnalysis } from './analysis.js';

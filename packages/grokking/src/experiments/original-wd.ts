@@ -5,7 +5,7 @@
  * below the package root.
  */
 import * as fs from 'node:fs';
-import { stepsToGrok } from '../report/steps-to-grok.js';
+import { stepsToGrok } from '../steps-to-grok.js';
 
 export interface OriginalPoint {
   step: number;

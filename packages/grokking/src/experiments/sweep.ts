@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { RunConfig } from '../config.js';
 import { Progress } from '../progress.js';
 import { type MetricsRow, RunDir, writeFileAtomic } from '../run-dir.js';
-import { stepsToGrok } from '../report/steps-to-grok.js';
+import { stepsToGrok } from '../steps-to-grok.js';
 import { train } from '../train.js';
 
 export interface PlannedRun {

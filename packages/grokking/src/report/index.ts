@@ -5,7 +5,6 @@ export * from './html.js';
 export * from './neuron-map.js';
 export * from './reference-data.js';
 export * from './run-report.js';
-export * from './steps-to-grok.js';
 export * from './vega-svg.js';
 export * from './sweep-report.js';
 export * from './write-report.js';

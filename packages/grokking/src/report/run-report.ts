@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../config.js';
 import { type MetricsRow, RunDir, writeFileAtomic } from '../run-dir.js';
-import { type ReportAnalysis, readAnalysis } from './analysis-view.js';
+import { type Phase, type ReportAnalysis, readAnalysis } from './analysis-view.js';
+import { accuracyCaption, giniCaption, lossCaption, pct, restrictedExcludedCaption, weightsCaption } from './captions.js';
 import { clusterChart } from './charts/clusters.js';
 import { fourierBarChart } from './charts/fourier-bars.js';
 import { heatmapChart } from './charts/heatmap.js';
@@ -16,7 +17,7 @@ import { downsample } from './downsample.js';
 import { escapeHtml, figure, formatNumber, missing, page, table } from './html.js';
 import { neuronMap } from './neuron-map.js';
 import { originalRun } from './reference-data.js';
-import { GROK_TEST_LOSS, stepsToGrok } from './steps-to-grok.js';
+import { GROK_TEST_LOSS, stepsToGrok } from '../steps-to-grok.js';
 import { type ChartSpec, renderSvg } from './vega-svg.js';
 
 export interface RunReportOptions {
@@ -39,146 +40,55 @@ const MAX_POINTS = 600;
 const TRAIN = '#1f77b4';
 const TEST = '#d62728';
 
+/** What every section of the page draws from. */
+interface Run {
+  dir: string;
+  run: RunDir;
+  config: RunConfig;
+  rows: MetricsRow[];
+  analysis: ReportAnalysis | null;
+  grokStep: number | null;
+  phases: Phase[];
+  /** The metrics thinned to MAX_POINTS per line. */
+  thin: MetricsRow[];
+  draw: Draw;
+}
+
+type Draw = (id: string, spec: ChartSpec, caption: string) => Promise<string>;
+
+/** The page, section by section, in reading order. */
 export async function buildRunReport(dir: string, options: RunReportOptions = {}): Promise<RunReport> {
   const run = new RunDir(dir);
   if (!run.exists()) throw new Error(`report: no run at ${dir} (config.json is missing)`);
-  const config = run.readConfig();
-  const rows = run.readMetrics();
-  const analysis = readAnalysis(run);
-  const name = path.basename(path.resolve(dir));
-  const grokStep = stepsToGrok(rows);
-  const phases = analysis?.phases ?? [];
   const figures = new Map<string, string>();
-  const draw = async (id: string, spec: ChartSpec, caption: string) => {
+  const draw: Draw = async (id, spec, caption) => {
     const svg = await renderSvg(spec);
     figures.set(id, svg);
     return figure(id, svg, caption);
   };
-
-  const thin = downsample(rows, MAX_POINTS, (r) => Math.log(r.test_loss));
-  const series = (fields: [keyof MetricsRow, string][]): Point[] =>
-    thin.flatMap((r) => fields.map(([f, label]) => ({ step: r.step, series: label, value: r[f] })));
-  const grokRule = grokStep !== null ? [{ step: grokStep, label: `test loss < ${GROK_TEST_LOSS} at ${grokStep}` }] : [];
-  const lastStep = rows.at(-1)?.step ?? 0;
-
-  const parts: string[] = [header(name, config, rows, analysis, grokStep, options)];
-
-  parts.push('<h2>Training curves</h2><div class="grid">');
-  if (rows.length === 0) parts.push('<p class="missing">No metrics yet: metrics.jsonl is empty.</p>');
-  else {
-    parts.push(
-      await draw(
-        'loss',
-        lineChart({
-          title: 'Loss (log scale)',
-          yTitle: 'cross-entropy',
-          logY: true,
-          points: series([['train_loss', 'train'], ['test_loss', 'test']]),
-          series: [{ name: 'train', color: TRAIN }, { name: 'test', color: TEST }],
-          phases,
-          rules: grokRule,
-        }),
-        `Train and test loss per step${phases.length ? ', over the three phases found by the analysis' : ''}. Grokking is the late fall of the test loss.`,
-      ),
-      await draw(
-        'accuracy',
-        lineChart({
-          title: 'Accuracy',
-          yTitle: 'accuracy',
-          points: series([['train_acc', 'train'], ['test_acc', 'test']]),
-          series: [{ name: 'train', color: TRAIN }, { name: 'test', color: TEST }],
-          yDomain: [0, 1],
-          phases,
-        }),
-        'Train accuracy reaches 100 % long before test accuracy does.',
-      ),
-    );
-  }
-  parts.push('</div>');
-
-  parts.push('<h2>Beside the original paper</h2><div class="grid">');
-  const original = downsample(originalRun(), MAX_POINTS, (r) => Math.log(r.test_loss));
-  const originalGrok = stepsToGrok(originalRun());
-  const lossPoints = (rs: readonly { step: number; train_loss: number; test_loss: number }[]): Point[] =>
-    rs.flatMap((r) => [{ step: r.step, series: 'train', value: r.train_loss }, { step: r.step, series: 'test', value: r.test_loss }]);
-  const yDomain: [number, number] = [1e-8, 1e2];
-  if (rows.length > 0) {
-    parts.push(
-      await draw(
-        'ours',
-        lineChart({ title: `This run: p = ${config.p}, ${pct(config.frac_train)} data, wd ${config.weight_decay}`, yTitle: 'loss', logY: true, points: lossPoints(thin), series: lineSeries(), rules: grokRule, yDomain, width: 470 }),
-        'Our loss curves on the same axes as the original.',
-      ),
-    );
-  }
-  parts.push(
-    await draw(
-      'original',
-      lineChart({
-        title: 'Original: p = 113, 30 % data, wd 1',
-        yTitle: 'loss',
-        logY: true,
-        points: lossPoints(original),
-        series: lineSeries(),
-        rules: originalGrok !== null ? [{ step: originalGrok, label: `test loss < ${GROK_TEST_LOSS} at ${originalGrok}` }] : [],
-        yDomain,
-        width: 470,
-      }),
-      'The 30 % run of the original data-fraction sweep (Nanda et al. 2023, <code>original_frac_train_sweep.csv</code>; copied in packages/grokking/data/).',
-    ),
-  );
-  parts.push('</div>');
-
-  parts.push('<h2>Progress measures</h2>');
-  if (!analysis) parts.push(missing('analysis not run yet', `pnpm grok analyze ${dir}`));
-  else parts.push('<div class="grid">', ...(await progressFigures(analysis, draw)), '</div>');
-  parts.push('<div class="grid">');
-  if (rows.length > 0) {
-    parts.push(
-      await draw(
-        'weights',
-        lineChart({
-          title: 'Sum of squared weights',
-          yTitle: 'Σ w²',
-          points: series([['weight_norm', 'Σ w²']]),
-          series: [{ name: 'Σ w²', color: '#2ca02c' }],
-          phases,
-        }),
-        'Weight decay shrinks the weights once the training loss is small; the fall speeds up during circuit formation and cleanup.',
-      ),
-    );
-  }
-  parts.push('</div>');
-
-  parts.push('<h2>The algorithm at the end of training</h2>');
-  if (!analysis) parts.push(missing('analysis not run yet', `pnpm grok analyze ${dir}`));
-  else parts.push('<div class="grid">', ...(await endFigures(analysis, draw)), '</div>');
-  if (options.neuronMap ?? true) {
-    const map = neuronMap(run, analysis?.heatmapNeuron?.neuron);
-    if (map) {
-      const freq = analysis?.heatmapNeuron && analysis.heatmapNeuron.neuron === map.neuron ? `, cluster k = ${analysis.heatmapNeuron.frequency}` : '';
-      parts.push(
-        '<div class="grid">',
-        await draw(
-          'neuron-heatmap',
-          heatmapChart(`Neuron ${map.neuron}${freq} at step ${map.step}`, map.p, map.values),
-          `Post-ReLU activation of MLP neuron ${map.neuron} at the <code>=</code> position for every input (a, b) ` +
-            '(hook <code>blocks.0.mlp.hook_post</code>). A neuron of the generalising circuit is periodic in a and b; a memorising one is noise.',
-        ),
-        '</div>',
-      );
-    }
-  }
-
-  parts.push('<h2>Ablations</h2>');
-  if (!analysis) parts.push(missing('analysis not run yet', `pnpm grok analyze ${dir}`));
-  else if (!analysis.ablations?.length) parts.push('<p>The analysis ran no ablations.</p>');
-  else parts.push(ablationTable(analysis));
-
-  parts.push(
-    `<p class="subtitle">Written ${escapeHtml(new Date().toISOString())} at step ${lastStep} by <code>pnpm grok report ${escapeHtml(dir)}</code>. ` +
-      `Steps to grok = the first logged step with test loss &lt; ${GROK_TEST_LOSS}, the original sweep's definition.</p>`,
-  );
+  const rows = run.readMetrics();
+  const analysis = readAnalysis(run);
+  const r: Run = {
+    dir,
+    run,
+    config: run.readConfig(),
+    rows,
+    analysis,
+    grokStep: stepsToGrok(rows),
+    phases: analysis?.phases ?? [],
+    thin: downsample(rows, MAX_POINTS, (row) => Math.log(row.test_loss)),
+    draw,
+  };
+  const name = path.basename(path.resolve(dir));
+  const parts = [
+    header(name, r, options),
+    ...(await trainingCurves(r)),
+    ...(await besideTheOriginal(r)),
+    ...(await progressMeasures(r)),
+    ...(await algorithmAtTheEnd(r, options)),
+    ...ablations(r),
+    footer(r),
+  ];
   const html = page({
     title: `grok: ${name}`,
     refreshSeconds: options.live ? (options.refreshSeconds ?? 30) : undefined,
@@ -186,6 +96,143 @@ export async function buildRunReport(dir: string, options: RunReportOptions = {}
   });
   return { html, figures };
 }
+
+/** Points of metrics fields, one series per field. */
+function series(r: Run, fields: [keyof MetricsRow, string][]): Point[] {
+  return r.thin.flatMap((row) => fields.map(([f, label]) => ({ step: row.step, series: label, value: row[f] })));
+}
+
+const grokRule = (step: number | null) => (step !== null ? [{ step, label: `test loss < ${GROK_TEST_LOSS} at ${step}` }] : []);
+
+async function trainingCurves(r: Run): Promise<string[]> {
+  const out = ['<h2>Training curves</h2><div class="grid">'];
+  if (r.rows.length === 0) out.push('<p class="missing">No metrics yet: metrics.jsonl is empty.</p>');
+  else {
+    out.push(
+      await r.draw(
+        'loss',
+        lineChart({
+          title: 'Loss (log scale)',
+          yTitle: 'cross-entropy',
+          logY: true,
+          points: series(r, [['train_loss', 'train'], ['test_loss', 'test']]),
+          series: lineSeries(),
+          phases: r.phases,
+          rules: grokRule(r.grokStep),
+        }),
+        lossCaption(r.rows, r.grokStep, r.phases.length > 0),
+      ),
+      await r.draw(
+        'accuracy',
+        lineChart({
+          title: 'Accuracy',
+          yTitle: 'accuracy',
+          points: series(r, [['train_acc', 'train'], ['test_acc', 'test']]),
+          series: lineSeries(),
+          yDomain: [0, 1],
+          phases: r.phases,
+        }),
+        accuracyCaption(r.rows),
+      ),
+    );
+  }
+  out.push('</div>');
+  return out;
+}
+
+async function besideTheOriginal(r: Run): Promise<string[]> {
+  const out = ['<h2>Beside the original paper</h2><div class="grid">'];
+  const original = downsample(originalRun(), MAX_POINTS, (row) => Math.log(row.test_loss));
+  const lossPoints = (rs: readonly { step: number; train_loss: number; test_loss: number }[]): Point[] =>
+    rs.flatMap((row) => [{ step: row.step, series: 'train', value: row.train_loss }, { step: row.step, series: 'test', value: row.test_loss }]);
+  const yDomain: [number, number] = [1e-8, 1e2];
+  const c = r.config;
+  if (r.rows.length > 0) {
+    const title = `This run: p = ${c.p}, ${pct(c.frac_train)} data, wd ${c.weight_decay}`;
+    out.push(
+      await r.draw(
+        'ours',
+        lineChart({ title, yTitle: 'loss', logY: true, points: lossPoints(r.thin), series: lineSeries(), rules: grokRule(r.grokStep), yDomain, width: 470 }),
+        'Our loss curves on the same axes as the original.',
+      ),
+    );
+  }
+  out.push(
+    await r.draw(
+      'original',
+      lineChart({
+        title: 'Original: p = 113, 30 % data, wd 1',
+        yTitle: 'loss',
+        logY: true,
+        points: lossPoints(original),
+        series: lineSeries(),
+        rules: grokRule(stepsToGrok(originalRun())),
+        yDomain,
+        width: 470,
+      }),
+      'The 30 % run of the original data-fraction sweep (Nanda et al. 2023, <code>original_frac_train_sweep.csv</code>; copied in packages/grokking/data/).',
+    ),
+    '</div>',
+  );
+  return out;
+}
+
+async function progressMeasures(r: Run): Promise<string[]> {
+  const out = ['<h2>Progress measures</h2>'];
+  if (!r.analysis) out.push(analysisMissing(r));
+  else out.push('<div class="grid">', ...(await progressFigures(r.analysis, r.draw)), '</div>');
+  if (r.rows.length > 0) {
+    const weights = lineChart({
+      title: 'Sum of squared weights',
+      yTitle: 'Σ w²',
+      points: series(r, [['weight_norm', 'Σ w²']]),
+      series: [{ name: 'Σ w²', color: '#2ca02c' }],
+      phases: r.phases,
+    });
+    out.push('<div class="grid">', await r.draw('weights', weights, weightsCaption(r.rows)), '</div>');
+  }
+  return out;
+}
+
+async function algorithmAtTheEnd(r: Run, options: RunReportOptions): Promise<string[]> {
+  const out = ['<h2>The algorithm at the end of training</h2>'];
+  if (!r.analysis) out.push(analysisMissing(r));
+  else out.push('<div class="grid">', ...(await endFigures(r.analysis, r.draw)), '</div>');
+  if (!(options.neuronMap ?? true)) return out;
+  const wanted = r.analysis?.heatmapNeuron;
+  const map = neuronMap(r.run, wanted?.neuron);
+  if (!map) return out;
+  const freq = wanted && wanted.neuron === map.neuron ? `, cluster k = ${wanted.frequency}` : '';
+  out.push(
+    '<div class="grid">',
+    await r.draw(
+      'neuron-heatmap',
+      heatmapChart(`Neuron ${map.neuron}${freq} at step ${map.step}`, map.p, map.values),
+      `Post-ReLU activation of MLP neuron ${map.neuron} at the <code>=</code> position for every input (a, b) ` +
+        '(hook <code>blocks.0.mlp.hook_post</code>). A neuron of the generalising circuit is periodic in a and b; a memorising one is noise.',
+    ),
+    '</div>',
+  );
+  return out;
+}
+
+function ablations(r: Run): string[] {
+  const out = ['<h2>Ablations</h2>'];
+  if (!r.analysis) out.push(analysisMissing(r));
+  else if (!r.analysis.ablations?.length) out.push('<p>The analysis ran no ablations.</p>');
+  else out.push(ablationTable(r.analysis));
+  return out;
+}
+
+function footer(r: Run): string {
+  const lastStep = r.rows.at(-1)?.step ?? 0;
+  return (
+    `<p class="subtitle">Written ${escapeHtml(new Date().toISOString())} at step ${lastStep} by <code>pnpm grok report ${escapeHtml(r.dir)}</code>. ` +
+    `Steps to grok = the first logged step with test loss &lt; ${GROK_TEST_LOSS}, the original sweep's definition.</p>`
+  );
+}
+
+const analysisMissing = (r: Run) => missing('analysis not run yet', `pnpm grok analyze ${r.dir}`);
 
 /** Writes report.html and figures/*.svg; returns the report's path. */
 export async function writeRunReport(dir: string, options: RunReportOptions = {}): Promise<string> {
@@ -198,12 +245,9 @@ export async function writeRunReport(dir: string, options: RunReportOptions = {}
   return run.reportPath;
 }
 
-type Draw = (id: string, spec: ChartSpec, caption: string) => Promise<string>;
-
 async function progressFigures(a: ReportAnalysis, draw: Draw): Promise<string[]> {
   const s = a.series;
   const at = (label: string, values?: number[]): Point[] => (values ? s.steps.map((step, i) => ({ step, series: label, value: values[i]! })) : []);
-  const keys = (a.restrictedLossFrequencies ?? a.keyFrequencies).join(', ');
   const out = [
     await draw(
       'restricted-excluded',
@@ -220,8 +264,7 @@ async function progressFigures(a: ReportAnalysis, draw: Draw): Promise<string[]>
         ],
         phases: a.phases,
       }),
-      `Restricted loss keeps only the key frequencies' directions (${keys}) of the logits: it falls during circuit formation, before the test loss. ` +
-        'Excluded loss removes them and is measured on the training pairs: it rises as the memorised solution is replaced.',
+      restrictedExcludedCaption(a),
     ),
     await draw(
       'gini',
@@ -233,7 +276,7 @@ async function progressFigures(a: ReportAnalysis, draw: Draw): Promise<string[]>
         yDomain: [0, 1],
         phases: a.phases,
       }),
-      'Gini coefficient of the norms of the Fourier components of the embedding W_E and of W_L = W_U·W_out: both jump during cleanup.',
+      giniCaption(a),
     ),
   ];
   return out;
@@ -266,7 +309,8 @@ function ablationTable(a: ReportAnalysis): string {
   );
 }
 
-function header(name: string, c: RunConfig, rows: MetricsRow[], a: ReportAnalysis | null, grokStep: number | null, o: RunReportOptions): string {
+function header(name: string, r: Run, o: RunReportOptions): string {
+  const { config: c, rows, analysis: a, grokStep } = r;
   const last = rows.at(-1);
   const msPerStep = rows.filter((r) => r.step_ms > 0);
   const meanMs = msPerStep.length ? msPerStep.reduce((s, r) => s + r.step_ms, 0) / msPerStep.length : NaN;
@@ -290,8 +334,4 @@ ${table(['', ''], facts.map(([k, v]) => [escapeHtml(k), typeof v === 'number' ? 
 
 function lineSeries() {
   return [{ name: 'train', color: TRAIN }, { name: 'test', color: TEST }];
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(x >= 0.995 && x < 1 ? 2 : x < 0.1 ? 1 : 0)} %`;
 }

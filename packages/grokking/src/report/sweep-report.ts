@@ -13,7 +13,7 @@ import { type SweepPoint, stepsToGrokChart } from './charts/steps-to-grok.js';
 import { downsample } from './downsample.js';
 import { escapeHtml, figure, page, table } from './html.js';
 import { originalStepsToGrok } from './reference-data.js';
-import { GROK_TEST_LOSS, stepsToGrok } from './steps-to-grok.js';
+import { GROK_TEST_LOSS, stepsToGrok } from '../steps-to-grok.js';
 import { renderSvg } from './vega-svg.js';
 
 export interface SweepRun {

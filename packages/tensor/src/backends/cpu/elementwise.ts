@@ -2,7 +2,7 @@
 import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import { type Shape, broadcastStrides, sizeOf } from '../../shape.js';
-import { gelu, geluGrad, geluTanh, geluTanhGrad, sigmoid } from './math.js';
+import { gelu, geluTanh, sigmoid } from './math.js';
 
 /**
  * Each op is written once, as a JavaScript expression of x (and y). From it we compile one loop per op
@@ -25,9 +25,6 @@ const UNARY_EXPR: Record<UnaryOp, string> = {
   sigmoid: 'M.sigmoid(x)',
   sin: 'Math.sin(x)',
   cos: 'Math.cos(x)',
-  relu_grad: 'x > 0 ? 1 : 0',
-  gelu_grad: 'M.geluGrad(x)',
-  gelu_tanh_grad: 'M.geluTanhGrad(x)',
 };
 
 const BINARY_EXPR: Record<BinaryOp, string> = {
@@ -47,7 +44,7 @@ const BINARY_EXPR: Record<BinaryOp, string> = {
 };
 
 /** The helpers an expression may call as M.name. */
-const M = { gelu, geluGrad, geluTanh, geluTanhGrad, sigmoid };
+const M = { gelu, geluTanh, sigmoid };
 
 function compile<F>(params: string, body: string): F {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -115,26 +112,6 @@ function reluFloat32(a: Float32Array, out: Float32Array): void {
     const xi = x[i]!;
     y[i] = xi & ~(xi >> 31);
   }
-}
-
-/**
- * The relu backward g · (x > 0 ? 1 : 0) in one pass (the composition makes a 0/1 tensor, then multiplies).
- * float32 works on the bits, branch-free as above: ((xi − 1) | xi) has its sign bit set exactly when
- * xi ≤ 0 as an integer, i.e. when x is −0, +0 or negative, so its inverted sign mask keeps g where x > 0.
- * (The composition would give NaN for g = ±∞ or NaN where x ≤ 0; this gives 0, as torch's threshold_backward.)
- */
-export function reluBackwardInto(x: TypedArray, g: TypedArray, out: TypedArray): void {
-  if (x instanceof Float32Array && g instanceof Float32Array && out instanceof Float32Array) {
-    const xb = bits(x);
-    const gb = bits(g);
-    const ob = bits(out);
-    for (let i = 0; i < xb.length; i++) {
-      const xi = xb[i]!;
-      ob[i] = gb[i]! & ~(((xi - 1) | xi) >> 31);
-    }
-    return;
-  }
-  for (let i = 0; i < x.length; i++) out[i] = x[i]! > 0 ? g[i]! : 0;
 }
 
 /**

@@ -2,13 +2,13 @@
  * The cpu backend: storage is a typed array; every kernel is a plain TypeScript loop (the reference).
  * Faster kernels (WebAssembly SIMD, threads) plug in behind the same methods.
  */
-import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
+import type { Backend, BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
 import { type DType, type TypedArray, allocate } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import { NDArray } from '../../ndarray.js';
-import { adamwInto } from './adamw.js';
-import { binaryInto, reluBackwardInto, unaryInto, whereInto } from './elementwise.js';
+import { binaryInto, unaryInto, whereInto } from './elementwise.js';
+import { fusedInto } from './fused.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
 import { concatInto, permuteInto, sliceInto } from './layout.js';
 import { fastMatmulInto } from './fast/fast-matmul.js';
@@ -105,11 +105,13 @@ export class CpuBackend implements Backend {
     return this.wrap(out, outShape, a.dtype);
   }
 
-  reluBackward(x: NDArray, g: NDArray): NDArray {
-    const out = this.alloc(x.shape, x.dtype);
-    const [xs, gs] = [store(x), store(g)];
-    this.launch(this.#wasm((alloc) => wasmReluBackward(alloc, xs, gs, out)) ?? (() => reluBackwardInto(xs, gs, out)), out, 'reluBackward', x, g);
-    return this.wrap(out, x.shape, x.dtype);
+  fused(kernel: FusedKernel, inputs: readonly NDArray[], scalars: readonly number[], into?: readonly NDArray[]): NDArray[] {
+    const { shape, dtype } = inputs[0]!;
+    const outs = into ?? kernel.outputs.map(() => this.wrap(this.alloc(shape, dtype), shape, dtype));
+    const [ins, outArrays] = [inputs.map(store), outs.map(store)];
+    const wasm = isReluBackward(kernel) ? this.#wasm((alloc) => wasmReluBackward(alloc, ins[0]!, ins[1]!, outArrays[0]!)) : null;
+    this.launch(wasm ?? (() => fusedInto(kernel, ins, scalars, outArrays)), outArrays, kernel.name, ...inputs);
+    return [...outs];
   }
 
   where(cond: NDArray, a: NDArray, b: NDArray, outShape: Shape): NDArray {
@@ -245,11 +247,14 @@ export class CpuBackend implements Backend {
     }), out, 'indexAdd', indices, src);
     return this.wrap(out, shape, src.dtype);
   }
-
-  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
-    adamwInto(store(param), store(grad), store(m), store(v), vMax ? store(vMax) : null, h);
-  }
 }
+
+/**
+ * autograd's ReLU backward (x ≤ 0 ? 0 : g), which the captured path runs as the wasm kernel x > 0 ? g : 0:
+ * the same values for every x but NaN.
+ */
+const isReluBackward = (k: FusedKernel) =>
+  k.name === 'reluBackward' && k.inputs.join() === 'x,g' && k.outputs.length === 1 && k.outputs[0] === 'x <= 0.0 ? 0.0 : g';
 
 function dataMatches(data: TypedArray, dtype: DType): boolean {
   return (

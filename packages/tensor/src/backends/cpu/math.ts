@@ -1,5 +1,6 @@
 /**
- * Scalar functions the kernels share: erf (for the exact GELU) and the GELU family with derivatives.
+ * Scalar functions the kernels share: erf (for the exact GELU, and for fused kernels' formulas), GELU in
+ * both forms, and sigmoid.
  * JavaScript has no Math.erf, so we compute it to full double precision.
  */
 
@@ -57,20 +58,9 @@ export function gelu(x: number): number {
   return 0.5 * x * (1 + erf(x * INV_SQRT_2));
 }
 
-/** d/dx x·Φ(x) = Φ(x) + x·φ(x). */
-export function geluGrad(x: number): number {
-  return 0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
-}
-
 /** The tanh approximation: x/2 · (1 + tanh(√(2/π)·(x + 0.044715 x³))). */
 export function geluTanh(x: number): number {
   return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-}
-
-/** Its derivative: ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715 x²), t = tanh(u). */
-export function geluTanhGrad(x: number): number {
-  const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
 }
 
 export function sigmoid(x: number): number {

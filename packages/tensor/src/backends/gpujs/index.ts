@@ -8,18 +8,19 @@
  * - A kernel is compiled once per shape signature (kernel-cache.ts) from a source written for those shapes
  *   (kernels/*.ts). In the GL modes results stay on the GPU as textures and pass straight into the next
  *   kernel; `read()` downloads. webasm and cpu have no device memory, so their buffers are Float32Arrays.
- * - The scatter-adds run gather-style over an inverse index built on the host (kernels/scatter.ts); the
- *   in-place AdamW writes one packed buffer and swaps it into the tensors (kernels/adamw.ts).
+ * - The scatter-adds run gather-style over an inverse index built on the host (kernels/scatter.ts); a fused
+ *   kernel writes its outputs as one packed buffer and, in place, swaps its rows into the targets
+ *   (kernels/fused.ts).
  */
 import type { GPU } from 'gpu.js';
-import type { AdamWStep, Backend, BinaryOp, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
+import type { Backend, BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import { NDArray } from '../../ndarray.js';
 import { KernelCache, type KernelSpec, flatten } from './kernel-cache.js';
-import { adamwScalars, adamwSpec } from './kernels/adamw.js';
 import { binarySpec, unarySpec, whereSpec } from './kernels/elementwise.js';
+import { fusedSpec } from './kernels/fused.js';
 import { gatherSpec, indexSelectSpec } from './kernels/gather.js';
 import { concatSpec, permuteSpec, sliceSpec, truncSpec } from './kernels/layout.js';
 import { matmulSpec, planMatmul } from './kernels/matmul.js';
@@ -55,7 +56,7 @@ export class GpuJsBackend implements Backend {
   private readonly gpu: GPU;
   private readonly kernels: KernelCache;
 
-  /** `options` is a GpuJsOptions; it arrives untyped from setBackend and GROK_GPUJS_MODE. */
+  /** `options` is a GpuJsOptions; it arrives untyped from setBackend (the mode perhaps from GROK_GPUJS_MODE). */
   constructor(options: GpuJsOptions | Record<string, unknown>) {
     const { mode, kernelCacheLimit } = options as Partial<GpuJsOptions>;
     const { GPU } = loadForMode(mode);
@@ -257,20 +258,26 @@ export class GpuJsBackend implements Backend {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Optimizer
+  // Fused elementwise kernels
 
-  adamwUpdate(param: NDArray, grad: NDArray, m: NDArray, v: NDArray, vMax: NDArray | null, h: AdamWStep): void {
-    for (const t of [param, grad, m, v, ...(vMax ? [vMax] : [])]) checkDType('adamwUpdate', t.dtype);
-    const n = param.size;
-    if (n === 0) return;
-    const useMax = h.amsgrad && vMax !== null;
-    const states = [param, grad, m, v, ...(useMax ? [vMax!] : [])].map(storage);
-    const [p, g, mm, vv, vx] = states.map((s) => s.offset);
-    const spec = adamwSpec(n, { p: p!, g: g!, m: mm!, v: vv!, vMax: useMax ? vx! : null });
-    const packed = this.kernels.run(spec, [...states.map((s) => s.buffer), ...adamwScalars(h)], spec.output[0]!);
-    // Rows of the packed [S, n] result: param, m, v (, vMax). Old storages are freed once unreferenced.
-    const targets = [param, m, v, ...(useMax ? [vMax!] : [])];
-    targets.forEach((t, s) => t.replaceStorage(new GpuStorage(packed, s * n, n)));
+  fused(kernel: FusedKernel, inputs: readonly NDArray[], scalars: readonly number[], into?: readonly NDArray[]): NDArray[] {
+    const { shape, dtype, size: n } = inputs[0]!;
+    checkDType(kernel.name, dtype);
+    const S = kernel.outputs.length;
+    if (S * n > MAX_ELEMENTS) throw new Error(`gpujs.${kernel.name}: ${S} outputs of ${formatShape(shape)} exceed 2^24 elements`);
+    const rows = (packed: DeviceBuffer | null) =>
+      kernel.outputs.map((_, s) => (packed ? new GpuStorage(packed, s * n, n) : hostStorage(new Float32Array(0))));
+    let results: GpuStorage[];
+    if (n === 0) results = rows(null);
+    else {
+      const ins = inputs.map(storage);
+      const spec = fusedSpec(kernel, n, ins.map((s) => s.offset));
+      results = rows(this.kernels.run(spec, [...ins.map((s) => s.buffer), ...scalars], S * n));
+    }
+    if (!into) return results.map((r) => this.wrap(r, shape, dtype));
+    // In place: each target now reads its row of the packed result. Old storages are freed once unreferenced.
+    into.forEach((t, s) => t.replaceStorage(results[s]!));
+    return [...into];
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -320,4 +327,5 @@ function checkDType(op: string, dtype: DType): void {
   }
 }
 
-registerBackend('gpujs', (options) => new GpuJsBackend(options));
+// The mode: the option, or else GROK_GPUJS_MODE (how `GROK_BACKEND=gpujs` gets one).
+registerBackend('gpujs', (options) => new GpuJsBackend({ mode: process.env['GROK_GPUJS_MODE'], ...options }));

@@ -29,9 +29,6 @@ export const UNARY_EXPR: Record<UnaryOp, string> = {
   sigmoid: 'sigmoid32(x)',
   sin: 'Math.sin(x)',
   cos: 'Math.cos(x)',
-  relu_grad: '(x > 0.0 ? 1.0 : 0.0)',
-  gelu_grad: 'geluGrad32(x)',
-  gelu_tanh_grad: 'geluTanhGrad32(x)',
 };
 
 export const BINARY_EXPR: Record<BinaryOp, string> = {

@@ -54,33 +54,24 @@ export const SIGMOID = `function sigmoid32(x) {
   return e / (1.0 + e);
 }`;
 
-/** GELU(x) = x·Φ(x) = x/2 · (1 + erf(x/√2)); its derivative Φ(x) + x·φ(x). */
+/** GELU(x) = x·Φ(x) = x/2 · (1 + erf(x/√2)). */
 export const GELU = `function gelu32(x) {
   return 0.5 * x * (1.0 + erf32(x * 0.707106781));
 }`;
-export const GELU_GRAD = `function geluGrad32(x) {
-  return 0.5 * (1.0 + erf32(x * 0.707106781)) + x * 0.39894228 * Math.exp(-0.5 * x * x);
-}`;
 
-/** The tanh approximation x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³))) and its derivative. */
+/** The tanh approximation x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³))). */
 export const GELU_TANH = `function geluTanh32(x) {
   return 0.5 * x * (1.0 + tanh32(0.797884561 * (x + 0.044715 * x * x * x)));
 }`;
-export const GELU_TANH_GRAD = `function geluTanhGrad32(x) {
-  const t = tanh32(0.797884561 * (x + 0.044715 * x * x * x));
-  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.797884561 * (1.0 + 0.134145 * x * x);
-}`;
 
-/** The helpers a unary op's expression calls (GPU.js must be given every function a kernel reaches). */
+/** The helpers an expression calls (GPU.js must be given every function a kernel reaches). */
 export function helpersFor(expression: string): string[] {
   const needs: string[] = [];
   const uses = (name: string) => expression.includes(`${name}(`);
-  if (uses('gelu32') || uses('geluGrad32')) needs.push(ERF);
-  if (uses('tanh32') || uses('geluTanh32') || uses('geluTanhGrad32')) needs.push(TANH);
+  if (uses('erf32') || uses('gelu32')) needs.push(ERF);
+  if (uses('tanh32') || uses('geluTanh32')) needs.push(TANH);
   if (uses('sigmoid32')) needs.push(SIGMOID);
   if (uses('gelu32')) needs.push(GELU);
-  if (uses('geluGrad32')) needs.push(GELU_GRAD);
   if (uses('geluTanh32')) needs.push(GELU_TANH);
-  if (uses('geluTanhGrad32')) needs.push(GELU_TANH_GRAD);
   return needs;
 }
