@@ -12,7 +12,7 @@ import { fastMatmulInto, startThreads, threadPoolStats } from '../src/backends/c
 import { emitMatmulModule } from '../src/backends/cpu/fast/matmul-kernel.js';
 import { hasRelaxedSimd } from '../src/backends/cpu/fast/simd-features.js';
 import { splitWork } from '../src/backends/cpu/fast/work-split.js';
-import { type MatmulProblem, matmulInto, planMatmul } from '../src/backends/cpu/matmul.js';
+import { type MatmulProblem, matmulInto, planMatmul } from '../src/backends/reference/matmul.js';
 
 /** A small deterministic generator (tests must not depend on the library's own RNG). */
 function randomArray(n: number, seed: number): Float32Array {

@@ -23,8 +23,7 @@
 import type { DType, TypedArray } from '../../dtype.js';
 import { allocateInWasmMemory, releaseWasmMemory, wasmView } from './fast/fast-matmul.js';
 
-/** One kernel with its buffers bound. */
-export type BoundKernel = () => void;
+import type { BoundKernel } from '../reference/index.js';
 
 /** Where each buffer of a step goes: byte offsets from the start of one region, in allocation order. */
 export interface MemoryPlan {

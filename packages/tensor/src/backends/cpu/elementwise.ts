@@ -1,8 +1,12 @@
-/** Reference elementwise kernels: unary maps, and binary ops / where with NumPy broadcasting. */
+/**
+ * The fast cpu backend's elementwise kernels: unary maps and broadcast binary ops, each op's formula compiled
+ * into its own loop (the plain versions, one function call per element, are ../reference/elementwise.ts).
+ */
 import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import { type Shape, broadcastStrides, sizeOf } from '../../shape.js';
-import { gelu, geluTanh, sigmoid } from './math.js';
+import { gelu, geluTanh, sigmoid } from '../reference/math.js';
+import { forEachRow } from '../reference/rows.js';
 
 /**
  * Each op is written once, as a JavaScript expression of x (and y). From it we compile one loop per op
@@ -161,53 +165,4 @@ export function mergeAxes(shape: Shape, strides: readonly (readonly number[])[])
     }
   }
   return { shape: outShape, strides: outStrides };
-}
-
-export function whereInto(
-  cond: TypedArray, cShape: Shape,
-  a: TypedArray, aShape: Shape,
-  b: TypedArray, bShape: Shape,
-  out: TypedArray, outShape: Shape,
-): void {
-  const sc = broadcastStrides(cShape, outShape);
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const last = outShape.length - 1;
-  forEachRow(outShape, [sc, sa, sb], (k, inner, [pc, pa, pb]) => {
-    const ic = sc[last] ?? 0;
-    const ia = sa[last] ?? 0;
-    const ib = sb[last] ?? 0;
-    for (let j = 0; j < inner; j++) out[k + j] = cond[pc! + j * ic] !== 0 ? a[pa! + j * ia]! : b[pb! + j * ib]!;
-  });
-}
-
-/**
- * Calls `row(outOffset, innerLength, inputOffsets)` once per row (last axis) of outShape, with each input's
- * offset computed from its (possibly broadcast) strides.
- */
-export function forEachRow(
-  outShape: Shape,
-  strides: readonly (readonly number[])[],
-  row: (outOffset: number, inner: number, offsets: number[]) => void,
-): void {
-  const nd = outShape.length;
-  if (nd === 0) {
-    row(0, 1, strides.map(() => 0));
-    return;
-  }
-  const inner = outShape[nd - 1]!;
-  const rows = sizeOf(outShape) / Math.max(inner, 1);
-  if (inner === 0 || rows === 0) return;
-  const counter = new Array<number>(nd - 1).fill(0);
-  const offsets = strides.map(() => 0);
-  for (let r = 0; r < rows; r++) {
-    row(r * inner, inner, offsets);
-    for (let d = nd - 2; d >= 0; d--) {
-      counter[d]!++;
-      for (let s = 0; s < strides.length; s++) offsets[s]! += strides[s]![d]!;
-      if (counter[d]! < outShape[d]!) break;
-      for (let s = 0; s < strides.length; s++) offsets[s]! -= strides[s]![d]! * outShape[d]!;
-      counter[d] = 0;
-    }
-  }
 }

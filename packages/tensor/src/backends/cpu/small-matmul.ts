@@ -5,7 +5,7 @@
  * dot product over strided A and B.
  */
 import type { TypedArray } from '../../dtype.js';
-import { type MatmulProblem, planMatmul } from './matmul.js';
+import { type MatmulProblem, planMatmul } from '../reference/matmul.js';
 
 /** Per-entry work (M·K·N multiply-adds) up to which the plain loop beats the wasm path. */
 export const SMALL_MATMUL_WORK = 4096;

@@ -11,11 +11,11 @@
 import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
-import type { BoundKernel } from './capture.js';
+import type { BoundKernel } from '../reference/index.js';
 import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
 import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
 import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
-import type { MatmulProblem, planMatmul } from './matmul.js';
+import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
 

@@ -7,8 +7,8 @@
  *   [packed A] [packed B] [tile]
  */
 import type { TypedArray } from '../../../dtype.js';
-import type { MatmulProblem } from '../matmul.js';
-import { planMatmul } from '../matmul.js';
+import type { MatmulProblem } from '../../reference/matmul.js';
+import { planMatmul } from '../../reference/matmul.js';
 import { DEFAULT_SHAPE, SCRATCH, TASK, emitMatmulModule, scratchBytes } from './matmul-kernel.js';
 import { getThreads, relaxedSimdAllowed } from './settings.js';
 import { hasRelaxedSimd } from './simd-features.js';

@@ -1,7 +1,7 @@
 /** Reference layout kernels: permute, slice and concat (all produce contiguous copies). */
 import type { TypedArray } from '../../dtype.js';
 import { type Shape, sizeOf, stridesOf } from '../../shape.js';
-import { forEachRow } from './elementwise.js';
+import { forEachRow } from './rows.js';
 
 export function permuteInto(a: TypedArray, shape: Shape, perm: readonly number[], out: TypedArray): void {
   const src = stridesOf(shape);
