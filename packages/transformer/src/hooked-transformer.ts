@@ -7,10 +7,8 @@
  *   logits = ln_final(resid) · W_U                     [batch, pos, d_vocab_out]
  *
  * `run(tokens, { lastPositionOnly: true })` returns logits [batch, d_vocab_out] for the last position only,
- * computing the last block's queries, attention output, MLP and the unembedding there alone (keys and
- * values still see every position). For a model whose loss reads one position (the paper's, at '='),
- * that is the same function for a fraction of the work. `tokenTables` (on by default where it is valid
- * and cheaper) computes the first block's q, k, v by lookups in per-(position, token) tables.
+ * and `tokenTables` (on by default where it is valid and cheaper) computes the first block's q, k, v by
+ * lookups in per-(position, token) tables: the same function for a fraction of the work (shortcuts.ts).
  */
 import { NDArray, Tensor, formatShape, raw } from '@grok/autograd';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig } from './config.js';
@@ -22,6 +20,7 @@ import { LayerNorm } from './layers/layer-norm.js';
 import { PosEmbed } from './layers/pos-embed.js';
 import { Unembed } from './layers/unembed.js';
 import { Module, ModuleList } from './module.js';
+import { blockAtLastPosition, blockFromTable, useTokenTables } from './shortcuts.js';
 
 /** Token ids: an int32 tensor [batch, pos] (autograd or raw), or nested arrays of integers. */
 export type Tokens = Tensor | NDArray | readonly (readonly number[])[];
@@ -33,7 +32,7 @@ export interface RunOptions {
   lastPositionOnly?: boolean;
   /**
    * Compute the first block's q, k, v (and its residual input) by lookups in per-(position, token) tables
-   * instead of per-example matmuls (see TransformerBlock.forwardFromTable). The same numbers up to
+   * instead of per-example matmuls (see shortcuts.ts). The same numbers up to
    * summation order. 'auto' (default): when the batch is larger than d_vocab and no hook looks at
    * hook_embed, hook_pos_embed, blocks.0.hook_resid_pre, blocks.0.ln1.* or blocks.0.attn.hook_q/k/v.
    */
@@ -90,35 +89,43 @@ export class HookedTransformer extends Module {
     return this.run(tokens);
   }
 
-  /** Logits [batch, pos, d_vocab_out], or [batch, d_vocab_out] with lastPositionOnly. */
+  /**
+   * Logits [batch, pos, d_vocab_out], or [batch, d_vocab_out] with lastPositionOnly. The plain pass reads
+   * like the equations above; the shortcuts (last position only, token tables) are in shortcuts.ts.
+   */
   run(tokens: Tokens, options: RunOptions = {}): Tensor {
     const ctx = new HookContext(options.hooks, this.#hookNames);
     const ids = this.#tokens(tokens); // [batch, pos]
     const [batch, pos] = ids.shape as [number, number];
-    const d_model = this.cfg.d_model;
-
     const last = options.lastPositionOnly ?? false;
-    const n = this.blocks.length;
-    const first = this.blocks.items[0]!;
-    let resid: Tensor;
-    if (this.#useTables(options.tokenTables ?? 'auto', ctx, batch)) {
+    const blocks = this.blocks.items;
+    const final = blocks.length - 1;
+    // Block i, at the last position only where that is all that is asked (the final block).
+    const runBlock = (i: number, resid: Tensor) =>
+      last && i === final ? blockAtLastPosition(blocks[i]!, resid, ctx) : blocks[i]!.forward(resid, ctx);
+
+    let resid: Tensor; // [batch, pos or 1, d_model]
+    if (useTokenTables(this, options.tokenTables ?? 'auto', ctx, batch)) {
       // resid_pre for every (position, token): W_pos[p] + W_E[t]   [pos, d_vocab, d_model]
       const table = this.pos_embed.W_pos.narrow(0, 0, pos).unsqueeze(1).add(this.embed.W_E.unsqueeze(0));
-      resid = first.forwardFromTable(table, ids, ctx, last && n === 1);
+      resid = blockFromTable(blocks[0]!, table, ids, ctx, last && final === 0);
     } else {
-      const embed = ctx.hook('hook_embed', this.embed.forward(ids)); // [batch, pos, d_model]
-      let posEmbed = this.pos_embed.forward(pos); // [1, pos, d_model]
-      // Observers see TransformerLens's shape; otherwise the batch axis stays a free broadcast.
-      if (ctx.wants('hook_pos_embed')) posEmbed = ctx.hook('hook_pos_embed', posEmbed.broadcastTo([batch, pos, d_model]));
-      resid = first.forward(embed.add(posEmbed), ctx, last && n === 1); // [batch, pos or 1, d_model]
+      resid = runBlock(0, this.embedTokens(ids, ctx));
     }
-    this.blocks.items.slice(1).forEach((block, i) => {
-      // Earlier blocks run at every position: the next block's keys and values need them.
-      resid = block.forward(resid, ctx, last && i + 1 === n - 1);
-    });
+    for (let i = 1; i < blocks.length; i++) resid = runBlock(i, resid);
     if (this.ln_final) resid = this.ln_final.forward(resid, ctx);
     const logits = this.unembed.forward(resid); // [batch, pos or 1, d_vocab_out]
     return last ? logits.reshape(batch, this.cfg.d_vocab_out) : logits;
+  }
+
+  /** resid_pre of block 0: W_E[tokens] + W_pos   [batch, pos, d_model] */
+  private embedTokens(ids: Tensor, ctx: HookContext): Tensor {
+    const [batch, pos] = ids.shape as [number, number];
+    const embed = ctx.hook('hook_embed', this.embed.forward(ids)); // [batch, pos, d_model]
+    let posEmbed = this.pos_embed.forward(pos); // [1, pos, d_model]
+    // Observers see TransformerLens's shape; otherwise the batch axis stays a free broadcast.
+    if (ctx.wants('hook_pos_embed')) posEmbed = ctx.hook('hook_pos_embed', posEmbed.broadcastTo([batch, pos, this.cfg.d_model]));
+    return embed.add(posEmbed);
   }
 
   /** Runs the model and returns the requested activations (detached) with the logits. */
@@ -137,13 +144,6 @@ export class HookedTransformer extends Module {
     const record: Hook = { name: wanted, fn: (x, name) => void cache.set(name, x.detach()) };
     const logits = this.run(tokens, { ...options, hooks: [...userHooks, record] });
     return { logits, cache };
-  }
-
-  #useTables(mode: boolean | 'auto', ctx: HookContext, batch: number): boolean {
-    if (mode === false) return false;
-    const blind = ['hook_embed', 'hook_pos_embed', ...this.blocks.items[0]!.tableBlindHooks()].filter((n) => ctx.wants(n));
-    if (mode === true && blind.length) throw new Error(`run: tokenTables cannot serve hooks on ${blind.join(', ')}`);
-    return mode === true || (blind.length === 0 && batch > this.cfg.d_vocab);
   }
 
   /** Validates token ids and wraps them as an autograd tensor. */

@@ -46,7 +46,7 @@ export abstract class Module {
   }
 
   /** `name` prefixed with this module's path: the name a hook or parameter has in the whole model. */
-  protected fullName(name: string): string {
+  fullName(name: string): string {
     const p = this.path;
     return p ? `${p}.${name}` : name;
   }

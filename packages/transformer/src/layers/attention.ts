@@ -7,13 +7,13 @@
  *   z       = pattern·v                     [batch, q_pos, head, d_head]     hook_z
  *   out     = Σ_head z·W_O                  [batch, q_pos, d_model]
  *
- * Speed: the projections are one 2-D matmul each over all batch·pos rows, with the heads side by side
- * in the columns (W_Q [head, d_model, d_head] viewed as [d_model, head·d_head]: permuting the small weight
- * is cheap, permuting activations is not). Only the two small per-head products (q·kᵀ and pattern·v) are
- * batched over [batch, head], which needs q, k, v as [batch, head, pos, d_head].
+ * The projections are one 2-D matmul each over all batch·pos rows, with the heads side by side in the
+ * columns (W_Q [head, d_model, d_head] viewed as [d_model, head·d_head]: permuting the small weight is cheap,
+ * permuting activations is not). Only the two small per-head products (q·kᵀ and pattern·v) are batched over
+ * [batch, head], which needs q, k, v as [batch, head, pos, d_head].
  *
- * `queryLast`: queries (and so everything after them) at the last position only; keys and values at all
- * positions. The last position sees every key, so no mask is needed there.
+ * The model's shortcuts (queries at the last position only, q/k/v from token tables) live in
+ * ../shortcuts.ts and reuse `project` and `mix`.
  */
 import { Parameter, Tensor, raw, zeros } from '@grok/autograd';
 import type { TransformerConfig } from '../config.js';
@@ -50,54 +50,29 @@ export class Attention extends Module {
     this.d_head = d_head;
   }
 
-  /** x: [batch, pos, d_model] → [batch, pos, d_model], or [batch, 1, d_model] with queryLast. */
-  forward(x: Tensor, ctx: HookContext = NO_HOOKS, queryLast = false): Tensor {
+  /** x: [batch, pos, d_model] → [batch, pos, d_model]. */
+  forward(x: Tensor, ctx: HookContext = NO_HOOKS): Tensor {
     const [batch, pos, d_model] = x.shape as [number, number, number];
     const { n_heads: H, d_head } = this;
-    const qPos = queryLast ? 1 : pos;
     const rows = x.reshape(batch * pos, d_model); // [batch·pos, d_model]
-    const qRows = queryLast ? x.narrow(1, pos - 1, 1).reshape(batch, d_model) : rows; // [batch·qPos, d_model]
-
-    const q = ctx.hook(this.fullName('hook_q'), this.project(qRows, this.W_Q, this.b_Q).reshape(batch, qPos, H, d_head));
+    const q = ctx.hook(this.fullName('hook_q'), this.project(rows, this.W_Q, this.b_Q).reshape(batch, pos, H, d_head));
     const k = ctx.hook(this.fullName('hook_k'), this.project(rows, this.W_K, this.b_K).reshape(batch, pos, H, d_head));
     const v = ctx.hook(this.fullName('hook_v'), this.project(rows, this.W_V, this.b_V).reshape(batch, pos, H, d_head));
-
     // Heads become a batch axis for the two small products.
-    return this.attend(headsFirst(q), headsFirst(k), headsFirst(v), ctx, queryLast);
+    return this.mix(headsFirst(q), headsFirst(k), headsFirst(v), ctx, true);
   }
 
   /**
-   * The same attention for a first block, whose input at (pos, token) depends on nothing else: `table`
-   * [pos, d_vocab, d_model] holds that input for every pair, so q, k, v are lookups in the projected
-   * tables — [pos·d_vocab] rows projected once instead of [batch·pos] — and the gradient scatter-adds back
-   * into the tables. Same numbers (up to summation order), far less work when batch ≫ d_vocab. The
-   * lookups land directly in the [batch, head, pos, d_head] layout, so no permutes are needed either.
-   * No hook_q/k/v here: the model uses this path only when no hook asks for them.
+   * From q [batch, H, qPos, d_head] and k, v [batch, H, pos, d_head] to the output [batch, qPos, d_model]:
+   * scores, the causal mask (when `causal`; queries at the last position alone see every key and need
+   * none), pattern, z, and the output projection.
    */
-  forwardFromTable(table: Tensor, tokens: Tensor, ctx: HookContext = NO_HOOKS, queryLast = false): Tensor {
-    const [pos, d_vocab, d_model] = table.shape as [number, number, number];
-    const batch = tokens.shape[0]!;
-    const { n_heads: H, d_head } = this;
-    const rows = table.reshape(pos * d_vocab, d_model); // [pos·d_vocab, d_model]
-    // Row ((p·d_vocab + token)·H + h) of a projected table [pos·d_vocab·H, d_head] is head h at (p, token).
-    const lookup = (W: Parameter, b: Parameter | null, tableRows: Tensor, index: Tensor, p: number) =>
-      this.project(tableRows, W, b).reshape(-1, d_head).indexSelect(0, index).reshape(batch, H, p, d_head);
-    const kvIndex = headRows(tokens, d_vocab, H, 0, pos);
-    const kh = lookup(this.W_K, this.b_K, rows, kvIndex, pos); // [batch, H, pos, d_head]
-    const vh = lookup(this.W_V, this.b_V, rows, kvIndex, pos);
-    const qh = queryLast
-      ? lookup(this.W_Q, this.b_Q, table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model), headRows(tokens, d_vocab, H, pos - 1, 1), 1)
-      : lookup(this.W_Q, this.b_Q, rows, kvIndex, pos); // [batch, H, qPos, d_head]
-    return this.attend(qh, kh, vh, ctx, queryLast);
-  }
-
-  /** q [batch, H, qPos, d_head], k and v [batch, H, pos, d_head] → attention output [batch, qPos, d_model]. */
-  private attend(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, queryLast: boolean): Tensor {
+  mix(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean): Tensor {
     const [batch, H, qPos, d_head] = qh.shape as [number, number, number, number];
     const pos = kh.shape[2]!;
     const d_model = this.W_O.shape[2]!;
     let scores = qh.matmul(kh, { transB: true }).div(Math.sqrt(d_head)); // [batch, H, qPos, pos]
-    if (!queryLast && pos > 1) scores = scores.add(causalMask(pos, scores)); // −∞ above the diagonal
+    if (causal && pos > 1) scores = scores.add(causalMask(pos, scores)); // −∞ above the diagonal
     scores = ctx.hook(this.fullName('hook_attn_scores'), scores);
     const pattern = ctx.hook(this.fullName('hook_pattern'), scores.softmax(-1)); // rows sum to 1
 
@@ -109,7 +84,7 @@ export class Attention extends Module {
   }
 
   /** rows [n, d_model] · W [H, d_model, d_head] viewed as [d_model, H·d_head] (+ b [H, d_head]) → [n, H·d_head]. */
-  private project(rows: Tensor, W: Parameter, b: Parameter | null): Tensor {
+  project(rows: Tensor, W: Parameter, b: Parameter | null): Tensor {
     const [H, d_model, d_head] = W.shape as [number, number, number];
     const out = rows.matmul(W.permute(1, 0, 2).reshape(d_model, H * d_head));
     return b ? out.add(b.reshape(H * d_head)) : out;
@@ -124,36 +99,15 @@ export class Attention extends Module {
  * Swaps axes 1 and 2 ([b, p, h, d] ↔ [b, h, p, d]). When one of them has size 1 (a single query position)
  * the memory order does not change, and a reshape (no copy) does the job.
  */
-function headsFirst(t: Tensor): Tensor {
+export function headsFirst(t: Tensor): Tensor {
   const [a, b, c, d] = t.shape as [number, number, number, number];
   return b === 1 || c === 1 ? t.reshape(a, c, b, d) : t.permute(0, 2, 1, 3);
 }
 
-/**
- * int32 [batch·H·n]: for batch row b, head h and position p in [first, first + n), the row
- * ((p·d_vocab + token[b, p])·H + h) of a projected table viewed as [pos·d_vocab·H, d_head] — or, when the
- * table holds one position only (first = pos − 1, n = 1), row (token·H + h).
- */
-function headRows(tokens: Tensor, d_vocab: number, H: number, first: number, n: number): Tensor {
-  const [batch, pos] = tokens.shape as [number, number];
-  const ids = tokens.data;
-  const out = new Int32Array(batch * H * n);
-  const single = n === 1 && first === pos - 1;
-  let k = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < H; h++) {
-      for (let p = first; p < first + n; p++) {
-        const row = single ? ids[b * pos + p]! : p * d_vocab + ids[b * pos + p]!;
-        out[k++] = row * H + h;
-      }
-    }
-  }
-  return new Tensor(raw.tensor(out, { shape: [out.length], dtype: 'int32', backend: tokens.value.backend }));
-}
-
-/** [pos, pos]: 0 where key ≤ query, −∞ above the diagonal (adding it zeroes those weights after softmax). */
-// Per backend instance (two gpujs backends in different modes share a name but not their tensors).
+// The causal masks, per backend instance (two gpujs backends in different modes share a name but not
+// their tensors) and per (pos, dtype).
 const masks = new WeakMap<raw.Backend, Map<string, Tensor>>();
+/** [pos, pos]: 0 where key ≤ query, −∞ above the diagonal (adding it zeroes those weights after softmax). */
 function causalMask(pos: number, like: Tensor): Tensor {
   const { dtype, backend } = like.value;
   const key = `${pos}:${dtype}`;

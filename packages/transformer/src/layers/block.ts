@@ -5,7 +5,7 @@
  * An attention-only block skips the MLP: resid_post = resid_pre + attn(...) (and, as in TransformerLens,
  * has no hook_resid_mid).
  */
-import { Tensor, raw } from '@grok/autograd';
+import type { Tensor } from '@grok/autograd';
 import type { TransformerConfig } from '../config.js';
 import { type HookContext, NO_HOOKS } from '../hooks.js';
 import { Module } from '../module.js';
@@ -30,19 +30,17 @@ export class TransformerBlock extends Module {
     this.mlp = cfg.attn_only ? null : this.addModule('mlp', new MLP(cfg));
   }
 
-  /** resid: [batch, pos, d_model] → [batch, pos, d_model], or [batch, 1, d_model] with lastOnly. */
-  forward(resid: Tensor, ctx: HookContext = NO_HOOKS, lastOnly = false): Tensor {
+  /** resid: [batch, pos, d_model] → [batch, pos, d_model]. */
+  forward(resid: Tensor, ctx: HookContext = NO_HOOKS): Tensor {
     const h = (name: string, x: Tensor) => ctx.hook(this.fullName(name), x);
     const residPre = h('hook_resid_pre', resid);
     const attnIn = this.ln1 ? this.ln1.forward(residPre, ctx) : residPre;
-    const attnOut = h('hook_attn_out', this.attn.forward(attnIn, ctx, lastOnly));
-    const pos = residPre.shape[1]!;
-    const skip = lastOnly ? residPre.narrow(1, pos - 1, 1) : residPre; // the positions attention produced
-    return this.#rest(skip, attnOut, ctx);
+    const attnOut = h('hook_attn_out', this.attn.forward(attnIn, ctx));
+    return this.afterAttention(residPre, attnOut, ctx);
   }
 
-  /** From the attention output on: residual adds and the MLP. */
-  #rest(skip: Tensor, attnOut: Tensor, ctx: HookContext): Tensor {
+  /** From the attention output on: the residual adds and the MLP (at the positions attention produced). */
+  afterAttention(skip: Tensor, attnOut: Tensor, ctx: HookContext): Tensor {
     const h = (name: string, x: Tensor) => ctx.hook(this.fullName(name), x);
     if (!this.mlp) return h('hook_resid_post', skip.add(attnOut));
     const residMid = h('hook_resid_mid', skip.add(attnOut));
@@ -51,27 +49,7 @@ export class TransformerBlock extends Module {
     return h('hook_resid_post', residMid.add(mlpOut));
   }
 
-  /**
-   * The first block from a table of its input, resid_pre [pos, d_vocab, d_model] for every (position,
-   * token), and the tokens [batch, pos] (see Attention.forwardFromTable). Used by the model only when no
-   * hook looks at resid_pre, ln1 or q/k/v of this block.
-   */
-  forwardFromTable(table: Tensor, tokens: Tensor, ctx: HookContext = NO_HOOKS, lastOnly = false): Tensor {
-    const [pos, d_vocab, d_model] = table.shape as [number, number, number];
-    const batch = tokens.shape[0]!;
-    const attnIn = this.ln1 ? this.ln1.forward(table, ctx) : table; // LayerNorm is per row: apply it to the table
-    const attnOut = ctx.hook(this.fullName('hook_attn_out'), this.attn.forwardFromTable(attnIn, tokens, ctx, lastOnly));
-    // The residual stream at the positions attention produced, looked up in the same table.
-    const first = lastOnly ? pos - 1 : 0;
-    const ids = tokens.data;
-    const rows = new Int32Array(batch * (pos - first));
-    for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = p * d_vocab + ids[b * pos + p]!;
-    const index = new Tensor(raw.tensor(rows, { shape: [rows.length], dtype: 'int32', backend: table.value.backend }));
-    const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, index).reshape(batch, pos - first, d_model);
-    return this.#rest(skip, attnOut, ctx);
-  }
-
-  /** Hooks that forwardFromTable cannot offer (it never materialises these activations). */
+  /** Hooks that the token-table shortcut cannot offer (it never materialises these activations). */
   tableBlindHooks(): string[] {
     const attn = this.attn.hookNames().filter((n) => /hook_[qkv]$/.test(n));
     return [this.fullName('hook_resid_pre'), ...(this.ln1?.hookNames() ?? []), ...attn];

@@ -1,0 +1,112 @@
+/**
+ * The model's two shortcuts, in one place. Each computes the same function as the plain forward pass of the
+ * layers (the same numbers up to float summation order; test/last-position.test.ts checks values and
+ * gradients to 1e-12 in float64), for far less work:
+ *
+ * Last position only (`run(tokens, { lastPositionOnly: true })`). A model whose loss reads one position (the
+ * paper's, at '=') needs the last block's queries, attention output, MLP and unembedding there alone; keys
+ * and values still come from every position. The last position sees every key, so it needs no causal mask.
+ * Earlier blocks run in full: the next block's keys and values need every position. Hooks on the last block
+ * see [batch, 1, …] activations.
+ *
+ * Token tables (first block). Block 0's input at (position p, token t) is W_E[t] + W_pos[p], whatever the
+ * other tokens are. So its queries, keys and values are rows of per-(position, token) tables, projected
+ * once — pos·d_vocab rows instead of batch·pos — and looked up per example, and their gradients scatter-add
+ * back into the tables. Used when the batch is larger than d_vocab and no hook asks for an activation the
+ * tables never form (hook_embed, hook_pos_embed, block 0's resid_pre, ln1 and q/k/v).
+ */
+import { Tensor, raw } from '@grok/autograd';
+import type { HookContext } from './hooks.js';
+import type { HookedTransformer } from './hooked-transformer.js';
+import { type Attention, headsFirst } from './layers/attention.js';
+import type { TransformerBlock } from './layers/block.js';
+
+/** Whether the token-table shortcut applies: 'auto' weighs the batch against the table and checks the hooks. */
+export function useTokenTables(model: HookedTransformer, mode: boolean | 'auto', ctx: HookContext, batch: number): boolean {
+  if (mode === false) return false;
+  const blind = ['hook_embed', 'hook_pos_embed', ...model.blocks.items[0]!.tableBlindHooks()].filter((n) => ctx.wants(n));
+  if (mode === true && blind.length) throw new Error(`run: tokenTables cannot serve hooks on ${blind.join(', ')}`);
+  return mode === true || (blind.length === 0 && batch > model.cfg.d_vocab);
+}
+
+/** A block at the last position only: resid [batch, pos, d_model] → [batch, 1, d_model]. */
+export function blockAtLastPosition(block: TransformerBlock, resid: Tensor, ctx: HookContext): Tensor {
+  const [batch, pos, d_model] = resid.shape as [number, number, number];
+  const { attn } = block;
+  const { n_heads: H, d_head } = attn;
+  const residPre = ctx.hook(block.fullName('hook_resid_pre'), resid);
+  const x = block.ln1 ? block.ln1.forward(residPre, ctx) : residPre; // [batch, pos, d_model]
+  const rows = x.reshape(batch * pos, d_model);
+  const lastRows = x.narrow(1, pos - 1, 1).reshape(batch, d_model);
+  const hook = (name: string, t: Tensor) => ctx.hook(attn.fullName(name), t);
+  const q = hook('hook_q', attn.project(lastRows, attn.W_Q, attn.b_Q).reshape(batch, 1, H, d_head));
+  const k = hook('hook_k', attn.project(rows, attn.W_K, attn.b_K).reshape(batch, pos, H, d_head));
+  const v = hook('hook_v', attn.project(rows, attn.W_V, attn.b_V).reshape(batch, pos, H, d_head));
+  const attnOut = ctx.hook(block.fullName('hook_attn_out'), attn.mix(headsFirst(q), headsFirst(k), headsFirst(v), ctx, false));
+  return block.afterAttention(residPre.narrow(1, pos - 1, 1), attnOut, ctx);
+}
+
+/**
+ * Block 0 from its input table: `table` [pos, d_vocab, d_model] holds resid_pre for every (position, token),
+ * `tokens` is [batch, pos]. → [batch, pos, d_model], or [batch, 1, d_model] with `lastOnly`.
+ */
+export function blockFromTable(block: TransformerBlock, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean): Tensor {
+  const [pos, d_vocab, d_model] = table.shape as [number, number, number];
+  const batch = tokens.shape[0]!;
+  const attnIn = block.ln1 ? block.ln1.forward(table, ctx) : table; // LayerNorm is per row: apply it to the table
+  const attnOut = ctx.hook(block.fullName('hook_attn_out'), attentionFromTable(block.attn, attnIn, tokens, ctx, lastOnly));
+  // The residual stream at the positions attention produced, looked up in the same table.
+  const first = lastOnly ? pos - 1 : 0;
+  const ids = tokens.data;
+  const rows = new Int32Array(batch * (pos - first));
+  for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = p * d_vocab + ids[b * pos + p]!;
+  const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, indexTensor(rows, table)).reshape(batch, pos - first, d_model);
+  return block.afterAttention(skip, attnOut, ctx);
+}
+
+/**
+ * Attention from a table of its input: q, k, v are lookups in the projected tables, landing directly in the
+ * [batch, head, pos, d_head] layout (no permutes). No hook_q/k/v here: the shortcut is not used when a hook
+ * asks for them.
+ */
+function attentionFromTable(attn: Attention, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean): Tensor {
+  const [pos, d_vocab, d_model] = table.shape as [number, number, number];
+  const batch = tokens.shape[0]!;
+  const { n_heads: H, d_head } = attn;
+  const rows = table.reshape(pos * d_vocab, d_model); // [pos·d_vocab, d_model]
+  // Row ((p·d_vocab + token)·H + h) of a projected table [pos·d_vocab·H, d_head] is head h at (p, token).
+  const lookup = (W: Tensor, b: Tensor | null, tableRows: Tensor, index: Tensor, p: number) =>
+    attn.project(tableRows, W, b).reshape(-1, d_head).indexSelect(0, index).reshape(batch, H, p, d_head);
+  const kvIndex = headRows(tokens, d_vocab, H, 0, pos);
+  const kh = lookup(attn.W_K, attn.b_K, rows, kvIndex, pos); // [batch, H, pos, d_head]
+  const vh = lookup(attn.W_V, attn.b_V, rows, kvIndex, pos);
+  const qh = lastOnly
+    ? lookup(attn.W_Q, attn.b_Q, table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model), headRows(tokens, d_vocab, H, pos - 1, 1), 1)
+    : lookup(attn.W_Q, attn.b_Q, rows, kvIndex, pos); // [batch, H, qPos, d_head]
+  return attn.mix(qh, kh, vh, ctx, !lastOnly);
+}
+
+/**
+ * int32 [batch·H·n]: for batch row b, head h and position p in [first, first + n), the row
+ * ((p·d_vocab + token[b, p])·H + h) of a projected table viewed as [pos·d_vocab·H, d_head] — or, when the
+ * table holds one position only (first = pos − 1, n = 1), row (token·H + h).
+ */
+function headRows(tokens: Tensor, d_vocab: number, H: number, first: number, n: number): Tensor {
+  const [batch, pos] = tokens.shape as [number, number];
+  const ids = tokens.data;
+  const out = new Int32Array(batch * H * n);
+  const single = n === 1 && first === pos - 1;
+  let k = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < H; h++) {
+      for (let p = first; p < first + n; p++) {
+        const row = single ? ids[b * pos + p]! : p * d_vocab + ids[b * pos + p]!;
+        out[k++] = row * H + h;
+      }
+    }
+  }
+  return indexTensor(out, tokens);
+}
+
+const indexTensor = (data: Int32Array, like: Tensor) =>
+  new Tensor(raw.tensor(data, { shape: [data.length], dtype: 'int32', backend: like.value.backend }));
