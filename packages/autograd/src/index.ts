@@ -41,6 +41,7 @@ export {
   formatShape,
   shapesEqual,
   sizeOf,
+  enableRelaxedSimd,
 } from '@grok/tensor';
 
 // Optimizers, schedules, clipping and gradient filters.
