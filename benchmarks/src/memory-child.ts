@@ -9,7 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { enableRelaxedSimd } from '@grok/autograd';
 import { PAPER_CONFIG, Progress, train } from '@grok/grokking';
+
+enableRelaxedSimd(); // as `pnpm grok`
 
 const i = process.argv.indexOf('--steps');
 const steps = i >= 0 ? Number(process.argv[i + 1]) : 200;

@@ -51,7 +51,7 @@ export function runJsonChild(command: string, args: readonly string[], options: 
   }
 }
 
-/** A child Node process with this process's flags (relaxed SIMD included). */
+/** A child Node process with this process's flags (a child that trains turns relaxed SIMD on itself). */
 export function runNodeChild(script: string, args: readonly string[], timeoutMs: number): ChildResult {
   return runJsonChild(process.execPath, [...process.execArgv, here(script), ...args], { timeoutMs });
 }

@@ -4,27 +4,21 @@
  *   pnpm bench                       everything (a few minutes)
  *   pnpm bench --quick               checks that everything still runs (tiny counts; the numbers mean little)
  *   pnpm bench --only step,peers     some suites: matmul, step, memory, peers (torch, tfjs, gpujs)
+ *   pnpm bench --profile             where one training step's time goes, per kernel (profile.ts)
  *
  * Ratios are the peer's time over ours for the same measurement (same shape or variant, same threads,
  * same batch): above 1, we are faster.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { fastMatmulUsesRelaxedSimd, setThreads, startThreads } from '@grok/tensor';
+import { enableRelaxedSimd, fastMatmulUsesRelaxedSimd, setThreads, startThreads } from '@grok/tensor';
 import { runMatmulBench } from './matmul.js';
 import { type Row, type TfjsInfo, type TorchInfo, runGpujs, runMemory, runTfjs, runTorch } from './peers.js';
+import { runProfile } from './profile.js';
 import { paperStep, runStepBench, timeSteps } from './step.js';
 
-// Relaxed SIMD (FMA) is a start-up flag in Node 20, which NODE_OPTIONS refuses: rerun this script with it,
-// unless it is on already, was tried, or GROK_RELAXED_SIMD=0 asks for the plain kernel.
-const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
-const wantRelaxed = !fastMatmulUsesRelaxedSimd() && process.env['GROK_RELAXED_SIMD'] !== '0';
-if (wantRelaxed && !process.execArgv.includes(RELAXED_FLAG) && spawnSync(process.execPath, [RELAXED_FLAG, '-e', '0']).status === 0) {
-  const child = spawnSync(process.execPath, [...process.execArgv, RELAXED_FLAG, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(child.status ?? 1);
-}
+enableRelaxedSimd(); // the matmul's FMA, as `pnpm grok` has it (GROK_RELAXED_SIMD=0: the plain kernel)
 
 const SUITES = ['matmul', 'step', 'memory', 'peers'] as const;
 type Suite = (typeof SUITES)[number];
@@ -45,6 +39,32 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Suite> 
     for (const n of names) only.add(n as Suite);
   }
   return { quick, only };
+}
+
+/** `--name value` or `--name=value`. */
+function option(argv: readonly string[], name: string): string | undefined {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 3) : argv[i + 1];
+}
+
+if (process.argv.includes('--profile')) {
+  const argv = process.argv.slice(2);
+  const variant = option(argv, 'variant') ?? 'last';
+  if (variant !== 'last' && variant !== 'full') {
+    console.error(`bench --profile: --variant is last or full, got '${variant}'`);
+    process.exit(2);
+  }
+  const count = (name: string, fallback: number) => {
+    const v = Number(option(argv, name) ?? fallback);
+    if (!(Number.isInteger(v) && v >= 1)) {
+      console.error(`bench --profile: --${name} must be a whole number ≥ 1`);
+      process.exit(2);
+    }
+    return v;
+  };
+  await runProfile({ variant, steps: count('steps', 10), threads: count('threads', availableParallelism()), top: count('top', 25) });
+  process.exit(0); // the matmul thread pool must not keep the process alive
 }
 
 const { quick, only } = parseArgs(process.argv.slice(2));

@@ -40,8 +40,20 @@ export interface PaperStepOptions {
   lossPrecision?: 'float64' | 'input';
 }
 
-/** Builds the model, batch and optimizer; returns one training step (which returns the loss) and the batch size. */
-export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64' }: PaperStepOptions): { step: () => number; batch: number } {
+/** One training step in its three phases (the profile times them apart). */
+export interface StepPhases {
+  /** Forward pass and loss. */
+  forward: () => Tensor;
+  backward: (loss: Tensor) => void;
+  /** The AdamW update, then zeroGrad. */
+  update: () => void;
+}
+
+/**
+ * Builds the model, batch and optimizer; returns one training step (which returns the loss), the same step
+ * as its phases, and the batch size.
+ */
+export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64' }: PaperStepOptions): { step: () => number; phases: StepPhases; batch: number } {
   const split = randomSplit(p, 0.3, 0);
   const pairs = batch === undefined ? split.train : split.train.subarray(0, batch);
   const data = makeBatch(p, pairs);
@@ -51,16 +63,25 @@ export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64' }
   const model = new HookedTransformer(paperConfig(p, { seed: 0 }));
   const optimizer = new AdamW(model.parameters(), { lr: 1e-3, betas: [0.9, 0.98], eps: 1e-8, weightDecay: 1 });
   const last = variant === 'last';
+  const phases: StepPhases = {
+    forward: () => {
+      const out = model.run(tokens, { lastPositionOnly: last }); // [n, p] or [n, 3, p]
+      const logits = last ? out : out.slice([0, -1]).squeeze(1); // [n, p]
+      return crossEntropy(logits, labels, { precision: lossPrecision });
+    },
+    backward: (loss) => loss.backward(),
+    update: () => {
+      optimizer.step();
+      optimizer.zeroGrad();
+    },
+  };
   const step = () => {
-    const out = model.run(tokens, { lastPositionOnly: last }); // [n, p] or [n, 3, p]
-    const logits = last ? out : out.slice([0, -1]).squeeze(1); // [n, p]
-    const loss = crossEntropy(logits, labels, { precision: lossPrecision });
-    loss.backward();
-    optimizer.step();
-    optimizer.zeroGrad();
+    const loss = phases.forward();
+    phases.backward(loss);
+    phases.update();
     return loss.item();
   };
-  return { step, batch: pairs.length };
+  return { step, phases, batch: pairs.length };
 }
 
 export function median(xs: readonly number[]): number {

@@ -42,6 +42,7 @@ export {
   formatShape,
   shapesEqual,
   sizeOf,
+  enableRelaxedSimd,
 } from '@grok/tensor';
 
 // Optimizers, schedules, clipping and gradient filters.

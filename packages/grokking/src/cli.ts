@@ -4,9 +4,8 @@
  * runs/paper-seed0 (resuming if that run exists with the same config), then analyses and reports when
  * those stages are available. See `pnpm grok --help`.
  */
-// First: turns on relaxed-SIMD FMA for the matmul kernel before @grok/tensor loads (see the module).
-import './relaxed-simd.js';
 import * as path from 'node:path';
+import { enableRelaxedSimd } from '@grok/autograd';
 import { type ParsedArgs, configFrom, helpText, parseCommandLine } from './args.js';
 import { Progress, formatDuration } from './progress.js';
 import { RunDir } from './run-dir.js';
@@ -69,10 +68,11 @@ async function main(argv: string[]): Promise<void> {
       await runExperimentCommand(args);
       break;
     default:
-      throw new Error(`'${args.command}' is not available yet`);
+      throw new Error(`unknown command '${args.command}' (see pnpm grok --help)`);
   }
 }
 
+enableRelaxedSimd(); // the matmul's FMA, before the first matmul (see @grok/tensor's relaxed-simd.ts)
 try {
   await main(process.argv.slice(2));
 } catch (e) {

@@ -80,8 +80,7 @@ describe('Ctrl-C against the built CLI', () => {
     const runs = tmp();
     const args = ['--p', '13', '--frac-train', '0.5', '--d-model', '16', '--n-heads', '2', '--d-head', '8', '--d-mlp', '32',
       '--steps', '100000', '--checkpoint-every', '50', '--log-every', '10', '--runs-dir', runs, '--name', 'r'];
-    const env = { ...process.env, GROK_NO_REEXEC: '1' };
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (out += b));
@@ -111,7 +110,7 @@ describe('Ctrl-C against the built CLI', () => {
 
       // Resume: it must start from the checkpoint written at the stop. (The run's budget is 100,000 steps,
       // so the timeout's SIGTERM ends it, gracefully.)
-      const again = spawnSync(process.execPath, [cli, 'train', '--resume', dir], { env, encoding: 'utf8', timeout: 10_000 });
+      const again = spawnSync(process.execPath, [cli, 'train', '--resume', dir], { encoding: 'utf8', timeout: 10_000 });
       expect(again.stdout + again.stderr).toMatch(new RegExp(`resuming ${dir.replace(/[/\\]/g, '.')} from step ${stopped}`));
     } finally {
       child.kill('SIGKILL'); // never leave a 100,000-step run behind when an assertion fails

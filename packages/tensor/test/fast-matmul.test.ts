@@ -205,7 +205,8 @@ describe('built package', () => {
   it('runs a threaded matmul from dist/ and the process exits by itself', async (ctx) => {
     if (!existsSync(dist)) ctx.skip(`no ${dist}: run \`pnpm exec tsc -b\` first`);
     const script = `
-      import { tensor, matmul, setThreads, setFastPath, startThreads, fastMatmulUsesRelaxedSimd } from ${JSON.stringify(dist)};
+      import { tensor, matmul, setThreads, setFastPath, startThreads, fastMatmulUsesRelaxedSimd, enableRelaxedSimd } from ${JSON.stringify(dist)};
+      if (process.env.ENABLE === '1') enableRelaxedSimd();
       setThreads(2);
       await startThreads();
       const n = 600;
@@ -217,17 +218,21 @@ describe('built package', () => {
       for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(fast[i] - ref[i]));
       console.log(JSON.stringify({ maxErr, relaxed: fastMatmulUsesRelaxedSimd() }));`;
     // Small integers: every product and partial sum is exact in float32, so both paths agree exactly.
-    const run = async (flags: string[]) => {
+    const run = async (flags: string[], env: Record<string, string> = {}) => {
       const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--input-type=module', '-e', script], {
         timeout: 60_000,
+        env: { ...process.env, GROK_RELAXED_SIMD: '', ...env },
       });
       return JSON.parse(stdout) as { maxErr: number; relaxed: boolean };
     };
     expect((await run([])).maxErr).toBe(0);
-    // With relaxed SIMD on (a start-up flag in Node 20) the kernel uses fused multiply-add.
+    // With relaxed SIMD on (a start-up flag in Node 20) the kernel uses fused multiply-add, in the worker
+    // threads too; enableRelaxedSimd() turns it on from inside the program, as the flag does.
     const flag = '--experimental-wasm-relaxed-simd';
     if (spawnSync(process.execPath, [flag, '-e', '0']).status === 0) {
       expect(await run([flag])).toEqual({ maxErr: 0, relaxed: true });
+      expect(await run([], { ENABLE: '1' })).toEqual({ maxErr: 0, relaxed: true });
+      expect(await run([], { ENABLE: '1', GROK_RELAXED_SIMD: '0' })).toEqual({ maxErr: 0, relaxed: false });
     }
   }, 120_000);
 });

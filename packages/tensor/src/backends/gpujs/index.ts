@@ -28,10 +28,11 @@ import { reduceSpec } from './kernels/reduce.js';
 import { indexAddSpec, invertRows, invertScatter, scatterAddSpec } from './kernels/scatter.js';
 import { kernelSource } from './kernels/source.js';
 import { rowStatsSpec, softmaxFromStatsSpec } from './kernels/softmax.js';
-import { type GpuJsMode, loadForMode } from './load.js';
+import { loadForMode } from './load.js';
+import type { GpuJsMode } from './modes.js';
 import { DeviceBuffer, GpuStorage, hostStorage } from './storage.js';
 
-export { GPUJS_MODES, type GpuJsMode, headlessGlMessage } from './load.js';
+export { GPUJS_MODES, type GpuJsMode, headlessGlMessage } from './modes.js';
 
 /** Kernels index with float32 arithmetic, exact for integers up to 2^24. */
 const MAX_ELEMENTS = 2 ** 24;

@@ -1,8 +1,8 @@
 /**
  * Loading GPU.js lazily, and refusing modes that cannot work here with an error that says what to do.
  *
- * `@grok/tensor` must import without gpu.js (the cpu backend needs nothing), so gpu.js is required only
- * when a gpujs backend is created. gpu.js is CommonJS, so `createRequire` loads it synchronously and
+ * `@grok/tensor` must import, and type-check, without gpu.js (the cpu backend needs nothing), so gpu.js is
+ * required only when a gpujs backend is created, and no type of it reaches the package's public declarations. gpu.js is CommonJS, so `createRequire` loads it synchronously and
  * `setBackend` stays synchronous.
  *
  * GPU.js itself falls back silently (its default mode picks whatever works). We never let it: the mode is
@@ -10,23 +10,27 @@
  */
 import { createRequire } from 'node:module';
 import type * as GpuJs from 'gpu.js';
-
-/** The GPU.js modes this backend knows. `webgl`/`webgl2` need a browser; `webgpu` is refused (see below). */
-export const GPUJS_MODES = ['headlessgl', 'webgl2', 'webgl', 'webgpu', 'webasm', 'cpu'] as const;
-export type GpuJsMode = (typeof GPUJS_MODES)[number];
+import { GPUJS_MODES, type GpuJsMode, headlessGlMessage } from './modes.js';
 
 export type GpuJsModule = typeof GpuJs;
 
 const require = createRequire(import.meta.url);
 let loaded: GpuJsModule | undefined;
 
-/** gpu.js, loaded once. */
+/**
+ * gpu.js, loaded once. It is an optional peer dependency of @grok/tensor: `npm install @grok/tensor` does
+ * not install it (nor the native `gl` and `webgpu` packages it pulls in); installing it turns this backend on.
+ */
 export function loadGpuJs(): GpuJsModule {
   if (!loaded) {
     try {
       loaded = require('gpu.js') as GpuJsModule;
     } catch (e) {
-      throw new Error(`gpujs backend: cannot load the 'gpu.js' package (${(e as Error).message}); install it with \`pnpm add gpu.js@2.24.1\``);
+      const why = (e as Error).message.split('\n')[0];
+      throw new Error(
+        `gpujs backend: the 'gpu.js' package is not installed (it is an optional peer dependency of @grok/tensor). ` +
+          `Install it to use this backend: npm install gpu.js@2.24.1 (or pnpm add gpu.js@2.24.1). (${why})`,
+      );
     }
   }
   return loaded;
@@ -75,24 +79,4 @@ export function loadForMode(mode: unknown): GpuJsModule {
       break;
   }
   return gpujs;
-}
-
-/** Why headless-gl is unavailable, and what to install. */
-export function headlessGlMessage(): string {
-  let reason: string;
-  try {
-    // 'gl' is gpu.js's optional dependency: resolve it from there, as gpu.js does.
-    createRequire(require.resolve('gpu.js'))('gl');
-    reason = `the 'gl' package loads but cannot create a WebGL context (no X display: run under Xvfb)`;
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    reason = `the 'gl' package is not built or not installed (${msg})`;
-  }
-  return (
-    `gpujs backend: mode 'headlessgl' is unavailable: ${reason}. ` +
-    `To build 'gl' on Debian/Ubuntu: apt-get install build-essential python3 pkg-config libxi-dev libx11-dev ` +
-    `libxext-dev libgl1-mesa-dev mesa-common-dev, then \`pnpm rebuild gl\` (pnpm 10 skips its build script ` +
-    `unless approved: \`pnpm approve-builds\`). To run without a display: apt-get install xvfb, then ` +
-    `\`xvfb-run -s "-ac -screen 0 1280x1024x24" <command>\`. Or choose mode 'webasm'`
-  );
 }

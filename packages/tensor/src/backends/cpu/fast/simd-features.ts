@@ -2,7 +2,7 @@
  * Feature detection by validation: a tiny module using the instruction either validates or it does not.
  * Node 20 (V8 11) has relaxed SIMD only behind `node --experimental-wasm-relaxed-simd`. NODE_OPTIONS refuses
  * it; v8.setFlagsFromString works only if called before the first wasm module is validated or compiled (the
- * grok CLI does that first thing: packages/grokking/src/relaxed-simd.ts). The answer is cached here.
+ * grok CLI and the bench do that first thing: enableRelaxedSimd, src/relaxed-simd.ts). The answer is cached here.
  */
 import { type Code, ModuleBuilder, f32x4, local, type } from './wasm-emitter.js';
 
