@@ -1,7 +1,7 @@
 /**
  * The peers, each run as a child process that prints one JSON line: PyTorch (benchmarks/torch_step.py under
  * Debian's /usr/bin/python3), TensorFlow.js's wasm backend (tfjs-step.js), GPU.js modes (gpujs-child.js), and
- * the memory suite's training run (memory-child.js). A peer that cannot run gives a row with `missing`.
+ * the memory suite's training run (memory-child.js), the cli suite's (cli-child.js). A peer that cannot run gives a row with `missing`.
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ const TORCH_SCRIPT = fileURLToPath(new URL('../torch_step.py', import.meta.url))
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 export interface Row {
-  suite: 'matmul' | 'step' | 'memory';
+  suite: 'matmul' | 'step' | 'memory' | 'cli';
   impl: string;
   threads: number;
   shape?: string;
@@ -171,6 +171,14 @@ export function runGpujs({ quick = false } = {}): Row[] {
 
 // ---------------------------------------------------------------------------------------------------------
 // Memory: peak RSS of a training run
+
+/** The real training loop (trainAsync, as `pnpm grok`) over 300 steps in a child process: steps per second. */
+export function runCli({ quick = false, threads }: { quick?: boolean; threads: number }): Row {
+  const steps = quick ? 20 : 300;
+  const r = runNodeChild('./cli-child.js', ['--steps', String(steps)], 900_000);
+  if (!r.ok) return { suite: 'cli', impl: 'grok', threads, steps, missing: r.error };
+  return { suite: 'cli', impl: 'grok', threads, ...r.json };
+}
 
 export function runMemory({ quick = false, threads }: { quick?: boolean; threads: number }): Row {
   const steps = quick ? 5 : 200;

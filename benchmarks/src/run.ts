@@ -14,13 +14,13 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { enableRelaxedSimd, fastMatmulUsesRelaxedSimd, setThreads, startThreads } from '@grok/tensor';
 import { runMatmulBench } from './matmul.js';
-import { type Row, type TfjsInfo, type TorchInfo, runGpujs, runMemory, runTfjs, runTorch } from './peers.js';
+import { type Row, type TfjsInfo, type TorchInfo, runCli, runGpujs, runMemory, runTfjs, runTorch } from './peers.js';
 import { runProfile } from './profile.js';
 import { paperStep, runStepBench, timeSteps } from './step.js';
 
 enableRelaxedSimd(); // the matmul's FMA, as `pnpm grok` has it (GROK_RELAXED_SIMD=0: the plain kernel)
 
-const SUITES = ['matmul', 'step', 'memory', 'peers'] as const;
+const SUITES = ['matmul', 'step', 'cli', 'memory', 'peers'] as const;
 type Suite = (typeof SUITES)[number];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Suite> } {
@@ -96,6 +96,10 @@ if (only.has('step')) {
   progress(`step: the paper model's training step, last and full, at ${threadCounts.join(' and ')} thread(s)`);
   rows.push(...withLoad(await runStepBench({ quick })));
 }
+if (only.has('cli')) {
+  progress(`cli: the pnpm grok training loop, ${quick ? 20 : 300} steps (child process)`);
+  rows.push(...withLoad([runCli({ quick, threads: cores })]));
+}
 if (only.has('memory')) {
   progress(`memory: peak RSS of a ${quick ? 5 : 200}-step training run (child process)`);
   rows.push(...withLoad([runMemory({ quick, threads: cores })]));
@@ -142,13 +146,24 @@ function peerShapes(all: readonly Row[]): string[] {
 const isOurs = (r: Row) => r.impl === 'grok';
 const key = (r: Row) => `${r.suite}|${r.shape ?? ''}|${r.variant ?? ''}|${r.threads}|${r['batch'] ?? ''}|${r['gradients'] ?? ''}`;
 const ours = new Map<string, Row>();
-for (const r of rows) if (isOurs(r) && r.missing === undefined) ours.set(key({ ...r, gradients: undefined }), r);
+// The eager step row is for comparison with our compiled step; peers are compared with the compiled one.
+for (const r of rows) if (isOurs(r) && r.missing === undefined && r['mode'] !== 'eager') ours.set(key({ ...r, gradients: undefined }), r);
 for (const r of rows) {
   if (isOurs(r) || r.impl === 'grok-reference' || r.missing !== undefined) continue;
   const o = ours.get(key({ ...r, gradients: undefined }));
   if (!o) continue;
   if (r.suite === 'matmul' && r.gflops && o.gflops) r.ratio = o.gflops / r.gflops;
   if (r.suite === 'step' && r.msMedian && o.msMedian) r.ratio = r.msMedian / o.msMedian;
+}
+// Each of our steps against PyTorch at its best thread count on the same variant and batch (PyTorch is often
+// fastest at 1 thread here, so a same-threads ratio alone would flatter us at 2).
+for (const r of rows) {
+  if (!isOurs(r) || r.suite !== 'step' || !r.msMedian) continue;
+  const torch = rows.filter((t) => t.impl === 'torch' && t.suite === 'step' && t.variant === r.variant && t['batch'] === r['batch'] && t.msMedian);
+  if (torch.length === 0) continue;
+  const best = torch.reduce((a, b) => (b.msMedian! < a.msMedian! ? b : a));
+  r['vsTorchBest'] = best.msMedian! / r.msMedian;
+  r['torchBestThreads'] = best.threads;
 }
 // The reference matmul loop against the fast path, as a ratio too (reference time / fast time at 1 thread).
 for (const r of rows) {
@@ -165,17 +180,20 @@ function describe(r: Row): string {
   if (r.suite === 'matmul') return r.shape ?? '';
   if (r.suite === 'step') {
     const parts = [r.variant ?? ''];
+    if (r['mode'] === 'eager') parts.push('eager, op by op');
     if (r['batch'] !== undefined && r['batch'] !== 3830) parts.push(`batch ${String(r['batch'])}`);
     if (r['gradients'] === 'builtin') parts.push("tfjs's own gradients");
     if (r['lossPrecision'] === 'input') parts.push('float32 loss');
     return parts.join(', ');
   }
+  if (r.suite === 'cli') return 'the pnpm grok training loop';
   return `${String(r['steps'] ?? '')}-step training run, peak RSS`;
 }
 function value(r: Row): string {
   if (r.missing !== undefined) return 'missing';
   if (r.suite === 'matmul') return `${fmt(r.gflops, 1)} GFLOP/s`;
   if (r.suite === 'step') return `${fmt(r.msMedian, 1)} ms`;
+  if (r.suite === 'cli') return `${fmt(r['stepsPerSecond'], 1)} steps/s`;
   return `${fmt(r['maxRssMB'], 0)} MB`;
 }
 function note(r: Row): string {
@@ -184,6 +202,7 @@ function note(r: Row): string {
   if (r.suite === 'matmul' && r['display']) return String(r['display']);
   if (r.suite === 'step') return `min ${fmt(r['msMin'], 1)} ms, ${String(r['steps'] ?? '')} steps, load ${fmt(r['load1'], 1)}${r['display'] ? `, ${String(r['display'])}` : ''}`;
   if (r.suite === 'memory') return `target < ${String(r['targetMB'])} MB; ${fmt(r['seconds'], 0)} s`;
+  if (r.suite === 'cli') return `${String(r['steps'])} steps in ${fmt(r['seconds'], 1)} s (evaluation every 10, checkpoints every 100); 40,000 steps ≈ ${fmt(r['etaMinutes'], 0)} min`;
   return '';
 }
 
@@ -197,10 +216,11 @@ if (torchInfo) {
   );
 }
 if (tfjsInfo) console.log(tfjsInfo.missing ? `TensorFlow.js: missing (${tfjsInfo.missing})` : `TensorFlow.js ${tfjsInfo.version} wasm backend, SIMD ${tfjsInfo.simd ? 'on' : 'off'}, 1 thread`);
-console.log('ratio = peer time / ours at the same shape or variant, threads and batch (> 1: ours is faster)\n');
+console.log('ratio = peer time / ours at the same shape or variant, threads and batch (> 1: ours is faster);');
+console.log("vs torch best = PyTorch's time at its fastest thread count / ours, same variant and batch\n");
 
 // Display order: by suite, then by measurement (shape, or variant and batch) as first met, then threads, ours first.
-const SUITE_ORDER = ['matmul', 'step', 'memory'];
+const SUITE_ORDER = ['matmul', 'step', 'cli', 'memory'];
 const IMPL_ORDER = (impl: string) => ['grok', 'grok-reference', 'torch', 'tfjs-wasm'].indexOf(impl) + 1 || 9;
 const what = (r: Row) => `${r.shape ?? ''}|${r.variant ?? ''}|${r['batch'] ?? ''}`;
 const firstSeen = new Map<string, number>();
@@ -217,11 +237,12 @@ const shown = rows
   .map(({ r }) => r);
 const clip = (s: string, n = 140) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-const header = ['suite', 'impl', 'thr', 'shape / variant', 'result', 'ratio', 'notes'];
-const table = shown.map((r) => [r.suite, r.impl, String(r.threads), describe(r), value(r), r.ratio ? `${fmt(r.ratio, 2)}×` : '', clip(note(r))]);
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => (i === 6 ? 0 : t[i]!.length))));
+const header = ['suite', 'impl', 'thr', 'shape / variant', 'result', 'ratio', 'vs torch best', 'notes'];
+const vsBest = (r: Row) => (typeof r['vsTorchBest'] === 'number' ? `${fmt(r['vsTorchBest'], 2)}× (${String(r['torchBestThreads'])} thr)` : '');
+const table = shown.map((r) => [r.suite, r.impl, String(r.threads), describe(r), value(r), r.ratio ? `${fmt(r.ratio, 2)}×` : '', vsBest(r), clip(note(r))]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => (i === 7 ? 0 : t[i]!.length))));
 const line = (cells: string[]) =>
-  cells.map((c, i) => (i === 2 || i === 4 || i === 5 ? c.padStart(widths[i]!) : i === 6 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  cells.map((c, i) => (i === 2 || i === 4 || i === 5 || i === 6 ? c.padStart(widths[i]!) : i === 7 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
 console.log(line(header));
 let previous = '';
 for (const [i, t] of table.entries()) {

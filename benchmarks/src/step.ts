@@ -8,9 +8,11 @@
  *    at the last one (same loss, about a third of the work; what `pnpm grok` trains with).
  *  - 'full': all 3 positions computed, the loss read at the last.
  * The model's token tables (`tokenTables: 'auto'`, see @grok/transformer) are on where valid, as in training.
+ * The step is compiled (@grok/autograd's compileStep: captured once, then replayed as a tape of kernels over a
+ * static memory plan), as `pnpm grok` trains; one 'eager' row runs the same ops op by op, for comparison.
  */
 import { availableParallelism } from 'node:os';
-import { AdamW, Tensor, crossEntropy, raw } from '@grok/autograd';
+import { AdamW, Tensor, compileStep, crossEntropy, raw } from '@grok/autograd';
 import { makeBatch, randomSplit } from '@grok/grokking';
 import { HookedTransformer, paperConfig } from '@grok/transformer';
 import { setThreads, startThreads } from '@grok/tensor';
@@ -22,6 +24,8 @@ export type StepRow = {
   impl: 'grok';
   threads: number;
   variant: Variant;
+  /** 'compiled' (a replayed tape, as training runs) or 'eager' (op by op). */
+  mode: 'compiled' | 'eager';
   /** Median wall time of one step, ms. */
   msMedian: number;
   msMin: number;
@@ -38,6 +42,8 @@ export interface PaperStepOptions {
   variant: Variant;
   /** 'float64' (the paper; default) or 'input' (the logits' own dtype, for float32-only backends). */
   lossPrecision?: 'float64' | 'input';
+  /** Replay the step as a compiled tape (default true; a backend without capture runs it eagerly anyway). */
+  compiled?: boolean;
 }
 
 /** One training step in its three phases (the profile times them apart). */
@@ -50,10 +56,10 @@ export interface StepPhases {
 }
 
 /**
- * Builds the model, batch and optimizer; returns one training step (which returns the loss), the same step
- * as its phases, and the batch size.
+ * Builds the model, batch and optimizer; returns one training step (which returns the loss; compiled unless
+ * `compiled: false`), the same step as its eager phases, and the batch size.
  */
-export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64' }: PaperStepOptions): { step: () => number; phases: StepPhases; batch: number } {
+export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64', compiled = true }: PaperStepOptions): { step: () => number; phases: StepPhases; batch: number } {
   const split = randomSplit(p, 0.3, 0);
   const pairs = batch === undefined ? split.train : split.train.subarray(0, batch);
   const data = makeBatch(p, pairs);
@@ -75,9 +81,14 @@ export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64' }
       optimizer.zeroGrad();
     },
   };
-  const step = () => {
+  const forwardBackward = () => {
     const loss = phases.forward();
     phases.backward(loss);
+    return loss;
+  };
+  const run = compiled ? compileStep(forwardBackward) : forwardBackward;
+  const step = () => {
+    const loss = run();
     phases.update();
     return loss.item();
   };
@@ -109,14 +120,16 @@ export async function runStepBench({ quick = false } = {}): Promise<StepRow[]> {
   const warmup = quick ? 0 : 3;
   const steps = quick ? 1 : 20;
   const rows: StepRow[] = [];
-  for (const variant of ['last', 'full'] as const) {
-    for (const threads of threadCounts) {
-      setThreads(threads);
-      await startThreads();
-      const { step, batch } = paperStep({ variant });
-      const t = timeSteps(step, warmup, steps);
-      rows.push({ suite: 'step', impl: 'grok', threads, variant, ...t, steps, batch });
-    }
+  const runs: [Variant, 'compiled' | 'eager', number][] = [
+    ...(['last', 'full'] as const).flatMap((v) => threadCounts.map((t): [Variant, 'compiled', number] => [v, 'compiled', t])),
+    ['last', 'eager', cores],
+  ];
+  for (const [variant, mode, threads] of runs) {
+    setThreads(threads);
+    await startThreads();
+    const { step, batch } = paperStep({ variant, compiled: mode === 'compiled' });
+    const t = timeSteps(step, warmup, steps);
+    rows.push({ suite: 'step', impl: 'grok', threads, variant, mode, ...t, steps, batch });
   }
   setThreads(cores);
   return rows;

@@ -32,6 +32,8 @@ import type { Tensor } from './tensor.js';
 export interface CompileStepOptions {
   /** Told once, with the reason, when the step has to run eagerly instead of replaying. */
   onFallback?: (reason: string) => void;
+  /** Told once the step is captured: how many kernels its tape holds and the bytes its buffers take. */
+  onCapture?: (tape: { kernels: number; bytes: number }) => void;
 }
 
 export interface CompiledStep<R> {
@@ -120,6 +122,7 @@ export function compileStep<R>(fn: () => R, options: CompileStepOptions = {}): C
       return result;
     }
     capture = { tape, result, leaves: leaves.map((leaf) => ({ leaf, grad: leaf.grad!, value: leaf.value })) };
+    options.onCapture?.({ kernels: tape.kernels.length, bytes: tape.bytes });
     return result;
   };
 

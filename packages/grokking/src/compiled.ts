@@ -42,7 +42,11 @@ export function compiledForwardBackward(
       loss.backward(); // ∂loss/∂w into every parameter's .grad
       return { loss, logits };
     },
-    { onFallback: (why) => options.say?.(`training step: running eagerly (${why})`) },
+    {
+      onFallback: (why) => options.say?.(`training step: running eagerly (${why})`),
+      onCapture: ({ kernels, bytes }) =>
+        options.say?.(`training step: compiled, ${kernels} kernels replayed per step over ${(bytes / 2 ** 20).toFixed(0)} MiB of wasm memory`),
+    },
   );
 }
 

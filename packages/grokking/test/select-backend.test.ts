@@ -34,4 +34,18 @@ describe('selectBackend', () => {
     }
     (headless as raw.GpuJsBackend | undefined)?.destroy();
   });
+
+  it('--threads N takes effect in this process (the tensor package read GROK_THREADS long before)', () => {
+    const threads = raw.getThreads();
+    try {
+      selectBackend({ backend: 'cpu', threads: '1' }, {});
+      expect(raw.getThreads()).toBe(1);
+      selectBackend({ backend: 'cpu', threads: '3' }, {});
+      expect(raw.getThreads()).toBe(3);
+      expect(() => selectBackend({ threads: 'two' }, {})).toThrow(/--threads must be a whole number of threads ≥ 1, got 'two'/);
+      expect(() => selectBackend({ threads: '0' }, {})).toThrow(/--threads/);
+    } finally {
+      raw.setThreads(threads);
+    }
+  });
 });
