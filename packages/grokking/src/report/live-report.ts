@@ -33,7 +33,8 @@ export class LiveReport {
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
   #failed = false;
-  #closing = false;
+  /** Set when close() kills the running child: that is not a failure. */
+  #stopped = false;
 
   constructor(readonly dir: string, options: LiveReportOptions = {}) {
     this.everySteps = options.everySteps ?? 500;
@@ -73,7 +74,7 @@ export class LiveReport {
       });
       child.on('close', (code, signal) => {
         if (hung) this.#fail(step, `no page after ${this.#timeoutMs / 1000} s; stopped it`);
-        else if (code !== 0 && !this.#closing) this.#fail(step, stderr.trim() || `exit code ${code}${signal ? `, ${signal}` : ''}`);
+        else if (code !== 0 && !(this.#stopped && signal === 'SIGKILL')) this.#fail(step, stderr.trim() || `exit code ${code}${signal ? `, ${signal}` : ''}`);
         done();
       });
     });
@@ -81,8 +82,10 @@ export class LiveReport {
 
   /** Stops a refresh still running and waits for it to be gone. */
   async close(): Promise<void> {
-    this.#closing = true;
-    this.#child?.kill('SIGKILL');
+    if (this.#child) {
+      this.#stopped = true;
+      this.#child.kill('SIGKILL');
+    }
     await this.#exited;
   }
 
