@@ -142,7 +142,7 @@ const RULES: Rule[] = [
       (typeof v === 'object' &&
         Object.keys(v).every((k) => GROKFAST_KEYS.includes(k)) &&
         (v.kind === 'ema' || v.kind === 'ma') &&
-        (v.alpha === undefined || (v.alpha >= 0 && v.alpha < 1)) &&
+        (v.alpha === undefined || (typeof v.alpha === 'number' && v.alpha >= 0 && v.alpha < 1)) && // typeof: [0] >= 0 is true in JS
         (v.window === undefined || positiveInt(v.window)) &&
         (v.lambda === undefined || (Number.isFinite(v.lambda) && v.lambda >= 0))),
     "must be null or {kind: 'ema'|'ma', alpha in [0,1), window > 0, lambda ≥ 0} (no other keys)",
