@@ -128,7 +128,7 @@ export function helpText(): string {
   return `Usage: pnpm grok [train|analyze|report|experiment] [options]
 
   pnpm grok                       train the paper's model in runs/paper-seed0, then analyse and report
-  pnpm grok train --resume DIR    continue an interrupted run
+  pnpm grok train --resume DIR    continue an interrupted run (with --steps N: extend a finished one)
   pnpm grok analyze DIR           the mechanistic analysis of a run's checkpoints
   pnpm grok report DIR            write DIR/report.html
   pnpm grok experiment NAME       an experiment beyond the paper (weight-decay, data-fraction, grokfast, distill,
