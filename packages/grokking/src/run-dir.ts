@@ -171,7 +171,7 @@ interface BadLine {
 
 function describeBadLine(b: BadLine): string {
   return b.last
-    ? `line ${b.line}, the last, is cut off (${b.length} characters; the process was killed while writing it?)`
+    ? `line ${b.line}, the last, is cut off (${b.length} characters: still being written, or its writer was killed)`
     : `line ${b.line} is not a metrics row (${b.length} characters)`;
 }
 

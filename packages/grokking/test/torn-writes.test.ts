@@ -59,7 +59,7 @@ describe('a metrics.jsonl whose last line was cut off', () => {
     const run = new RunDir(dir);
     const warnings: string[] = [];
     expect(run.readMetrics((w) => warnings.push(w)).map((r) => r.step)).toEqual([0, 5, 10, 15]);
-    expect(warnings).toEqual([`${run.metricsPath}: line 5, the last, is cut off (32 characters; the process was killed while writing it?); skipped`]);
+    expect(warnings).toEqual([`${run.metricsPath}: line 5, the last, is cut off (32 characters: still being written, or its writer was killed); skipped`]);
 
     // The report and the analysis still work; the report warns on stderr.
     const { value: report, text } = await stderrOf(() => buildRunReport(dir, { neuronMap: false }));

@@ -86,6 +86,7 @@ export async function runSweep(planned: readonly PlannedRun[], options: SweepOpt
     } else {
       log(`${tag}: ${new RunDir(run.dir).exists() ? 'resuming' : 'training'} in ${run.dir}`);
       const lock = RunLock.acquire(run.dir); // held until done.json is written
+      if (lock.tookOverFrom) log(`${tag}: took over the stale lock of pid ${lock.tookOverFrom.pid} (that process is gone)`);
       try {
         const result = await trainAsync({ dir: run.dir, config: run.config, progress: quiet, stopAfter: options.stopAfter, lock });
         reason = result.reason;
