@@ -38,7 +38,11 @@ export function startTraining(run: RunDir, l: Learner, budgetChanges: readonly s
   run.truncateMetrics(0, log); // a run killed before its first checkpoint may have logged rows already
   if (config.init) loadWeightsInto(l.model, config.init);
   fixNorm(config, l.params); // a fixed norm below the init norm also makes the init smaller
-  saveTrainingState(run, 0, l.model, l.optimizer, l.filter, config);
+  try {
+    saveTrainingState(run, 0, l.model, l.optimizer, l.filter, config);
+  } catch (e) {
+    throw new Error(`run ${run.dir}: the checkpoint of step 0 could not be written (${(e as Error).message}); nothing was trained yet`);
+  }
   return { step: 0, earlier: [] };
 }
 
