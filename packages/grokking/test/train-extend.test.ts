@@ -50,8 +50,8 @@ describe('extending a run', () => {
       expect(r.checkpointSteps()).toEqual([0, 10, 20, 25, 30, 40]);
       for (const step of straight.run.checkpointSteps()) {
         const a = loadCheckpoint(r.checkpointPath(step)).tensors;
-        for (const [name, t] of loadCheckpoint(straight.run.checkpointPath(step)).tensors) {
-          expect(Buffer.from(a.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), `${step} ${name}`).toBe(true);
+        for (const [name, t] of Object.entries(loadCheckpoint(straight.run.checkpointPath(step)).tensors)) {
+          expect(Buffer.from(a[name]!.data.buffer).equals(Buffer.from(t.data.buffer)), `${step} ${name}`).toBe(true);
         }
       }
     }
