@@ -20,7 +20,7 @@ import { RunDir } from '../src/run-dir.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = path.join(root, 'packages/grokking/dist/cli.js');
 const failWrites = pathToFileURL(fileURLToPath(new URL('./fixtures/fail-writes.mjs', import.meta.url))).href;
-const env = { ...process.env, GROK_NO_REEXEC: '1' };
+const env = { ...process.env };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'grok-cli-'));
 const TINY = ['--p', '13', '--frac-train', '0.5', '--d-model', '16', '--n-heads', '2', '--d-head', '8', '--d-mlp', '32', '--log-every', '10'];
 
