@@ -3,9 +3,9 @@
  * (`frac_train` → `--frac-train`), so the CLI can never drift from the config. Values may also come from a
  * JSON file (`--config FILE`); options given on the command line win.
  */
-import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PAPER_CONFIG, type RunConfig, resolveConfig } from './config.js';
+import { readJsonFile } from './json-file.js';
 
 export const kebab = (key: string) => key.replace(/_/g, '-');
 
@@ -100,14 +100,18 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   return { command, positionals: rest, general: general as ParsedArgs['general'], overrides };
 }
 
+/** Config files hold a few dozen fields; anything near this size is not one. */
+const MAX_CONFIG_BYTES = 2 ** 20;
+
+/** Reads and validates a --config file on its own, so that its errors name it. */
 function readConfigFile(file: string): Record<string, unknown> {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`--config ${file}: cannot read it as JSON (${(e as Error).message})`);
-  }
+  const json = readJsonFile(file, '--config', MAX_CONFIG_BYTES);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`--config ${file}: expected a JSON object`);
+  try {
+    resolveConfig(json as Record<string, unknown>);
+  } catch (e) {
+    throw new Error(`--config ${file}: ${(e as Error).message.replace(/^config: /, '')}`);
+  }
   return json as Record<string, unknown>;
 }
 
@@ -124,7 +128,7 @@ export function helpText(): string {
   return `Usage: pnpm grok [train|analyze|report|experiment] [options]
 
   pnpm grok                       train the paper's model in runs/paper-seed0, then analyse and report
-  pnpm grok train --resume DIR    continue an interrupted run
+  pnpm grok train --resume DIR    continue an interrupted run (with --steps N: extend a finished one)
   pnpm grok analyze DIR           the mechanistic analysis of a run's checkpoints
   pnpm grok report DIR            write DIR/report.html
   pnpm grok experiment NAME       an experiment beyond the paper (weight-decay, data-fraction, grokfast, distill,

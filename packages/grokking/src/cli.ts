@@ -9,6 +9,7 @@ import { enableRelaxedSimd } from '@grok/autograd';
 import { type ParsedArgs, configFrom, helpText, parseCommandLine } from './args.js';
 import { Progress, formatDuration } from './progress.js';
 import { RunDir } from './run-dir.js';
+import { RunLock } from './run-lock.js';
 import { selectBackend } from './select-backend.js';
 import { trainAsync } from './train.js';
 import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
@@ -24,26 +25,36 @@ async function runTrain(args: ParsedArgs): Promise<void> {
     dir = args.general.resume;
     const run = new RunDir(dir);
     if (!run.exists()) throw new Error(`--resume ${dir}: no run there (config.json is missing)`);
-    // Options given with --resume must agree with the run's config; RunDir.init checks that.
+    // Options given with --resume may change the budget (--steps 60000 extends a finished run); any other
+    // difference from the run's config is refused by RunDir.init.
     config = configFrom({ ...args, overrides: { ...run.readConfig(), ...args.overrides } });
   } else {
     config = configFrom(args);
     dir = path.join(runsDir, args.general.name ?? `paper-seed${config.seed}`);
   }
+  // One writer per run: held through training, the analysis and the final report (exit 2 if another has it).
+  const lock = RunLock.acquire(dir);
   const progress = new Progress();
   const quietProgress = args.general.quiet ? new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity) : progress;
-  progress.log(`grok: training in ${dir} (p=${config.p}, frac_train=${config.frac_train}, seed=${config.seed}, ${config.steps} steps)`);
-  const started = performance.now();
   // The report is rewritten every 500 steps while training runs (open report.html to watch).
-  const live = new LiveReport(dir, 500, (line) => progress.log(line));
-  const result = await trainAsync({ dir, config, progress: quietProgress, onCheckpoint: live.onCheckpoint });
-  const seconds = (performance.now() - started) / 1000;
-  progress.log(`grok: ${result.reason} at step ${result.step} after ${formatDuration(seconds)}; run in ${dir}`);
-  if (result.reason === 'finished' || result.reason === 'early-stop') runAnalyzeAfterTraining(dir, args);
-  await runReportAfterTraining(dir); // the final report: no auto-refresh
-  if (result.reason === 'interrupted') {
-    progress.log(`grok: continue with: pnpm grok train --resume ${dir}`);
-    process.exitCode = 130;
+  const live = new LiveReport(dir, { warn: (line) => progress.log(line) });
+  try {
+    if (lock.tookOverFrom) progress.log(`grok: ${dir}: took over the stale lock of pid ${lock.tookOverFrom.pid} (that process is gone)`);
+    progress.log(`grok: training in ${dir} (p=${config.p}, frac_train=${config.frac_train}, seed=${config.seed}, ${config.steps} steps)`);
+    const started = performance.now();
+    const result = await trainAsync({ dir, config, progress: quietProgress, onCheckpoint: live.onCheckpoint, lock });
+    await live.close(); // a refresh still running must not overwrite the final report
+    const seconds = (performance.now() - started) / 1000;
+    progress.log(`grok: ${result.reason} at step ${result.step} after ${formatDuration(seconds)}; run in ${dir}`);
+    if (result.reason === 'finished' || result.reason === 'early-stop') runAnalyzeAfterTraining(dir, args);
+    await runReportAfterTraining(dir); // the final report: no auto-refresh
+    if (result.reason === 'interrupted') {
+      progress.log(`grok: continue with: pnpm grok train --resume ${dir}`);
+      process.exitCode = 130;
+    }
+  } finally {
+    await live.close();
+    lock.release();
   }
 }
 

@@ -2,6 +2,7 @@
  * The configuration of a training run, with the paper's values as defaults, and its validation. Every
  * invalid value is rejected before any work, with a message naming the value and the rule.
  */
+import { clip, preview } from '@grok/transformer';
 import { isPrime } from './data.js';
 
 export interface GrokfastConfig {
@@ -94,11 +95,25 @@ export const PAPER_CONFIG: RunConfig = {
   fixed_norm: null,
 };
 
+/**
+ * The budget of a run: how long it trains and how often it logs and saves. These do not define the run (the
+ * model, data and optimizer fields do): a finished run can be extended with a larger `steps`, and the
+ * extended run is the same, bit for bit, as one trained that far in one go.
+ */
+export const BUDGET_FIELDS = ['steps', 'early_stop_loss', 'early_stop_patience', 'log_every', 'checkpoint_every'] as const satisfies readonly (keyof RunConfig)[];
+
+/** Models beyond this many parameters (1 GiB of float32) are refused before anything is allocated. */
+export const MAX_PARAMETERS = 2 ** 28;
+
 type Rule = [keyof RunConfig, (v: never, c: RunConfig) => boolean, string];
 
 const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+const fileOrNull = (v: string | null) => v === null || (typeof v === 'string' && v !== '');
+const GROKFAST_KEYS = ['kind', 'alpha', 'window', 'lambda'];
 const RULES: Rule[] = [
-  ['p', (v: number) => isPrime(v) && v <= 1021, 'must be a prime number ≤ 1021'],
+  ['split', fileOrNull, 'must be a file name or null'],
+  ['init', fileOrNull, 'must be a file name or null'],
+  ['p', (v: number) => v <= 1021 && isPrime(v), 'must be a prime number ≤ 1021'], // the bound first: isPrime(1e300) would never end
   ['frac_train', (v: number) => v > 0 && v < 1, 'must lie strictly between 0 and 1'],
   ['seed', (v: number) => Number.isInteger(v) && v >= 0, 'must be a non-negative integer'],
   ['d_model', positiveInt, 'must be a positive integer'],
@@ -124,11 +139,13 @@ const RULES: Rule[] = [
     'grokfast',
     (v: GrokfastConfig | null) =>
       v === null ||
-      ((v.kind === 'ema' || v.kind === 'ma') &&
-        (v.alpha === undefined || (v.alpha >= 0 && v.alpha < 1)) &&
+      (typeof v === 'object' &&
+        Object.keys(v).every((k) => GROKFAST_KEYS.includes(k)) &&
+        (v.kind === 'ema' || v.kind === 'ma') &&
+        (v.alpha === undefined || (typeof v.alpha === 'number' && v.alpha >= 0 && v.alpha < 1)) && // typeof: [0] >= 0 is true in JS
         (v.window === undefined || positiveInt(v.window)) &&
         (v.lambda === undefined || (Number.isFinite(v.lambda) && v.lambda >= 0))),
-    "must be null or {kind: 'ema'|'ma', alpha in [0,1), window > 0, lambda ≥ 0}",
+    "must be null or {kind: 'ema'|'ma', alpha in [0,1), window > 0, lambda ≥ 0} (no other keys)",
   ],
   ['fixed_norm', (v: number | null) => v === null || (Number.isFinite(v) && v > 0), 'must be a positive number or null'],
 ];
@@ -136,16 +153,28 @@ const RULES: Rule[] = [
 /** Merges `overrides` into the paper's config and validates the result (unknown keys are errors). */
 export function resolveConfig(overrides: Partial<Record<string, unknown>> = {}): RunConfig {
   for (const key of Object.keys(overrides)) {
-    if (!(key in PAPER_CONFIG)) throw new Error(`config: unknown option '${key}' (known: ${Object.keys(PAPER_CONFIG).join(', ')})`);
+    if (!Object.hasOwn(PAPER_CONFIG, key)) throw new Error(`config: unknown option '${clip(key)}' (known: ${Object.keys(PAPER_CONFIG).join(', ')})`);
   }
   const config = { ...PAPER_CONFIG, ...overrides } as RunConfig;
   for (const [key, ok, rule] of RULES) {
     const value = config[key];
     const typeOk = typeof value === typeof PAPER_CONFIG[key] || value === null || PAPER_CONFIG[key] === null;
     if (!typeOk || !ok(value as never, config)) {
-      throw new Error(`config: ${key} = ${JSON.stringify(value)} ${rule}`);
+      throw new Error(`config: ${key} = ${preview(value)} ${rule}`);
     }
   }
   if (config.n_heads * config.d_head <= 0) throw new Error('config: n_heads · d_head must be positive');
+  const n = parameterCount(config);
+  if (n > MAX_PARAMETERS) {
+    throw new Error(`config: the model would have ${n.toExponential(2)} weights; at most ${MAX_PARAMETERS} (1 GiB of float32) are supported`);
+  }
   return config;
+}
+
+/** Weights of the model a config describes (the matrices; biases, a few thousand at most, aside). */
+export function parameterCount(c: RunConfig): number {
+  const embed = (c.p + 1) * c.d_model + 3 * c.d_model; // W_E (the numbers and '='), W_pos
+  const attention = 4 * c.n_heads * c.d_head * c.d_model; // W_Q, W_K, W_V, W_O
+  const mlp = c.attn_only ? 0 : 2 * c.d_model * c.d_mlp; // W_in, W_out
+  return embed + c.n_layers * (attention + mlp) + c.d_model * c.p; // W_U
 }

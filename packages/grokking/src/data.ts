@@ -3,9 +3,10 @@
  * (the `=` token is p) and the label c = (a + b) mod p. Pair index a·p + b is the lexicographic order the
  * analysis uses.
  */
-import * as fs from 'node:fs';
 import { Generator, NDArray, raw } from '@grok/autograd';
+import { preview } from '@grok/transformer';
 import type { RunConfig } from './config.js';
+import { readJsonFile } from './json-file.js';
 
 export interface Split {
   p: number;
@@ -43,36 +44,43 @@ export function randomSplit(p: number, fracTrain: number, seed: number): Split {
   return finishSplit(p, Int32Array.from(perm.subarray(0, nTrain)));
 }
 
-/** Reads a split file `{"p": 113, "train": [[a, b], ...]}` (the format of the original paper's split). */
-export function loadSplit(path: string): Split {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`split file ${path}: cannot read it as JSON (${(e as Error).message})`);
-  }
-  const { p, train } = json as { p?: unknown; train?: unknown };
-  if (typeof p !== 'number' || !isPrime(p)) throw new Error(`split file ${path}: "p" must be a prime number, got ${String(p)}`);
-  if (!Array.isArray(train) || train.length === 0) throw new Error(`split file ${path}: "train" must be a non-empty list of [a, b] pairs`);
-  const seen = new Set<number>();
-  const indices = new Int32Array(train.length);
-  train.forEach((pair, i) => {
+/** A split of p = 1021 written one pair per line with indentation is about 40 MB; more is refused unread. */
+const MAX_SPLIT_BYTES = 64 * 2 ** 20;
+
+/**
+ * Reads a split file `{"p": 113, "train": [[a, b], ...]}` (the format of the original paper's split) for a
+ * model of modulus `p` (`whose` says whose p it is in errors). Its p is checked first, so a hostile file cannot make
+ * us allocate the p² arrays of a p it chose.
+ */
+export function loadSplit(path: string, p: number, whose = "the config's p is"): Split {
+  const json = readJsonFile(path, 'split file', MAX_SPLIT_BYTES);
+  const fail = (why: string): never => {
+    throw new Error(`split file ${path}: ${why}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('expected a JSON object {"p": …, "train": [[a, b], …]}');
+  const { p: fileP, train } = json as { p?: unknown; train?: unknown };
+  if (typeof fileP !== 'number' || !Number.isInteger(fileP)) fail(`"p" must be a prime number, got ${preview(fileP)}`);
+  if (fileP !== p) fail(`its p is ${fileP} but ${whose} ${p}`);
+  if (!isPrime(p)) fail(`"p" must be a prime number, got ${p}`);
+  if (!Array.isArray(train) || train.length === 0) fail('"train" must be a non-empty list of [a, b] pairs');
+  const pairs = train as unknown[];
+  if (pairs.length >= p * p) fail('every pair is in the training set (or more); nothing is left to test on');
+  const seen = new Uint8Array(p * p);
+  const indices = new Int32Array(pairs.length);
+  pairs.forEach((pair, i) => {
     const ok = Array.isArray(pair) && pair.length === 2 && pair.every((x) => Number.isInteger(x) && x >= 0 && x < p);
-    if (!ok) throw new Error(`split file ${path}: train[${i}] = ${JSON.stringify(pair)} is not a pair of integers in [0, ${p})`);
-    const k = pair[0] * p + pair[1];
-    if (seen.has(k)) throw new Error(`split file ${path}: train[${i}] = ${JSON.stringify(pair)} appears twice`);
-    seen.add(k);
+    if (!ok) fail(`train[${i}] = ${preview(pair)} is not a pair of integers in [0, ${p})`);
+    const k = (pair as number[])[0]! * p + (pair as number[])[1]!;
+    if (seen[k]) fail(`train[${i}] = ${preview(pair)} appears twice`);
+    seen[k] = 1;
     indices[i] = k;
   });
-  if (indices.length >= p * p) throw new Error(`split file ${path}: every pair is in the training set; nothing is left to test on`);
   return finishSplit(p, indices);
 }
 
 /** A run's split: the file `config.split` names (the original paper's, say), or the seeded random one. */
 export function makeSplit(config: Pick<RunConfig, 'split' | 'p' | 'frac_train' | 'seed'>): Split {
-  const split = config.split ? loadSplit(config.split) : randomSplit(config.p, config.frac_train, config.seed);
-  if (split.p !== config.p) throw new Error(`split file ${config.split}: its p is ${split.p} but the config's p is ${config.p}`);
-  return split;
+  return config.split ? loadSplit(config.split, config.p) : randomSplit(config.p, config.frac_train, config.seed);
 }
 
 function finishSplit(p: number, train: Int32Array): Split {

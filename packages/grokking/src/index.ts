@@ -10,5 +10,7 @@ export * from './model.js';
 export * from './run-dir.js';
 export * from './checkpoints.js';
 export { train, trainAsync, type TrainOptions, type TrainResult } from './train.js';
+export { learningStep, makeLearner, type Learner, type StepOutput } from './learning-step.js';
+export { RunLock, RunLockedError, type LockOwner } from './run-lock.js';
 export { Progress, formatDuration, type ProgressState } from './progress.js';
 export * from './analysis/index.js';

@@ -181,7 +181,7 @@ describe('analyze errors', () => {
     fs.writeFileSync(bad, 'not json');
     expect(() => analyzeCheckpointFile(file, bad)).toThrow(/cannot read it as JSON/);
     fs.writeFileSync(bad, '{"p": 13, "train": [[1, 2]]}');
-    expect(() => analyzeCheckpointFile(file, bad)).toThrow(/split is for p = 13/);
+    expect(() => analyzeCheckpointFile(file, bad)).toThrow(/its p is 13 but .*700\.safetensors is a model for p = 23/);
     expect(() => cli(['analyze', dir, '--split', bad])).toThrow(/--split applies to --checkpoint only/);
     expect(() => cli(['analyze', dir, '--lr', '0.1'])).toThrow(/config options do not apply/);
   });

@@ -24,32 +24,32 @@ const tiny = (over: Record<string, unknown> = {}) =>
 const silent = new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity);
 
 describe('sweep runner', () => {
-  it('resumes an interrupted run, then reuses the finished one without training again', () => {
+  it('resumes an interrupted run, then reuses the finished one without training again', async () => {
     const root = tmp();
     const planned: PlannedRun[] = [0, 1].map((seed) => ({ dir: path.join(root, `s${seed}`), label: `seed ${seed}`, config: tiny({ seed }) }));
 
-    const first = runSweep(planned, { stopAfter: 5 }); // both stop at step 5, as if killed there
+    const first = await runSweep(planned, { stopAfter: 5 }); // both stop at step 5, as if killed there
     expect(first.map((r) => r.lastStep)).toEqual([5, 5]);
     expect(planned.map((r) => isDone(r.dir))).toEqual([false, false]);
 
     const lines: string[] = [];
-    const second = runSweep(planned, { log: (l) => lines.push(l) });
+    const second = await runSweep(planned, { log: (l) => lines.push(l) });
     expect(lines.some((l) => l.includes('resuming'))).toBe(true);
     expect(second.map((r) => [r.lastStep, r.reused, r.reason])).toEqual([[10, false, 'finished'], [10, false, 'finished']]);
     expect(second[0]!.rows.map((r) => r.step)).toEqual([0, 5, 10]); // no duplicated rows after the resume
     const mtime = fs.statSync(new RunDir(planned[0]!.dir).metricsPath).mtimeMs;
 
-    const third = runSweep(planned);
+    const third = await runSweep(planned);
     expect(third.map((r) => r.reused)).toEqual([true, true]);
     expect(fs.statSync(new RunDir(planned[0]!.dir).metricsPath).mtimeMs).toBe(mtime); // untouched
     expect(third[1]!.rows).toEqual(second[1]!.rows);
   });
 
-  it('refuses a finished run whose config no longer matches the plan', () => {
+  it('refuses a finished run whose config no longer matches the plan', async () => {
     const root = tmp();
     const run = { dir: path.join(root, 'a'), label: 'a', config: tiny() };
-    runSweep([run]);
-    expect(() => runSweep([{ ...run, config: tiny({ lr: 0.01 }) }])).toThrow(/different config/);
+    await runSweep([run]);
+    await expect(runSweep([{ ...run, config: tiny({ lr: 0.01 }) }])).rejects.toThrow(/different config/);
   });
 
   it('the plan text names every run and what differs from the first', () => {

@@ -20,6 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import type { TransformerConfig } from './config.js';
 import { HookedTransformer } from './hooked-transformer.js';
 import type { Module } from './module.js';
+import { clip } from './preview.js';
 import { type Metadata, parseSafetensors, serializeSafetensors } from './safetensors.js';
 
 /** An optimizer's state: any JSON-like tree whose leaves may also be tensors. */
@@ -98,8 +99,8 @@ export function loadCheckpoint(path: string): Checkpoint {
   };
   const stepText = metadata.step ?? '0';
   const step = Number(stepText);
-  if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) fail(`metadata 'step' must be a non-negative integer, got '${stepText}'`);
-  const tensors: StateDict<NDArray> = {};
+  if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) fail(`metadata 'step' must be a non-negative integer, got '${clip(stepText)}'`);
+  const tensors: StateDict<NDArray> = Object.create(null); // a tensor named '__proto__' stays a tensor
   const optimizerTensors = new Map<string, NDArray>();
   for (const [name, t] of all) {
     if (name.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(name, t);
@@ -187,20 +188,32 @@ function flattenState(node: StateTree, path: string, out: [string, NDArray][]): 
   throw new Error(`saveCheckpoint: optimizer state at '${path}' is a ${typeof node}, which cannot be stored`);
 }
 
-function unflattenState(node: unknown, tensors: Map<string, NDArray>, file: string): StateTree {
+/** Deeper optimizer state than this is refused: a hostile file could nest 10⁶ levels and overflow the stack. */
+const MAX_STATE_DEPTH = 64;
+
+function unflattenState(node: unknown, tensors: Map<string, NDArray>, file: string, depth = 0): StateTree {
   if (node === null || typeof node !== 'object') return node as StateTree;
-  if (Array.isArray(node)) return node.map((x) => unflattenState(x, tensors, file));
+  if (depth >= MAX_STATE_DEPTH) throw new Error(`loadCheckpoint(${file}): optimizer state is nested deeper than ${MAX_STATE_DEPTH} levels`);
+  const inner = (x: unknown) => unflattenState(x, tensors, file, depth + 1);
+  if (Array.isArray(node)) return node.map(inner);
   const obj = node as Record<string, unknown>;
   if (typeof obj.$tensor === 'string') {
     const t = tensors.get(obj.$tensor);
-    if (!t) throw new Error(`loadCheckpoint(${file}): optimizer tensor '${obj.$tensor}' is missing from the file`);
+    if (!t) throw new Error(`loadCheckpoint(${file}): optimizer tensor '${clip(obj.$tensor)}' is missing from the file`);
     return t;
   }
   if (typeof obj.$number === 'string') return Number(obj.$number);
   if (Array.isArray(obj.$map)) {
-    return new Map((obj.$map as [string, unknown][]).map(([k, v]) => [k, unflattenState(v, tensors, file)]));
+    return new Map(
+      obj.$map.map((entry: unknown) => {
+        if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
+          throw new Error(`loadCheckpoint(${file}): optimizer state has a $map entry that is not a [key, value] pair`);
+        }
+        return [entry[0], inner(entry[1])] as const;
+      }),
+    );
   }
   const out: { [key: string]: StateTree } = {};
-  for (const [k, v] of Object.entries(obj)) out[k] = unflattenState(v, tensors, file);
+  for (const [k, v] of Object.entries(obj)) out[k] = inner(v);
   return out;
 }

@@ -15,4 +15,5 @@ export { Unembed } from './layers/unembed.js';
 export { TransformerBlock } from './layers/block.js';
 export * from './hooked-transformer.js';
 export * from './safetensors.js';
+export { clip, preview } from './preview.js';
 export * from './checkpoint.js';

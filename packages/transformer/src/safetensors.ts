@@ -7,10 +7,13 @@
  *   [rest]     the tensors' bytes, little-endian, row-major; offsets count from the start of this part.
  *
  * We write tensors back to back in header order. The reader checks everything a broken or hostile file
- * could get wrong, and each error names the file and, where there is one, the tensor.
+ * could get wrong, and each error names the file and, where there is one, the tensor. It allocates nothing
+ * before every tensor is known to lie inside the file, so no header can make it allocate more than the
+ * file's size (test/safetensors-fuzz.test.ts tries thousands of broken files).
  */
-import { type DType, NDArray, formatShape, raw } from '@grok/autograd';
+import { type DType, NDArray, raw } from '@grok/autograd';
 import { endianness } from 'node:os';
+import { clip, preview } from './preview.js';
 
 const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
 const FROM_CODE: Record<string, DType> = { F32: 'float32', F64: 'float64', I32: 'int32' };
@@ -70,16 +73,22 @@ export interface ParsedSafetensors {
 export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): ParsedSafetensors {
   assertLittleEndianHost();
   const fail = (why: string, tensor?: string): never => {
-    throw new Error(`safetensors ${file}${tensor === undefined ? '' : `, tensor '${tensor}'`}: ${why}`);
+    throw new Error(`safetensors ${file}${tensor === undefined ? '' : `, tensor '${clip(tensor)}'`}: ${why}`);
   };
   if (bytes.byteLength < 8) fail(`truncated: ${bytes.byteLength} bytes, the header length alone needs 8`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER)) fail(`header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
   if (8 + Number(n) > bytes.byteLength) fail(`header length ${n} runs past the end of the file (${bytes.byteLength} bytes)`);
-  const headerText = Buffer.from(bytes.buffer, bytes.byteOffset + 8, Number(n)).toString('utf8');
+  let headerText = '';
+  try {
+    // fatal: invalid UTF-8 is an error, as in the reference reader (a lenient decoder would turn it into U+FFFD).
+    headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + Number(n)));
+  } catch {
+    fail('header is not valid UTF-8');
+  }
   let header: unknown;
   try {
-    header = JSON.parse(headerText);
+    header = JSON.parse(headerText); // iterative in V8: deep nesting cannot overflow the stack here
   } catch (e) {
     fail(`header is not valid JSON (${(e as Error).message})`);
   }
@@ -103,18 +112,18 @@ export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): ParsedSa
     if (typeof code !== 'string') fail('dtype missing', name);
     const dtype = FROM_CODE[code as string];
     if (!dtype) {
-      fail(OTHER_CODES.includes(code as string) ? `dtype ${code} is not supported (F32, F64, I32 are)` : `unknown dtype '${code}'`, name);
+      fail(OTHER_CODES.includes(code as string) ? `dtype ${code} is not supported (F32, F64, I32 are)` : `unknown dtype '${clip(code as string)}'`, name);
     }
     const isCount = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
-    if (!Array.isArray(shape) || !shape.every(isCount)) fail(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
+    if (!Array.isArray(shape) || !shape.every(isCount)) fail(`shape must be an array of non-negative integers, got ${preview(shape)}`, name);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-      fail(`data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`, name);
+      fail(`data_offsets must be [begin, end], got ${preview(offsets)}`, name);
     }
     const [begin, end] = offsets as [number, number];
     const expected = (shape as number[]).reduce((a, b) => a * b, 1) * BYTES[dtype!];
     if (end < begin) fail(`data_offsets [${begin}, ${end}] end before they begin`, name);
     if (end - begin !== expected) {
-      fail(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes, shape ${formatShape(shape as number[])} of ${code} needs ${expected}`, name);
+      fail(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes, shape ${preview(shape)} of ${code} needs ${expected}`, name);
     }
     if (end > dataLength) fail(`data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes; file truncated?)`, name);
     entries.push({ name, dtype: dtype!, shape: shape as number[], begin, end });

@@ -145,7 +145,7 @@ export function analyzeCheckpointFile(file: string, splitFile?: string): Checkpo
 function splitFor(file: string, model: HookedTransformer, runConfig: unknown, splitFile?: string): Split {
   const p = model.cfg.d_vocab - 1;
   let split: Split;
-  if (splitFile) split = loadSplit(splitFile);
+  if (splitFile) split = loadSplit(splitFile, p, `${file} is a model for p =`);
   else if (runConfig && typeof runConfig === 'object') {
     let config: RunConfig;
     try {

@@ -12,6 +12,7 @@ import { type Experiment, runExperiment } from './experiment.js';
 import { grokfast } from './grokfast.js';
 import { phases } from './phases.js';
 import type { ExperimentOptions } from './settings.js';
+import { SweepInterrupted } from './sweep.js';
 import { weightDecay } from './weight-decay.js';
 
 export const EXPERIMENTS: Experiment<never>[] = [weightDecay, dataFraction, grokfast, distill, doubleDescent, phases] as unknown as Experiment<never>[];
@@ -40,5 +41,11 @@ export async function runExperimentCommand(args: ParsedArgs): Promise<void> {
   const chosen = name === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.name === name);
   if (chosen.length === 0) throw new Error(`experiment: no experiment '${name}' (known: ${names.join(', ')}, all)`);
   const options = experimentOptions(args, args.general.quiet ? () => {} : (line) => console.log(line));
-  for (const e of chosen) await runExperiment(e, options);
+  try {
+    for (const e of chosen) await runExperiment(e, options);
+  } catch (e) {
+    if (!(e instanceof SweepInterrupted)) throw e;
+    console.log(`grok: experiment ${e.message}`); // Ctrl-C: the run in progress is saved; exit as train does
+    process.exitCode = 130;
+  }
 }

@@ -43,7 +43,7 @@ export async function runExperiment<S>(e: Experiment<S>, o: ExperimentOptions): 
   const dir = experimentDir(o, e.name);
   fs.mkdirSync(dir, { recursive: true });
   const started = performance.now();
-  const runs = runSweep(planned, { log: (line) => o.log(`${e.name} ${line}`) });
+  const runs = await runSweep(planned, { log: (line) => o.log(`${e.name} ${line}`) });
   const summary = await e.summarize(runs, o);
   const finding = e.finding(summary);
   writeFileAtomic(path.join(dir, 'summary.json'), JSON.stringify({ experiment: e.name, finding, summary }, null, 1) + '\n');

@@ -3,32 +3,95 @@
  * loop's onCheckpoint hook) with a `<meta http-equiv="refresh">`, so a browser showing report.html
  * follows the run; the final report, written after training, drops the refresh.
  *
- * The training loop is synchronous and the SVG renderer is asynchronous, so the page is written by a
- * short child process (live-main.ts) that training waits for. Waiting is deliberate: on a 2-core machine
- * a report running beside training would take the same CPU time from it anyway, and a synchronous child
- * can never race the final report or pile up. A refresh costs about a second every few hundred steps.
+ * The page is written by a short child process (live-main.ts) that training does not wait for: whatever the
+ * child does, training goes on. At most one child runs at a time (a refresh due while one runs is skipped),
+ * one that runs past `timeoutMs` is killed, and the first that fails or hangs ends the live refreshes with a
+ * single warning. `close()` stops a child still running, before the final report is written, so that the
+ * final page is the last word. (The child's exit is noticed between training steps, so this needs trainAsync,
+ * which returns to the event loop after every step.)
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export class LiveReport {
-  #lastStep: number;
+export interface LiveReportOptions {
+  /** Rewrite the page every this many steps (default 500). */
+  everySteps?: number;
+  /** Where the one warning goes (default stderr). */
+  warn?: (line: string) => void;
+  /** A refresh that runs longer is killed (default 120 s; a refresh normally takes about a second). */
+  timeoutMs?: number;
+  /** The script the child runs with the run directory as its argument (default live-main.js; tests swap it). */
+  entry?: string;
+}
 
-  constructor(
-    readonly dir: string,
-    readonly everySteps = 500,
-    /** Where a failed refresh is reported (it never stops training). */
-    readonly warn: (line: string) => void = (line) => process.stderr.write(line + '\n'),
-  ) {
-    this.#lastStep = 0; // step 0's page would show nothing yet
+export class LiveReport {
+  readonly everySteps: number;
+  readonly #warn: (line: string) => void;
+  readonly #timeoutMs: number;
+  readonly #entry: string;
+  #lastStep = 0; // step 0's page would show nothing yet
+  #child: ChildProcess | null = null;
+  #exited: Promise<void> = Promise.resolve();
+  #failed = false;
+  /** Set when close() kills the running child: that is not a failure. */
+  #stopped = false;
+
+  constructor(readonly dir: string, options: LiveReportOptions = {}) {
+    this.everySteps = options.everySteps ?? 500;
+    this.#warn = options.warn ?? ((line) => process.stderr.write(line + '\n'));
+    this.#timeoutMs = options.timeoutMs ?? 120_000;
+    this.#entry = options.entry ?? fileURLToPath(new URL('./live-main.js', import.meta.url));
   }
 
-  /** For TrainOptions.onCheckpoint. */
+  /** True once a refresh has failed or hung (no more refreshes are started). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** For TrainOptions.onCheckpoint. Starts a refresh and returns at once. */
   onCheckpoint = (step: number): void => {
-    if (step - this.#lastStep < this.everySteps) return;
+    if (this.#failed || this.#child !== null || step - this.#lastStep < this.everySteps) return;
     this.#lastStep = step;
-    const entry = fileURLToPath(new URL('./live-main.js', import.meta.url));
-    const result = spawnSync(process.execPath, [entry, this.dir], { encoding: 'utf8', timeout: 120_000 });
-    if (result.status !== 0) this.warn(`grok: live report at step ${step} failed: ${(result.stderr || result.error?.message || '').trim()}`);
+    let stderr = '';
+    let hung = false;
+    const child = spawn(process.execPath, [this.#entry, this.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = child;
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL'); // a hung child may ignore SIGTERM
+    }, this.#timeoutMs);
+    timer.unref(); // never keeps the process alive
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    this.#exited = new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#child = null;
+        resolve();
+      };
+      child.on('error', (e) => {
+        this.#fail(step, `cannot start it: ${e.message}`);
+        done();
+      });
+      child.on('close', (code, signal) => {
+        if (hung) this.#fail(step, `no page after ${this.#timeoutMs / 1000} s; stopped it`);
+        else if (code !== 0 && !(this.#stopped && signal === 'SIGKILL')) this.#fail(step, stderr.trim() || `exit code ${code}${signal ? `, ${signal}` : ''}`);
+        done();
+      });
+    });
   };
+
+  /** Stops a refresh still running and waits for it to be gone. */
+  async close(): Promise<void> {
+    if (this.#child) {
+      this.#stopped = true;
+      this.#child.kill('SIGKILL');
+    }
+    await this.#exited;
+  }
+
+  #fail(step: number, why: string): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#warn(`grok: the live report failed at step ${step} (${why}); training goes on without live refreshes, and report.html is written when it ends`);
+  }
 }
