@@ -24,10 +24,11 @@ export interface ProfileOptions {
 const PHASES = ['forward', 'backward', 'update'] as const;
 type Phase = (typeof PHASES)[number];
 
-/** The Backend methods that compute (reshape and read only re-view or hand out storage). */
+/** The Backend methods that compute (reshape and read only re-view or hand out storage; optional ones are
+ * wrapped where the backend has them). */
 const KERNELS = [
   'fromArray', 'unary', 'binary', 'where', 'reduce', 'matmul', 'softmax', 'logSoftmax', 'permute', 'slice',
-  'concat', 'cast', 'gather', 'scatterAdd', 'indexSelect', 'indexAdd', 'fused',
+  'concat', 'cast', 'gather', 'scatterAdd', 'indexSelect', 'indexAdd', 'fused', 'crossEntropyRows',
 ] as const;
 
 interface Entry {
