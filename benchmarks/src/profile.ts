@@ -3,7 +3,9 @@
  *
  *   pnpm bench --profile [--variant last|full] [--steps 10] [--threads N] [--top 25]
  *
- * The step is the bench's (step.ts: forward with the float64 loss, backward, AdamW), on the current backend.
+ * The step is the bench's (step.ts: forward with the float64 loss, backward, AdamW), run eagerly (its phases),
+ * on the current backend: every kernel is a backend call here. (A compiled step replays the same kernels from
+ * a tape, which CompiledStep.profile() times.)
  * After two warm-up steps, every kernel method of the backend (the Backend interface: unary, binary, matmul,
  * fused, …) is wrapped to time each call by kernel, arguments' shapes and phase of the step; a kernel that
  * calls another is timed once, as the outer call. "Outside kernels" is the rest of a phase's wall time: the
@@ -24,10 +26,11 @@ export interface ProfileOptions {
 const PHASES = ['forward', 'backward', 'update'] as const;
 type Phase = (typeof PHASES)[number];
 
-/** The Backend methods that compute (reshape and read only re-view or hand out storage). */
+/** The Backend methods that compute (reshape and read only re-view or hand out storage; optional ones are
+ * wrapped where the backend has them). */
 const KERNELS = [
   'fromArray', 'unary', 'binary', 'where', 'reduce', 'matmul', 'softmax', 'logSoftmax', 'permute', 'slice',
-  'concat', 'cast', 'gather', 'scatterAdd', 'indexSelect', 'indexAdd', 'fused',
+  'concat', 'cast', 'gather', 'scatterAdd', 'indexSelect', 'indexAdd', 'fused', 'crossEntropyRows',
 ] as const;
 
 interface Entry {

@@ -1,6 +1,6 @@
 /**
- * Values and gradients against PyTorch's own outputs (fixtures/torch_vectors.json, PyTorch 1.13, float64).
- * The `adamw` entries are checked by the optimizer tests.
+ * Values and gradients against PyTorch's own outputs (fixtures/torch_vectors.json, PyTorch 1.13, float64;
+ * fixtures/make_torch_vectors.py regenerates it). The `adamw` entries are checked by the optimizer tests.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,12 @@ describe('activations: values and derivatives', () => {
     expectClose(y.data, ref.y, 1e-14, 1e-15);
     y.sum().backward(); // dy/dx elementwise, as PyTorch's y.backward(ones)
     expectClose(x.grad!.data, ref.dy_dx, 1e-14, 1e-15);
+    // float32 agrees to float32 precision, values and derivatives.
+    const x32 = tensor(ref.x, { requiresGrad: true });
+    const y32 = op(x32);
+    expectClose(y32.data, ref.y, 1e-6, 1e-7);
+    y32.sum().backward();
+    expectClose(x32.grad!.data, ref.dy_dx, 1e-6, 1e-7);
   });
 });
 

@@ -2,8 +2,8 @@
  * NDArray: an n-dimensional array of one dtype, stored contiguously in row-major order by a backend.
  * (@grok/autograd's differentiable `Tensor` wraps one as its `.value`.)
  *
- * NDArrays are values: every op returns a new array. The only in-place updates are backend kernels whose
- * names say so (the optimizer's `adamwUpdate`). `reshape` shares storage, which is safe because storage is
+ * NDArrays are values: every op returns a new array. The only in-place updates are the ones whose names say
+ * so (`fusedInPlace`, which optimizers update parameters with). `reshape` shares storage, which is safe because storage is
  * never mutated through an NDArray; `clone()` makes a copy that an in-place kernel cannot reach.
  */
 import type { Backend } from './backend.js';
@@ -32,7 +32,7 @@ export class NDArray {
 
   /**
    * For backends only: points this tensor at new storage of the same shape and dtype. This is how an
-   * in-place kernel (`adamwUpdate`) is written on a backend whose kernels cannot write into their inputs
+   * in-place kernel (`fused` with targets) is written on a backend whose kernels cannot write into their inputs
    * (gpujs): it computes new buffers, then swaps them in. Tensors made earlier by `reshape` keep the old
    * storage, so they do not see the update.
    */

@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as T from '@grok/tensor';
 import { type NDArray, erf, tensor, unary, where } from '@grok/tensor';
 import { expectClose, randomValues, ravel, size, unravel } from './helpers.js';
-
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/torch_vectors.json', import.meta.url), 'utf8')) as Record<
-  string,
-  { x: number[]; y: number[]; dy_dx: number[] }
->;
 
 /** Naive broadcasting, written out: out[idx] = f(a[idx mod a.shape], b[idx mod b.shape]). */
 function naiveBinary(
@@ -236,22 +230,8 @@ describe('erf and GELU', () => {
     }
   });
 
-  // (Their derivatives are @grok/autograd's, tested there against the same vectors.)
-  for (const [key, fwd] of [
-    ['gelu_erf', 'gelu'],
-    ['gelu_tanh', 'gelu_tanh'],
-    ['relu', 'relu'],
-    ['tanh', 'tanh'],
-  ] as const) {
-    it(`${key} matches PyTorch`, () => {
-      const { x, y } = fixtures[key]!;
-      const t = tensor(x, { dtype: 'float64' });
-      expectClose(unary(fwd, t).data, y, 1e-14);
-      // float32 agrees to float32 precision.
-      expectClose(unary(fwd, tensor(x)).data, y, 1e-6);
-    });
-  }
-
+  // Against PyTorch's own values (and derivatives): @grok/autograd's torch-reference test, which holds the
+  // one copy of torch_vectors.json and the script that makes it.
   it('gelu(x) = x·Φ(x) with Φ from erf', () => {
     const x = [-2, -0.5, 0.5, 3];
     expectClose(T.gelu(tensor(x, { dtype: 'float64' })).data, x.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))), 1e-15);

@@ -3,7 +3,9 @@
  *
  *   tensors      the model's parameters under their TransformerLens names (`embed.W_E`, …), so Python's
  *                `safetensors.numpy.load_file` and a TransformerLens model read them directly;
- *                optimizer tensors under `optimizer.<path>` (e.g. `optimizer.state.embed.W_E.exp_avg`).
+ *                optimizer tensors under `optimizer.<their path in the optimizer state>`: AdamW's stateDict()
+ *                names parameters by index, so its first moment of parameter 0 is `optimizer.state.0.exp_avg`
+ *                (`optimizer.adamw.state.0.exp_avg` in the grokking runs, which save `{ adamw, filter }`).
  *   __metadata__ (strings only, as the format requires)
  *                format = "grok.checkpoint", format_version = "1", step = "<int>",
  *                config = JSON of the model config, optimizer = JSON of the optimizer state with each

@@ -109,40 +109,31 @@ export function fourier1d(M: Matrix): Matrix {
  */
 export function fourier2d(x: Float64Array, n: number, channels: number): Float64Array {
   if (x.length !== n * n * channels) throw new Error(`fourier2d: ${x.length} values, expected ${n}·${n}·${channels}`);
-  const B = fourierBasis(n);
-  // Over a: G[i, (b, ch)] = Σ_a B[i, a] · x[a, (b, ch)]        [n, n*channels]
-  const G = matmul(B, matrix(n, n * channels, x)).data;
-  // Over b: F[i, j, ch] = Σ_b G[i, b, ch] · B[j, b]             [n, n, channels]
-  const F = new Float64Array(n * n * channels);
+  return sandwich(fourierBasis(n), x, n, channels);
+}
+
+/** The inverse of fourier2d: Bᵀ · F · B per channel (B is orthogonal). */
+export function inverseFourier2d(F: Float64Array, n: number, channels: number): Float64Array {
+  return sandwich(transpose(fourierBasis(n)), F, n, channels);
+}
+
+/** M · X[:, :, ch] · Mᵀ for every channel: x [n, n, channels], M [n, n]. */
+function sandwich(M: Matrix, x: Float64Array, n: number, channels: number): Float64Array {
+  // Over the first axis: G[i, (b, ch)] = Σ_a M[i, a] · x[a, (b, ch)]        [n, n*channels]
+  const G = matmul(M, matrix(n, n * channels, x)).data;
+  // Over the second: out[i, j, ch] = Σ_b G[i, b, ch] · M[j, b]             [n, n, channels]
+  const out = new Float64Array(n * n * channels);
   for (let i = 0; i < n; i++) {
     for (let b = 0; b < n; b++) {
       const g = (i * n + b) * channels;
       for (let j = 0; j < n; j++) {
-        const w = B.data[j * n + b]!;
-        const f = (i * n + j) * channels;
-        for (let ch = 0; ch < channels; ch++) F[f + ch]! += w * G[g + ch]!;
+        const w = M.data[j * n + b]!;
+        const o = (i * n + j) * channels;
+        for (let ch = 0; ch < channels; ch++) out[o + ch]! += w * G[g + ch]!;
       }
     }
   }
-  return F;
-}
-
-/** The inverse of fourier2d (Bᵀ · F · B per channel). */
-export function inverseFourier2d(F: Float64Array, n: number, channels: number): Float64Array {
-  const Bt = transpose(fourierBasis(n));
-  const G = matmul(Bt, matrix(n, n * channels, F)).data; // [a, (j, ch)]
-  const x = new Float64Array(n * n * channels);
-  for (let a = 0; a < n; a++) {
-    for (let j = 0; j < n; j++) {
-      const g = (a * n + j) * channels;
-      for (let b = 0; b < n; b++) {
-        const w = Bt.data[b * n + j]!;
-        const o = (a * n + b) * channels;
-        for (let ch = 0; ch < channels; ch++) x[o + ch]! += w * G[g + ch]!;
-      }
-    }
-  }
-  return x;
+  return out;
 }
 
 /** Euclidean norm of each row of M → [rows]. */

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { lineChart } from '../report/charts/lines.js';
-import { stepsToGrokChart } from '../report/charts/steps-to-grok.js';
+import { stepsToGrokChart, sweepPoint } from '../report/charts/steps-to-grok.js';
 import { escapeHtml, table } from '../report/html.js';
 import { originalStepsToGrok } from '../report/reference-data.js';
 import { type RunFacts, facts, fmtInt, groupBy, listPhrase, pairs, toPoints } from './curves.js';
@@ -92,7 +92,7 @@ async function section(s: DataFractionSummary) {
       stepsToGrokChart({
         title: 'Steps to grok against data fraction',
         xTitle: 'fraction of pairs for training',
-        ours: s.runs.map((r) => ({ x: r.fraction, steps: Math.max(1, r.stepsToGrok ?? r.lastStep), name: r.label, grokked: r.stepsToGrok !== null })),
+        ours: s.runs.map((r) => sweepPoint(r.fraction, r, r.label)),
         reference: s.original.map((r) => ({ x: r.fraction, steps: r.stepsToGrok })),
       }),
       "Grey squares: the original sweep (p = 113, wd 1, lr 10⁻³). Hollow triangles: ours, not grokked (a lower bound).",

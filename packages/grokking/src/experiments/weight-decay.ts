@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { lineChart } from '../report/charts/lines.js';
-import { stepsToGrokChart } from '../report/charts/steps-to-grok.js';
+import { stepsToGrokChart, sweepPoint } from '../report/charts/steps-to-grok.js';
 import { escapeHtml, table } from '../report/html.js';
 import { ensureAnalysis } from './analysis.js';
 import { type RunFacts, facts, fmt, fmtInt, grokPhrase, groupBy, listPhrase, pairs, toPoints } from './curves.js';
@@ -119,7 +119,7 @@ async function section(s: WeightDecaySummary) {
       stepsToGrokChart({
         title: 'Steps to grok against weight decay',
         xTitle: 'weight decay',
-        ours: s.runs.map((r) => ({ x: r.decay, steps: Math.max(1, r.stepsToGrok ?? r.lastStep), name: r.label, grokked: r.stepsToGrok !== null })),
+        ours: s.runs.map((r) => sweepPoint(r.decay, r, r.label)),
       }),
       'Hollow triangles: did not grok, drawn at the last step (a lower bound).',
     ),

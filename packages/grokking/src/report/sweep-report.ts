@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { RunConfig } from '../config.js';
 import { type MetricsRow, RunDir, writeFileAtomic } from '../run-dir.js';
 import { type Point, lineChart } from './charts/lines.js';
-import { type SweepPoint, stepsToGrokChart } from './charts/steps-to-grok.js';
+import { type SweepPoint, stepsToGrokChart, sweepPoint } from './charts/steps-to-grok.js';
 import { downsample } from './downsample.js';
 import { escapeHtml, figure, page, table } from './html.js';
 import { originalStepsToGrok } from './reference-data.js';
@@ -45,7 +45,7 @@ export function findRuns(dir: string): SweepRun[] {
 function points(runs: readonly SweepRun[], x: (c: RunConfig) => number): SweepPoint[] {
   return runs
     .filter((r) => r.rows.length > 0)
-    .map((r) => ({ x: x(r.config), steps: Math.max(1, r.stepsToGrok ?? r.lastStep), name: r.name, grokked: r.stepsToGrok !== null }));
+    .map((r) => sweepPoint(x(r.config), r, r.name));
 }
 
 export async function buildSweepReport(dir: string): Promise<{ html: string; figures: Map<string, string> }> {

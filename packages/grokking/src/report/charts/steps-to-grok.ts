@@ -12,6 +12,11 @@ export interface SweepPoint {
   grokked: boolean;
 }
 
+/** A run's point: at its steps to grok, or, if it has not grokked, at its last step as a lower bound. */
+export function sweepPoint(x: number, run: { stepsToGrok: number | null; lastStep: number }, name: string): SweepPoint {
+  return { x, steps: Math.max(1, run.stepsToGrok ?? run.lastStep), name, grokked: run.stepsToGrok !== null };
+}
+
 export function stepsToGrokChart(o: { title: string; xTitle: string; ours: SweepPoint[]; reference?: { x: number; steps: number }[] }): ChartSpec {
   const values = [
     ...o.ours.map((p) => ({ ...p, source: p.grokked ? 'ours' : 'ours: not grokked (≥)' })),
