@@ -1,11 +1,12 @@
 /**
  * `pnpm bench --profile`: where the paper model's training step spends its time, kernel by kernel.
  *
- *   pnpm bench --profile [--variant last|full] [--steps 10] [--threads N] [--top 25]
+ *   pnpm bench --profile [--mode compiled|eager] [--variant last|full] [--steps 10] [--threads N] [--top 25]
  *
- * The step is the bench's (step.ts: forward with the float64 loss, backward, AdamW), run eagerly (its phases),
- * on the current backend: every kernel is a backend call here. (A compiled step replays the same kernels from
- * a tape, which CompiledStep.profile() times.)
+ * The step is the bench's (step.ts: forward with the float64 loss, backward, AdamW).
+ * --mode compiled (default, what `pnpm grok` trains with): the compiled step's tape is replayed with every
+ * kernel timed (CompiledStep.profile()); "outside kernels" is then only the AdamW update and the replay loop.
+ * --mode eager: the step run op by op (its phases), on the current backend, every kernel a backend call.
  * After two warm-up steps, every kernel method of the backend (the Backend interface: unary, binary, matmul,
  * fused, …) is wrapped to time each call by kernel, arguments' shapes and phase of the step; a kernel that
  * calls another is timed once, as the outer call. "Outside kernels" is the rest of a phase's wall time: the
@@ -16,6 +17,7 @@ import { getBackend, setThreads, startThreads } from '@grok/tensor';
 import { type Variant, median, paperStep } from './step.js';
 
 export interface ProfileOptions {
+  mode: 'compiled' | 'eager';
   variant: Variant;
   steps: number;
   threads: number;
@@ -92,7 +94,8 @@ function instrument(backend: Backend, phaseNow: () => Phase, entries: Map<string
 export async function runProfile(o: ProfileOptions): Promise<void> {
   setThreads(o.threads);
   await startThreads();
-  const { phases, batch } = paperStep({ variant: o.variant });
+  if (o.mode === 'compiled') return runCompiledProfile(o);
+  const { phases, batch } = paperStep({ variant: o.variant, compiled: false });
   for (let i = 0; i < 2; i++) {
     const loss = phases.forward();
     phases.backward(loss);
@@ -125,6 +128,62 @@ export async function runProfile(o: ProfileOptions): Promise<void> {
     undo();
   }
   print(o, batch, steps, wall, [...entries.values()]);
+}
+
+/** The compiled step: replays of its tape with every kernel timed, by kernel label (tape order kept apart). */
+function runCompiledProfile(o: ProfileOptions): void {
+  const { step, tape, phases, batch } = paperStep({ variant: o.variant, compiled: true });
+  for (let i = 0; i < 3; i++) step(); // capture, then warm replays
+  if (!tape || tape.mode !== 'replay') throw new Error(`bench --profile: the ${getBackend().name} backend does not replay compiled steps; use --mode eager`);
+  const entries = new Map<string, Entry>();
+  const replayWall: number[] = [];
+  const updateWall: number[] = [];
+  for (let s = 0; s < o.steps; s++) {
+    const t0 = performance.now();
+    const times = tape.profile()!;
+    const t1 = performance.now();
+    phases.update();
+    updateWall.push(performance.now() - t1);
+    replayWall.push(t1 - t0);
+    for (const { label, ms } of times) {
+      const e = entries.get(label) ?? { kernel: label, phase: 'forward' as Phase, ms: 0, calls: 0 };
+      e.ms += ms;
+      e.calls++;
+      entries.set(label, e);
+    }
+  }
+  const steps = replayWall.map((r, i) => r + updateWall[i]!);
+  const n = o.steps;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const inKernels = [...entries.values()].reduce((a, e) => a + e.ms, 0) / n;
+  console.log(
+    `${getBackend().name} backend, paper model, compiled '${o.variant}' step (${tape.kernels} kernels, ${(tape.bytes / 2 ** 20).toFixed(0)} MiB), ` +
+      `batch ${batch}, ${o.threads} thread(s): ${mean(steps).toFixed(2)} ms per step (mean of ${n}; median ${median(steps).toFixed(2)}, ` +
+      `min ${Math.min(...steps).toFixed(2)})\n`,
+  );
+  const pct = (ms: number) => `${((100 * ms) / mean(steps)).toFixed(1)}%`;
+  table([
+    ['part', 'ms/step', 'share'],
+    ['replay: in kernels', inKernels.toFixed(2), pct(inKernels)],
+    ['replay: between kernels', (mean(replayWall) - inKernels).toFixed(2), pct(mean(replayWall) - inKernels)],
+    ['AdamW update (eager)', mean(updateWall).toFixed(2), pct(mean(updateWall))],
+  ]);
+  const byKind = new Map<string, number>();
+  for (const e of entries.values()) {
+    const kind = e.kernel.split(' [')[0]!; // 'matmul Aᵀ', 'small matmul', 'sum(axis 0)', …
+    byKind.set(kind, (byKind.get(kind) ?? 0) + e.ms / n);
+  }
+  console.log('');
+  table([['kernel family', 'ms/step', 'share'], ...[...byKind].sort((a, b) => b[1] - a[1]).map(([k, t]) => [k, t.toFixed(2), pct(t)])]);
+  const sorted = [...entries.values()].sort((a, b) => b.ms - a.ms);
+  const rows = sorted.slice(0, o.top).map((e) => [e.kernel, (e.ms / n).toFixed(2), pct(e.ms / n), String(e.calls / n)]);
+  const rest = sorted.slice(o.top);
+  if (rest.length) {
+    const t = rest.reduce((a, e) => a + e.ms, 0) / n;
+    rows.push([`(${rest.length} more)`, t.toFixed(2), pct(t), String(rest.reduce((a, e) => a + e.calls, 0) / n)]);
+  }
+  console.log('');
+  table([['kernel (tape label)', 'ms/step', 'share', 'calls/step'], ...rows]);
 }
 
 function print(o: ProfileOptions, batch: number, steps: number[], wall: Record<Phase, number[]>, entries: Entry[]): void {

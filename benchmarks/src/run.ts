@@ -4,7 +4,7 @@
  *   pnpm bench                       everything (a few minutes)
  *   pnpm bench --quick               checks that everything still runs (tiny counts; the numbers mean little)
  *   pnpm bench --only step,peers     some suites: matmul, step, memory, peers (torch, tfjs, gpujs)
- *   pnpm bench --profile             where one training step's time goes, per kernel (profile.ts)
+ *   pnpm bench --profile             where one training step's time goes, per kernel (profile.ts; --mode eager)
  *
  * Ratios are the peer's time over ours for the same measurement (same shape or variant, same threads,
  * same batch): above 1, we are faster.
@@ -51,6 +51,11 @@ function option(argv: readonly string[], name: string): string | undefined {
 if (process.argv.includes('--profile')) {
   const argv = process.argv.slice(2);
   const variant = option(argv, 'variant') ?? 'last';
+  const mode = option(argv, 'mode') ?? 'compiled';
+  if (mode !== 'compiled' && mode !== 'eager') {
+    console.error(`bench --profile: --mode is compiled or eager, got '${mode}'`);
+    process.exit(2);
+  }
   if (variant !== 'last' && variant !== 'full') {
     console.error(`bench --profile: --variant is last or full, got '${variant}'`);
     process.exit(2);
@@ -63,7 +68,7 @@ if (process.argv.includes('--profile')) {
     }
     return v;
   };
-  await runProfile({ variant, steps: count('steps', 10), threads: count('threads', availableParallelism()), top: count('top', 25) });
+  await runProfile({ mode, variant, steps: count('steps', 10), threads: count('threads', availableParallelism()), top: count('top', 25) });
   process.exit(0); // the matmul thread pool must not keep the process alive
 }
 

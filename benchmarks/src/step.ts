@@ -12,7 +12,7 @@
  * static memory plan), as `pnpm grok` trains; one 'eager' row runs the same ops op by op, for comparison.
  */
 import { availableParallelism } from 'node:os';
-import { AdamW, Tensor, compileStep, crossEntropy, raw } from '@grok/autograd';
+import { AdamW, type CompiledStep, Tensor, compileStep, crossEntropy, raw } from '@grok/autograd';
 import { makeBatch, randomSplit } from '@grok/grokking';
 import { HookedTransformer, paperConfig } from '@grok/transformer';
 import { setThreads, startThreads } from '@grok/tensor';
@@ -59,7 +59,13 @@ export interface StepPhases {
  * Builds the model, batch and optimizer; returns one training step (which returns the loss; compiled unless
  * `compiled: false`), the same step as its eager phases, and the batch size.
  */
-export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64', compiled = true }: PaperStepOptions): { step: () => number; phases: StepPhases; batch: number } {
+export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64', compiled = true }: PaperStepOptions): {
+  step: () => number;
+  phases: StepPhases;
+  batch: number;
+  /** The compiled forward and backward (null with `compiled: false`): its profile() times a replay. */
+  tape: CompiledStep<Tensor> | null;
+} {
   const split = randomSplit(p, 0.3, 0);
   const pairs = batch === undefined ? split.train : split.train.subarray(0, batch);
   const data = makeBatch(p, pairs);
@@ -86,13 +92,13 @@ export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64', 
     phases.backward(loss);
     return loss;
   };
-  const run = compiled ? compileStep(forwardBackward) : forwardBackward;
+  const tape = compiled ? compileStep(forwardBackward) : null;
   const step = () => {
-    const loss = run();
+    const loss = (tape ?? forwardBackward)();
     phases.update();
     return loss.item();
   };
-  return { step, phases, batch: pairs.length };
+  return { step, phases, batch: pairs.length, tape };
 }
 
 export function median(xs: readonly number[]): number {
