@@ -49,7 +49,9 @@ const cases: Case[] = [
   { name: 'indexAdd rows, repeats (wasm)', inputs: () => [f32([7, 5], 23), i32([5, 0, 0, 3, 5, 2, 1])], op: (s, i) => indexAdd([6, 5], 0, i, s) },
   { name: 'scatterAdd', inputs: () => [f32([4, 1], 24), i32([2, 0, 2, 1])], op: (s, i) => scatterAdd([4, 3], 1, i.reshape([4, 1]), s) },
   { name: 'softmax rows', inputs: () => [f32([6, 9], 25)], op: (x) => softmax(x) },
-  { name: 'sum over rows', inputs: () => [f32([11, 7], 26)], op: (x) => sum(x, 0) },
+  { name: 'sum over rows, 7 columns (wasm: 4 at a time, then 3)', inputs: () => [f32([11, 7], 26)], op: (x) => sum(x, 0) },
+  { name: 'sum over rows, 512 columns (wasm)', inputs: () => [f32([300, 512], 28)], op: (x) => sum(x, 0, true) },
+  { name: 'sum over a middle axis (JS loop)', inputs: () => [f32([3, 5, 4], 29)], op: (x) => sum(x, 1) },
   {
     name: 'crossEntropyRows with its derivative',
     inputs: () => [f32([8, 5], 27), i32([0, 4, 2, 2, 1, 3, 0, 4])],

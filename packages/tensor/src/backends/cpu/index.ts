@@ -6,10 +6,11 @@
  *     without copies for attention's many tiny products (small-matmul.ts);
  *   - kernel capture (capture.ts, for @grok/autograd's compileStep): outputs in the shared wasm memory by a
  *     static memory plan, every kernel recorded on a tape, and the hot float32 kernels of captured buffers run
- *     as wasm SIMD (wasm-dispatch.ts).
+ *     as wasm (wasm-dispatch.ts): ReLU and its backward, adds, bias adds, scales, row gathers and
+ *     scatter-adds, sums over rows, and attention's tiny matmuls.
  * `setFastPath(false)` (or GROK_FAST=0) sends every kernel to its reference loop.
  */
-import type { BinaryOp, FusedKernel, MatmulOptions, UnaryOp } from '../../backend.js';
+import type { BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
@@ -18,13 +19,14 @@ import { type BoundKernel, ReferenceBackend, store } from '../reference/index.js
 import { fusedInto } from '../reference/fused.js';
 import { indexAddInto, indexSelectInto } from '../reference/indexing.js';
 import { matmulInto, planMatmul } from '../reference/matmul.js';
+import { reduceInto } from '../reference/reduce.js';
 import { KernelTape, type MemoryPlan } from './capture.js';
 import { binaryInto, unaryInto } from './elementwise.js';
 import { fastMatmulInto } from './fast/fast-matmul.js';
 import { isFastPathEnabled } from './fast/settings.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import {
-  type Allocate, wasmBinary, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
+  type Allocate, wasmBinary, wasmColumnSum, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
 } from './wasm-dispatch.js';
 
 export class CpuBackend extends ReferenceBackend {
@@ -121,6 +123,20 @@ export class CpuBackend extends ReferenceBackend {
       this.launch(gemm, out, `matmul${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`, a, b);
     }
     return this.wrap(out, plan.outShape, a.dtype);
+  }
+
+  override reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray {
+    const columns = op === 'sum' && a.dtype === 'float32' && sizeOf(a.shape.slice(0, axis)) === 1 && this.#tape;
+    if (!columns) return super.reduce(op, a, axis, keepdim);
+    // Σ over the leading axis of a captured float32 array: the rows of [n, inner] (a bias's gradient).
+    const n = a.shape[axis]!;
+    const inner = a.size / Math.max(n, 1);
+    const outShape = keepdim ? a.shape.map((d, i) => (i === axis ? 1 : d)) : a.shape.filter((_, i) => i !== axis);
+    const out = this.alloc(outShape, 'float32');
+    const x = store(a);
+    const wasm = inner > 1 ? this.#wasm((alloc) => wasmColumnSum(alloc, x, out, n, inner)) : null;
+    this.launch(wasm ?? (() => reduceInto(op, x, 1, n, inner, out)), out, `sum(axis ${axis})`, a);
+    return this.wrap(out, outShape, 'float32');
   }
 
   override indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray {

@@ -15,6 +15,7 @@ import type { BoundKernel } from '../reference/index.js';
 import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
 import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
 import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
+import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
@@ -23,6 +24,12 @@ let kernels: VectorKernels | undefined;
 function vk(): VectorKernels {
   const { memory, pages } = wasmMemory();
   return (kernels ??= vectorKernels(memory, pages));
+}
+
+let sums: ColumnSumKernels | undefined;
+function cs(): ColumnSumKernels {
+  const { memory, pages } = wasmMemory();
+  return (sums ??= columnSumKernels(memory, pages));
 }
 
 let small: SmallMatmulKernels | undefined;
@@ -38,7 +45,7 @@ interface Operand {
 }
 
 /** Memory for a staging buffer: the capture's allocator (so the memory plan knows it). */
-export type Allocate = (dtype: 'float32' | 'int32', length: number, constant?: boolean) => TypedArray | null;
+export type Allocate = (dtype: 'float32' | 'float64' | 'int32', length: number, constant?: boolean) => TypedArray | null;
 
 function operand(data: TypedArray, alloc: Allocate): Operand | null {
   const at = wasmAddressOf(data);
@@ -135,4 +142,12 @@ export function wasmSmallMatmul(alloc: Allocate, p: MatmulProblem, plan: MatmulP
   const run = p.transB ? sm().smallMatmulTransB : sm().smallMatmul;
   return bind(alloc, [p.a as TypedArray, p.b as TypedArray, out], (pa, pb, pc) =>
     run(pa!, pb!, pc!, offsets.byteOffset, nBatch, M, K, N, ai, ak));
+}
+
+/** Σ over the rows of x [rows, cols] (a sum over axis 0), in float64 as the reference adds: see column-sum-kernel.ts. */
+export function wasmColumnSum(alloc: Allocate, x: TypedArray, out: TypedArray, rows: number, cols: number): BoundKernel | null {
+  if (!isF32(x, out)) return null;
+  const acc = alloc('float64', cols); // scratch: zeroed by the kernel
+  if (!acc) return null;
+  return bind(alloc, [x, out], (px, po) => cs().columnSum(px!, po!, acc.byteOffset, rows, cols));
 }

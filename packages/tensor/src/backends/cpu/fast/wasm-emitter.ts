@@ -97,12 +97,21 @@ export const select = (ifTrue: Code, ifFalse: Code, cond: Code): Code => [...ifT
 /** float64 scalars, and the conversions between f32 and f64 (exact one way, rounding the other). */
 export const f64 = {
   const: (x: number): Code => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)],
+  load: (addr: Code, offset = 0): Code => [...addr, 0x2b, ...memarg(3, offset)],
+  store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x39, ...memarg(3, offset)],
   add: binary(0xa0),
   mul: binary(0xa2),
   /** f32 → f64, exact. */
   promote_f32: (x: Code): Code => [...x, 0xbb],
   /** f64 → f32, rounded to nearest even. */
   demote_to_f32: (x: Code): Code => [...x, 0xb6],
+};
+
+/** Two float64 lanes, and the conversions from and to four float32 lanes. */
+export const f64x2 = {
+  add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf0)],
+  /** The low two f32 lanes of x as two f64 lanes (exact). */
+  promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
 };
 
 export const v128 = {
