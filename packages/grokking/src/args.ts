@@ -60,6 +60,9 @@ function parseNumber(option: string, text: string): number {
   return x;
 }
 
+/** The commands, with how many positional arguments each takes (analyze DIR, report DIR, experiment NAME). */
+const COMMANDS = { train: 0, analyze: 1, report: 1, experiment: 1, help: 0 } as const;
+
 export function parseCommandLine(argv: string[]): ParsedArgs {
   let parsed;
   try {
@@ -69,9 +72,19 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   }
   const positionals = parsed.positionals;
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  const commands = ['train', 'analyze', 'report', 'experiment', 'help'];
-  const command = positionals[0] && commands.includes(positionals[0]) ? positionals[0] : 'train';
-  const rest = positionals[0] === command ? positionals.slice(1) : positionals;
+  const first = positionals[0];
+  // A stray word must never start the paper's 40,000-step training: `pnpm grok eval x` is an error, not `train`.
+  if (first !== undefined && !(first in COMMANDS)) {
+    const hint = first === 'analyse' ? " (the command is spelled 'analyze')" : '';
+    throw new Error(`unknown command '${first}'${hint}; the commands are ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+  }
+  const command = first ?? 'train';
+  const rest = positionals.slice(1);
+  const most = COMMANDS[command as keyof typeof COMMANDS];
+  if (rest.length > most) {
+    const expected = most === 0 ? 'no other arguments' : 'one argument';
+    throw new Error(`${command} takes ${expected}, got '${rest.slice(most).join(' ')}' too (see --help)`);
+  }
 
   const overrides: Partial<Record<keyof RunConfig, unknown>> = {};
   const general: Record<string, unknown> = {};

@@ -229,3 +229,19 @@ describe('Ctrl-C in an experiment', () => {
     expect(steps.at(-1)!).toBeGreaterThan(step);
   }, 120_000);
 });
+
+describe('the command line refuses what it does not understand', () => {
+  it.each([
+    [['eval', 'x'], /unknown command 'eval'; the commands are train, analyze, report, experiment, help/],
+    [['analyse', 'runs/x'], /unknown command 'analyse' \(the command is spelled 'analyze'\)/],
+    [['stray'], /unknown command 'stray'/],
+    [['train', 'extra'], /train takes no other arguments, got 'extra' too/],
+    [['analyze', 'a', 'b'], /analyze takes one argument, got 'b' too/],
+  ])('pnpm grok %j: exit 2, the commands listed, nothing created', (args, message) => {
+    const cwd = tmp();
+    const r = spawnSync(process.execPath, [cli, ...args, '--runs-dir', path.join(cwd, 'runs')], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(fs.readdirSync(cwd)).toEqual([]); // no run directory, nothing trained or resumed
+  });
+});
