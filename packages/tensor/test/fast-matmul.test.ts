@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isFastPathEnabled, matmul, setFastPath, tensor } from '@grok/tensor';
-import { fastMatmulInto, startThreads, threadPoolStats } from '../src/backends/cpu/fast/fast-matmul.js';
+import { allocateInWasmMemory, fastMatmulInto, releaseWasmMemory, startThreads, threadPoolStats } from '../src/backends/cpu/fast/fast-matmul.js';
 import { emitMatmulModule } from '../src/backends/cpu/fast/matmul-kernel.js';
 import { hasRelaxedSimd } from '../src/backends/cpu/fast/simd-features.js';
-import { splitWork } from '../src/backends/cpu/fast/work-split.js';
+import { kSplitParts, planWork } from '../src/backends/cpu/fast/work-split.js';
+import { DEFAULT_SHAPE } from '../src/backends/cpu/fast/matmul-kernel.js';
 import { type MatmulProblem, matmulInto, planMatmul } from '../src/backends/reference/matmul.js';
 
 /** A small deterministic generator (tests must not depend on the library's own RNG). */
@@ -61,6 +62,15 @@ function expectMatches(p: MatmulProblem, out: Float32Array, sample = 4000): void
       throw new Error(`C[${t}][${i}][${j}] = ${got}, expected ${dot} ± ${tol} (M=${M} K=${K} N=${N})`);
     }
   }
+}
+
+/** Bit-for-bit equality (toEqual walks a 2M-element typed array far too slowly). */
+function expectSameBits(got: Float32Array, want: Float32Array): void {
+  expect(got.length).toBe(want.length);
+  const [g, w] = [new Uint32Array(got.buffer, got.byteOffset, got.length), new Uint32Array(want.buffer, want.byteOffset, want.length)];
+  let first = -1;
+  for (let i = 0; i < g.length && first < 0; i++) if (g[i] !== w[i]) first = i;
+  expect(first, first < 0 ? '' : `element ${first}: ${got[first]} vs ${want[first]}`).toBe(-1);
 }
 
 function runFast(p: MatmulProblem, threads: number): Float32Array {
@@ -142,6 +152,34 @@ describe('fast matmul kernel', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('splits deep K into partials (weight-gradient shapes), every flag, odd sizes, bitwise the same at 1, 2, 3 threads', () => {
+    for (const flags of FLAGS) {
+      for (const [M, K, N] of [[128, 3830, 512], [37, 2001, 45], [1, 1030, 9], [130, 1500, 3]]) {
+        const p = problem([], [], M!, K!, N!, flags[0], flags[1], M! + N!);
+        expect(kSplitParts(1, M!, N!, K!)).toBeGreaterThan(1);
+        const one = runFast(p, 1);
+        expectMatches(p, one, 1500);
+        for (const threads of [2, 3]) expectSameBits(runFast(p, threads), one);
+      }
+    }
+  });
+
+  it('shares one packed B between row tasks (and batch tasks), odd sizes, bitwise the same at 1, 2, 3 threads', () => {
+    const cases: [number[], number[], number, number, number, boolean, boolean][] = [
+      [[], [], 1001, 300, 77, false, true], // rows split, B packed once
+      [[], [], 3830, 128, 512, false, false],
+      [[], [], 517, 61, 33, true, false],
+      [[7], [], 90, 200, 50, true, false], // Aᵀ with a shared B is not folded: batch tasks share the packed B
+      [[3, 1], [1], 300, 129, 65, true, true],
+    ];
+    for (const [batchA, batchB, M, K, N, tA, tB] of cases) {
+      const p = problem(batchA, batchB, M, K, N, tA, tB, M + K);
+      const one = runFast(p, 1);
+      expectMatches(p, one, 1500);
+      for (const threads of [2, 3]) expectSameBits(runFast(p, threads), one);
+    }
+  });
+
   it('handles K = 0 and empty outputs', () => {
     const p = problem([], [], 3, 0, 4, false, false);
     const out = new Float32Array(12).fill(7);
@@ -151,12 +189,86 @@ describe('fast matmul kernel', () => {
   });
 });
 
+describe('operands that live in wasm memory (a captured tape\'s buffers)', () => {
+  beforeAll(() => startThreads(3));
+
+  const inWasm = (data: Float32Array | number) => {
+    const view = allocateInWasmMemory('float32', typeof data === 'number' ? data : data.length) as Float32Array;
+    if (typeof data !== 'number') view.set(data);
+    return view;
+  };
+
+  it('are read and written in place, bitwise as when copied, every flag, K split and row split, 1/2/3 threads', () => {
+    for (const flags of FLAGS) {
+      for (const [batchA, M, K, N] of [[[], 113, 64, 33], [[], 3830, 128, 512], [[], 37, 2001, 45], [[3], 40, 300, 129]] as [number[], number, number, number][]) {
+        const p = problem(batchA, [], M, K, N, flags[0], flags[1], M + K);
+        const want = runFast(p, 1);
+        const a = inWasm(p.a as Float32Array);
+        const b = inWasm(p.b as Float32Array);
+        const out = inWasm(want.length);
+        // Each operand alone in wasm memory, then all three.
+        for (const [pa, pb, po] of [[a, p.b, new Float32Array(want.length)], [p.a, b, new Float32Array(want.length)], [p.a, p.b, out], [a, b, out]] as Float32Array[][]) {
+          for (const threads of [1, 2, 3]) {
+            po!.fill(NaN);
+            expect(fastMatmulInto({ ...p, a: pa!, b: pb! }, po!, threads)).toBe(true);
+            expectSameBits(po!, want);
+          }
+        }
+        releaseWasmMemory(a.byteOffset);
+      }
+    }
+  });
+
+  it('stay intact while copying calls use the scratch space above them', () => {
+    const p = problem([], [], 300, 200, 100, false, false, 11);
+    const a = inWasm(p.a as Float32Array);
+    const out = inWasm(300 * 100);
+    const big = problem([], [], 1200, 300, 700, true, false, 12); // grows the memory
+    expectMatches(big, runFast(big, 2), 500);
+    expect(fastMatmulInto({ ...p, a }, out, 2)).toBe(true);
+    expectSameBits(out, runFast(p, 1));
+    expect(a).toEqual(p.a);
+    releaseWasmMemory(a.byteOffset);
+  });
+});
+
 describe('work split', () => {
+  const volume = (b: { batchStart: number; batchEnd: number; rowStart: number; rowEnd: number; colStart: number; colEnd: number; kStart: number; kEnd: number }) =>
+    (b.batchEnd - b.batchStart) * (b.rowEnd - b.rowStart) * (b.colEnd - b.colStart) * (b.kEnd - b.kStart);
+
+  it('splits K for deep products with a small C, the same way at any thread count, and covers C × K exactly', () => {
+    for (const [M, K, N] of [[128, 3830, 512], [512, 3830, 128], [128, 3830, 128]]) {
+      const parts = kSplitParts(1, M!, N!, K!);
+      expect(parts).toBe(6);
+      for (const threads of [1, 2, 3]) {
+        const plan = planWork(1, M!, N!, K!, threads, DEFAULT_SHAPE, true);
+        expect(plan.kParts).toBe(parts);
+        expect(plan.boxes.map((b) => [b.kStart, b.kEnd])).toEqual(planWork(1, M!, N!, K!, 1, DEFAULT_SHAPE, true).boxes.map((b) => [b.kStart, b.kEnd]));
+        expect(plan.boxes.reduce((n, b) => n + volume(b), 0)).toBe(M! * N! * K!);
+        expect(plan.reduceRows.at(-1)![1]).toBe(M);
+      }
+    }
+    // The forward shapes are wide, not deep: no K split.
+    expect(kSplitParts(1, 3830, 512, 128)).toBe(1);
+    expect(kSplitParts(1, 3830, 128, 512)).toBe(1);
+    expect(kSplitParts(4, 128, 512, 3830)).toBe(1);
+  });
+
+  it('shares the packed B only with threads, along rows or batch entries', () => {
+    expect(planWork(1, 3830, 512, 128, 1, DEFAULT_SHAPE, true).shareB).toBe(false);
+    const rows = planWork(1, 3830, 512, 128, 2, DEFAULT_SHAPE, true);
+    expect(rows.shareB).toBe(true);
+    expect(rows.boxes.length).toBeGreaterThan(4);
+    expect(rows.boxes.reduce((n, b) => n + volume(b), 0)).toBe(3830 * 512 * 128);
+    expect(planWork(1, 3830, 512, 128, 2, DEFAULT_SHAPE, false).shareB).toBe(false);
+    expect(planWork(1, 128, 3830, 128, 2, DEFAULT_SHAPE, true).shareB).toBe(false); // along N: A is repacked
+  });
+
   it('tiles C exactly, aligned to the register tile, and keeps small problems on one thread', () => {
-    expect(splitWork(1, 10, 10, 10, 2, { MR: 4, NR: 8 })).toHaveLength(1);
+    expect(planWork(1, 10, 10, 10, 2, DEFAULT_SHAPE, true).boxes).toHaveLength(1);
     for (const [nBatch, M, N] of [[1, 3830, 512], [1, 128, 512], [6, 100, 100], [1, 113, 113]]) {
-      const boxes = splitWork(nBatch!, M!, N!, 512, 2, { MR: 4, NR: 8 });
-      expect(boxes.length).toBe(2);
+      const { boxes } = planWork(nBatch!, M!, N!, 512, 2, DEFAULT_SHAPE, false);
+      expect(boxes.length).toBeGreaterThanOrEqual(2);
       const covered = boxes.reduce(
         (n, b) => n + (b.batchEnd - b.batchStart) * (b.rowEnd - b.rowStart) * (b.colEnd - b.colStart), 0);
       expect(covered).toBe(nBatch! * M! * N!);

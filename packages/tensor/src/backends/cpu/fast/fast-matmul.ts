@@ -1,25 +1,33 @@
 /**
- * The fast float32 matmul: copies A and B into the shared wasm memory, writes one task record per box of C,
- * runs `gemm` on them from the calling thread and the ready workers, and copies C back out.
+ * The fast float32 matmul: copies A and B into the shared wasm memory, writes the job's task records (see
+ * work-split.ts for how C is cut, matmul-kernel.ts for the task kinds), runs them on the calling thread and the
+ * ready workers, and copies C back out.
  *
- * Memory map of one call (all from the arena, reset per call):
- *   [offsets: nBatch × (aOffset, bOffset)] [A] [B] [C] [task records] then per thread: [scratch record]
- *   [packed A] [packed B] [tile]
+ * With workers, the copies overlap the arithmetic: the caller copies the operands in pieces, in the order the
+ * tasks read them, and each task waits only for its own piece (counter COPIED); then the caller computes too,
+ * and between its tasks copies out the parts of C that are finished. Only the copy-in of the first piece and
+ * the copy-out of the last tasks stay on the critical path.
+ *
+ * Operands that already live in the wasm memory (the buffers of a captured tape, capture.ts) are read and
+ * written in place: no copy in or out at all for them.
+ *
+ * Memory map of one call (from the arena's scratch space, which every call starts again):
+ *   [offsets: nBatch × (aOffset, bOffset)] [task records] [scratch record per thread]   ← one cached image
+ *   [A] [B] [C] [partials, with a K split] [shared packed B] then per thread: [packed A] [packed B] [tile]
  */
 import type { TypedArray } from '../../../dtype.js';
 import type { MatmulProblem } from '../../reference/matmul.js';
 import { planMatmul } from '../../reference/matmul.js';
-import { DEFAULT_SHAPE, SCRATCH, TASK, emitMatmulModule, scratchBytes } from './matmul-kernel.js';
+import { DEFAULT_SHAPE, KIND, SCRATCH, TASK, emitMatmulModule, packedBBytes, packedDepth, scratchBytes } from './matmul-kernel.js';
 import { getThreads, relaxedSimdAllowed } from './settings.js';
 import { hasRelaxedSimd } from './simd-features.js';
-import { ThreadPool } from './thread-pool.js';
+import { type TaskDeps, ThreadPool } from './thread-pool.js';
 import { WasmArena } from './wasm-arena.js';
-import { splitWork } from './work-split.js';
+import { type WorkBox, type WorkPlan, planWork } from './work-split.js';
 
 const INITIAL_PAGES = 64; // 4 MiB
 const MAX_PAGES = 16384; // 1 GiB
-/** Boxes per thread: more lets idle threads take up a busy core's share, but each box repacks its panels. */
-const BOXES_PER_THREAD = 2;
+const SHAPE = DEFAULT_SHAPE;
 
 type Gemm = (task: number, scratch: number) => void;
 
@@ -38,7 +46,7 @@ function getEngine(): Engine {
   if (!engine) {
     const relaxed = relaxedSimdAllowed() && hasRelaxedSimd();
     const memoryPages = { initial: INITIAL_PAGES, maximum: MAX_PAGES };
-    const module = new WebAssembly.Module(emitMatmulModule({ relaxed, memoryPages }));
+    const module = new WebAssembly.Module(emitMatmulModule({ relaxed, memoryPages, shape: SHAPE }));
     const memory = new WebAssembly.Memory({ ...memoryPages, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const gemm = instance.exports['gemm'] as Gemm;
@@ -81,55 +89,216 @@ export async function startThreads(threads = getThreads()): Promise<void> {
  * problem does not fit in the wasm memory; the caller then uses the reference kernel.
  */
 export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = getThreads()): boolean {
-  const { M, K, N, nBatch, aOffsets, bOffsets } = foldBatchIntoRows(p);
   if (out.length === 0) return true;
-  if (K === 0) {
-    out.fill(0);
-    return true;
-  }
   const e = getEngine();
   const pool = threads > 1 ? poolFor(e, threads) : undefined;
   const workers = pool ? pool.readyWorkers().slice(0, threads - 1) : [];
-  const nThreads = 1 + workers.length;
-  const boxes = splitWork(nBatch, M, N, K, nThreads === 1 ? 1 : nThreads * BOXES_PER_THREAD, DEFAULT_SHAPE);
+  const arena = e.arena;
+  const inPlace = { a: arena.addressOf(p.a), b: arena.addressOf(p.b), c: arena.addressOf(out) };
+  const job = jobFor(e, p, 1 + workers.length, inPlace);
+  if (job === 'empty') {
+    out.fill(0);
+    return true;
+  }
+  if (!job) return false;
+  arena.commit(job.top);
+  const { f32, i32 } = arena;
+  // Always written: other kernels use the same scratch space between our calls.
+  i32.set(job.image, job.imageAt >> 2);
+  const c = job.cPtr >> 2;
+
+  if (job.threads === 1) {
+    if (inPlace.a === null) f32.set(p.a, job.aPtr >> 2);
+    if (inPlace.b === null) f32.set(p.b, job.bPtr >> 2);
+    for (let i = 0; i < job.count; i++) e.gemm(job.records + i * TASK.BYTES, job.scratch[0]!);
+    if (inPlace.c === null) out.set(f32.subarray(c, c + out.length));
+    return true;
+  }
+  const { segments, drains } = job;
+  const feed = (advance: (counter: number) => void) => {
+    for (let s = 0; s < segments.length; s += 3) {
+      const [from, to] = [segments[s + 1]!, segments[s + 2]!];
+      if (segments[s] === 0) f32.set(p.a.subarray(from, to), (job.aPtr >> 2) + from);
+      else f32.set(p.b.subarray(from, to), (job.bPtr >> 2) + from);
+      advance(COPIED);
+    }
+  };
+  const drain = (task: number) => {
+    const runs = drains[task]!;
+    for (let r = 0; r < runs.length; r += 2) out.set(f32.subarray(c + runs[r]!, c + runs[r + 1]!), runs[r]!);
+  };
+  pool!.run({ tasks: job.records, count: job.count, table: job.table }, workers, job.scratch, e.gemm, { feed, drain });
+  return true;
+}
+
+/**
+ * Everything about a call that depends only on the operands' shapes and the thread count, worked out once and
+ * cached: the arena layout, an image of the task and scratch records, the pool's dependency table, the copy-in
+ * segments and the copy-out runs. A call at a known shape then writes one image and runs: planning it again
+ * cost ≈ 0.25 ms per call at 17 tasks (the JS runs with caches full of matmul data), 4 % of a 6 ms call.
+ */
+interface Job {
+  threads: number;
+  aPtr: number; bPtr: number; cPtr: number;
+  /** Task records: `count` of them from `records`. */
+  records: number; count: number;
+  /** Per thread: its scratch record. */
+  scratch: number[];
+  /** The offsets table, task records and scratch records, to be written at `imageAt`. */
+  image: Int32Array; imageAt: number;
+  /** The arena's top: bytes of wasm memory the job uses. */
+  top: number;
+  /** The pool's dependency table (ThreadPool.table). */
+  table: Int32Array;
+  /** Copy-in, in order: (operand 0 = A / 1 = B, from, to) element ranges of the stored operand. */
+  segments: Int32Array;
+  /** Per task: [from, to) element ranges of C it finishes, flattened (copied out when it is done). */
+  drains: Int32Array[];
+}
+
+const jobs = new Map<string, Job | 'empty' | null>();
+const MAX_CACHED_JOBS = 64;
+
+/** The byte addresses of operands that already live in the wasm memory (null: copied in, or out). */
+interface InPlace {
+  a: number | null; b: number | null; c: number | null;
+}
+
+function jobFor(e: Engine, p: MatmulProblem, threads: number, inPlace: InPlace): Job | 'empty' | null {
+  const key = `${p.aShape}|${p.bShape}|${+p.transA}${+p.transB}|${p.a.length}|${p.b.length}|${threads}|` +
+    `${e.arena.scratchBase}|${inPlace.a},${inPlace.b},${inPlace.c}`;
+  let job = jobs.get(key);
+  if (job === undefined) {
+    if (jobs.size >= MAX_CACHED_JOBS) jobs.clear();
+    job = planJob(e, p, threads, inPlace);
+    jobs.set(key, job);
+  }
+  return job;
+}
+
+function planJob(e: Engine, p: MatmulProblem, maxThreads: number, inPlace: InPlace): Job | 'empty' | null {
+  const plan = foldBatchIntoRows(p);
+  const { M, K, N, nBatch, aOffsets, bOffsets } = plan;
+  if (K === 0) return 'empty';
+  const bShared = bOffsets.every((o) => o === bOffsets[0]);
+  const work = planWork(nBatch, M, N, K, maxThreads, SHAPE, bShared);
+  const tasks = taskList(work, M, N);
+  const threads = tasks.length === 1 ? 1 : maxThreads;
 
   const arena = e.arena;
   arena.reset();
-  // Operands that already live in this memory (a captured tape's buffers) are read and written in place.
-  const aAt = arena.addressOf(p.a as Float32Array);
-  const bAt = arena.addressOf(p.b as Float32Array);
-  const cAt = arena.addressOf(out);
+  // The records first, in one block, so that one image writes them all.
   const offsets = arena.alloc(8 * nBatch);
-  const aPtr = aAt ?? arena.alloc(4 * p.a.length);
-  const bPtr = bAt ?? arena.alloc(4 * p.b.length);
-  const cPtr = cAt ?? arena.alloc(4 * out.length);
-  const tasks = arena.alloc(TASK.BYTES * boxes.length);
-  const sizes = scratchBytes(DEFAULT_SHAPE);
-  const scratch = Array.from({ length: nThreads }, () => ({
-    record: arena.alloc(SCRATCH.BYTES),
-    packA: arena.alloc(sizes.packA),
-    packB: arena.alloc(sizes.packB),
-    tile: arena.alloc(sizes.tile),
+  const records = arena.alloc(TASK.BYTES * tasks.length);
+  const scratchRecords = Array.from({ length: threads }, () => arena.alloc(SCRATCH.BYTES));
+  const imageAt = offsets;
+  const imageEnd = arena.alloc(0);
+  const aPtr = inPlace.a ?? arena.alloc(4 * p.a.length);
+  const bPtr = inPlace.b ?? arena.alloc(4 * p.b.length);
+  const cPtr = inPlace.c ?? arena.alloc(4 * nBatch * M * N);
+  const partStride = 4 * M * N;
+  const partials = work.kParts > 1 ? arena.alloc(work.kParts * partStride) : 0;
+  const packedB = work.shareB ? arena.alloc(packedBBytes(K, N, SHAPE)) : 0;
+  const sizes = scratchBytes(SHAPE);
+  const scratch = scratchRecords.map((record) => ({
+    record, packA: arena.alloc(sizes.packA), packB: arena.alloc(sizes.packB), tile: arena.alloc(sizes.tile),
   }));
-  if (!arena.fits()) return false;
-  arena.commit();
+  if (!arena.fits()) return null;
 
-  const { f32, i32 } = arena;
-  if (aAt === null) f32.set(p.a, aPtr / 4);
-  if (bAt === null) f32.set(p.b, bPtr / 4);
+  const image = new Int32Array((imageEnd - imageAt) >> 2);
+  const put = (at: number, value: number) => (image[(at - imageAt) >> 2] = value);
   for (let t = 0; t < nBatch; t++) {
-    i32[offsets / 4 + 2 * t] = aOffsets[t]!;
-    i32[offsets / 4 + 2 * t + 1] = bOffsets[t]!;
+    put(offsets + 8 * t, aOffsets[t]!);
+    put(offsets + 8 * t + 4, bOffsets[t]!);
   }
-  const common = { aBase: aPtr, bBase: bPtr, cBase: cPtr, offsets, M, N, K, transA: +p.transA, transB: +p.transB };
-  boxes.forEach((box, i) => writeRecord(i32, tasks + i * TASK.BYTES, TASK, { ...common, ...box }));
-  for (const s of scratch) writeRecord(i32, s.record, SCRATCH, s);
+  tasks.forEach((t, i) => {
+    const at = records + i * TASK.BYTES;
+    const fields: Record<Exclude<keyof typeof TASK, 'BYTES'>, number> = {
+      kind: t.kind, aBase: aPtr, bBase: bPtr, offsets, M, N, K, transA: +p.transA, transB: +p.transB,
+      cBase: t.kind === KIND.GEMM && work.kParts > 1 ? partials + t.part * partStride : cPtr,
+      batchStart: t.batchStart, batchEnd: t.batchEnd, rowStart: t.rowStart, rowEnd: t.rowEnd,
+      colStart: t.colStart, colEnd: t.colEnd, kStart: t.kStart, kEnd: t.kEnd,
+      packedB, packedDepth: packedDepth(K, SHAPE), partials, parts: work.kParts, partStride,
+    };
+    for (const [name, value] of Object.entries(fields)) put(at + TASK[name as keyof typeof fields], value);
+  });
+  for (const s of scratch) {
+    put(s.record + SCRATCH.packA, s.packA);
+    put(s.record + SCRATCH.packB, s.packB);
+    put(s.record + SCRATCH.tile, s.tile);
+  }
 
-  if (boxes.length === 1) e.gemm(tasks, scratch[0]!.record);
-  else pool!.run({ tasks, count: boxes.length }, workers, scratch.map((s) => s.record), e.gemm);
+  const copies = copyPlan(tasks, plan, p, inPlace);
+  const deps: TaskDeps[] = tasks.map((t, i) => {
+    const copied = { counter: COPIED, need: copies.need[i]! };
+    if (t.kind === KIND.PACK_B) return { gates: [copied], bump: PACKED };
+    if (t.kind === KIND.REDUCE) return { gates: [{ counter: COMPUTED, need: work.boxes.length }] };
+    return { gates: work.shareB ? [copied, { counter: PACKED, need: 1 }] : [copied], bump: COMPUTED };
+  });
+  const drains = tasks.map((t) => {
+    if (inPlace.c !== null || t.kind === KIND.PACK_B || (t.kind === KIND.GEMM && work.kParts > 1)) return new Int32Array(0); // in place, or not final C yet
+    const runs: number[] = [];
+    for (let entry = t.batchStart; entry < t.batchEnd; entry++) runs.push(...rowRuns(entry * M * N, t, N).flat());
+    return Int32Array.from(runs);
+  });
+  return {
+    threads, aPtr, bPtr, cPtr, records, count: tasks.length, scratch: scratchRecords, image, imageAt,
+    top: arena.alloc(0), table: ThreadPool.table(deps), drains,
+    segments: Int32Array.from(copies.segments.flatMap((s) => [s.operand === 'a' ? 0 : 1, s.from, s.to])),
+  };
+}
 
-  if (cAt === null) out.set(f32.subarray(cPtr / 4, cPtr / 4 + out.length));
-  return true;
+/** The pool's counters, as this driver uses them. */
+const [COPIED, PACKED, COMPUTED] = [0, 1, 2];
+
+/** One task record's variable fields. */
+type Task = WorkBox & { kind: number };
+
+/** The job's tasks, in claiming order: the shared PACK_B, the GEMM boxes, then the REDUCE tasks. */
+function taskList(work: WorkPlan, M: number, N: number): Task[] {
+  const whole = work.boxes[0]!;
+  const full = { batchStart: 0, batchEnd: 1, rowStart: 0, rowEnd: M, colStart: 0, colEnd: N, kStart: 0, kEnd: whole.kEnd, part: 0 };
+  return [
+    ...(work.shareB ? [{ ...full, batchStart: whole.batchStart, kind: KIND.PACK_B }] : []),
+    ...work.boxes.map((b) => ({ ...b, kind: KIND.GEMM })),
+    ...work.reduceRows.map(([rowStart, rowEnd]) => ({ ...full, kEnd: 0, rowStart, rowEnd, kind: KIND.REDUCE })),
+  ];
+}
+
+/** [from, to) element ranges of C (relative to `base`) covering rows × columns of box `t`, merged where contiguous. */
+function rowRuns(base: number, t: WorkBox, N: number): [number, number][] {
+  if (t.colStart === 0 && t.colEnd === N) return [[base + t.rowStart * N, base + t.rowEnd * N]];
+  const runs: [number, number][] = [];
+  for (let i = t.rowStart; i < t.rowEnd; i++) runs.push([base + i * N + t.colStart, base + i * N + t.colEnd]);
+  return runs;
+}
+
+/**
+ * The copy-in, cut for the tasks: each operand is copied as a growing prefix, extended task by task (in
+ * claiming order) to the last element that task reads; need[i] is the number of segments task i waits for.
+ * A row split of A (the common case) so becomes one segment per task; B read whole by every task is copied
+ * before the first. REDUCE tasks read nothing of A or B; an operand already in wasm memory is not copied.
+ */
+function copyPlan(tasks: readonly Task[], plan: ReturnType<typeof planMatmul>, p: MatmulProblem, inPlace: InPlace) {
+  const { M, N, K, aOffsets, bOffsets } = plan;
+  const segments: { operand: 'a' | 'b'; from: number; to: number }[] = [];
+  const need: number[] = [];
+  let [aDone, bDone] = [0, 0];
+  for (const t of tasks) {
+    if (t.kind !== KIND.REDUCE) {
+      let [aHi, bHi] = [0, 0];
+      for (let entry = t.batchStart; entry < t.batchEnd; entry++) {
+        // The last element of the box's rows × K range (A) and K range × columns (B), as stored.
+        const kEnd = t.kind === KIND.PACK_B ? K : t.kEnd;
+        if (t.kind === KIND.GEMM) aHi = Math.max(aHi, aOffsets[entry]! + (p.transA ? (kEnd - 1) * M + t.rowEnd : (t.rowEnd - 1) * K + kEnd));
+        bHi = Math.max(bHi, bOffsets[entry]! + (p.transB ? (t.colEnd - 1) * K + kEnd : (kEnd - 1) * N + t.colEnd));
+      }
+      if (bHi > bDone && inPlace.b === null) segments.push({ operand: 'b', from: bDone, to: (bDone = bHi) });
+      if (aHi > aDone && inPlace.a === null) segments.push({ operand: 'a', from: aDone, to: (aDone = aHi) });
+    }
+    need.push(segments.length);
+  }
+  return { segments, need };
 }
 
 /**
@@ -176,13 +345,4 @@ function foldBatchIntoRows(p: MatmulProblem) {
   const consecutive = aOffsets.every((o, t) => o === t * M * K);
   if (p.transA || nBatch <= 1 || !shared || !consecutive) return plan;
   return { ...plan, M: nBatch * M, nBatch: 1, aOffsets: [0], bOffsets: [0] };
-}
-
-/** Writes the i32 fields named in `layout` (name → byte offset; BYTES is the size) from `values`. */
-function writeRecord<L extends { BYTES: number }>(
-  i32: Int32Array, at: number, layout: L, values: { [F in Exclude<keyof L, 'BYTES'>]: number },
-): void {
-  for (const [name, offset] of Object.entries(layout)) {
-    if (name !== 'BYTES') i32[(at + (offset as number)) / 4] = values[name as Exclude<keyof L, 'BYTES'>];
-  }
 }

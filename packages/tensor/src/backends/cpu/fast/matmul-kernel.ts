@@ -14,7 +14,16 @@
  * cases; edge tiles of C go through a small scratch tile.
  *
  * One exported function, `gemm(task, scratch)`, reads a task record and a scratch record from memory (see TASK
- * and SCRATCH), so the calling thread and the workers run the very same code on different tasks.
+ * and SCRATCH), so the calling thread and the workers run the very same code on different tasks. A job (one
+ * matmul) is a few tasks of three kinds, which the driver (fast-matmul.ts) orders with counters:
+ *   GEMM    one box of C (batch entries × rows × columns) over the K range [kStart, kEnd), with the loops above.
+ *           Its B blocks are packed into the thread's scratch, or, when the job packed op(B) once for every
+ *           task (packedB ≠ 0), read from that shared copy.
+ *   PACK_B  packs op(B)'s column blocks [colStart, colEnd), all of K, into packedB: the shared copy above.
+ *           Layout: column block j0 starts at element j0·packedDepth, and its KC slice k0 at k0·roundUp(nc, NR)
+ *           within it, each slice being the [panel][k][NR] block that GEMM would have packed itself.
+ *   REDUCE  C rows [rowStart, rowEnd) = Σ_p partial_p over the same rows, p = 0 … parts−1 in that order: the
+ *           final add of a K split, where GEMM task p wrote op(A)[:, K_p] · op(B)[K_p, :] into partial p.
  */
 import { type Code, ModuleBuilder, control, f32, f32x4, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
 
@@ -29,21 +38,38 @@ export interface KernelShape {
   MC: number;
   KC: number;
   NC: number;
+  /**
+   * How a row's scalar of A becomes a vector: 'load' is one v128.load32_splat per row (vbroadcastss from
+   * memory); 'shuffle' loads four rows' scalars as one vector and splats each with a shuffle (vpshufd).
+   */
+  broadcast?: 'load' | 'shuffle';
 }
 
-// 4×8 with no unroll measured best on Zen 3 (V8 11): 8 accumulators + 2 B vectors + 4 broadcasts fit the 15
-// usable xmm registers. TurboFan hoists every load of an unrolled body to its top, so unrolling (or 6×8) spills.
-export const DEFAULT_SHAPE: KernelShape = { MR: 4, NR: 8, UNROLL: 1, MC: 128, KC: 256, NC: 512 };
+// Why 4×8, load-splat, no unroll (V8 11.3 on x64; details and numbers in the tensor README, "The kernel"):
+// TurboFan schedules every load of the loop body before the arithmetic, so all MR broadcasts and NR/4 B vectors
+// are live at once next to the MR·NR/4 accumulators, and V8 allocates 15 xmm registers (xmm0–14). 4×8 needs
+// 8 + 2 + 4 = 14 and does not spill; 5×8 (17), 6×8 (20) and any unroll spill accumulators through the stack,
+// halving the speed. 5×8 with shuffle broadcasts fits (10 + 2 + 2 + 1 = 15), but its four vpshufd per k share
+// ports with the FMAs: +5 % at [3830,128]·[128,512], −7 % at K = 512, so it stays an option.
+export const DEFAULT_SHAPE: KernelShape = { MR: 4, NR: 8, UNROLL: 1, MC: 128, KC: 256, NC: 512, broadcast: 'load' };
+
+/** Task kinds (TASK.kind); see the file comment. */
+export const KIND = { GEMM: 0, PACK_B: 1, REDUCE: 2 } as const;
 
 /** The task record's i32 fields, by byte offset. Pointers are byte addresses in the shared memory. */
 export const TASK = {
-  aBase: 0, bBase: 4, cBase: 8,
+  kind: 0,
+  aBase: 4, bBase: 8, cBase: 12,
   /** Pointer to [aOffset, bOffset] element offsets per batch entry (int32 pairs). */
-  offsets: 12,
-  batchStart: 16, batchEnd: 20,
-  M: 24, N: 28, K: 32, transA: 36, transB: 40,
-  rowStart: 44, rowEnd: 48, colStart: 52, colEnd: 56,
-  BYTES: 60,
+  offsets: 16,
+  batchStart: 20, batchEnd: 24,
+  M: 28, N: 32, K: 36, transA: 40, transB: 44,
+  rowStart: 48, rowEnd: 52, colStart: 56, colEnd: 60, kStart: 64, kEnd: 68,
+  /** The job's shared packed op(B) (0: each GEMM task packs its own), and its depth padded per slice. */
+  packedB: 72, packedDepth: 76,
+  /** REDUCE: `parts` partial C's, the first at `partials`, each `partStride` bytes after the previous. */
+  partials: 80, parts: 84, partStride: 88,
+  BYTES: 92,
 } as const;
 
 /** The scratch record of one thread: where its packed A block, packed B block and edge tile live. */
@@ -61,6 +87,17 @@ export function scratchBytes(s: KernelShape) {
 
 export const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
+/** Elements of op(B) packed for all of K (the GEMM loops' slices of KC, each padded to the unroll): K rounded up. */
+export function packedDepth(K: number, s: KernelShape): number {
+  const last = K % s.KC || s.KC;
+  return K - last + roundUp(last, s.UNROLL);
+}
+
+/** Bytes of the shared packed op(B) of a K×N operand. */
+export function packedBBytes(K: number, N: number, s: KernelShape): number {
+  return packedDepth(K, s) * roundUp(N, s.NR) * 4;
+}
+
 export interface KernelOptions {
   shape?: KernelShape;
   /** Use f32x4.relaxed_madd (FMA on x86 with FMA3) instead of mul + add. */
@@ -72,13 +109,16 @@ export interface KernelOptions {
 export function emitMatmulModule(options: KernelOptions): Uint8Array {
   const s = options.shape ?? DEFAULT_SHAPE;
   if (s.NR % 4 !== 0) throw new Error(`matmul kernel: NR must be a multiple of 4, got ${s.NR}`);
+  // The shared packed B puts slice k0 at k0 · (panel width): every slice before the last must be unpadded.
+  if (s.KC % s.UNROLL !== 0 || s.NC % s.NR !== 0) throw new Error('matmul kernel: KC must divide by UNROLL, NC by NR');
   const m = new ModuleBuilder();
   m.importMemory({ module: 'env', name: 'memory', ...options.memoryPages, shared: true });
   const micro = emitMicroKernel(m, s, options.relaxed);
   const packA = emitPack(m, 'packA', s.MR);
   const packB = s.NR === s.MR ? packA : emitPack(m, 'packB', s.NR);
   const macro = emitMacroKernel(m, s, micro);
-  emitGemm(m, s, packA, packB, macro);
+  const reduce = emitReduce(m);
+  emitGemm(m, s, packA, packB, macro, reduce);
   return m.emit();
 }
 
@@ -110,10 +150,20 @@ function emitMicroKernel(m: ModuleBuilder, s: KernelShape, relaxed: boolean): nu
   // One step of k: NR/4 loads of B, then for each row one broadcast of A and NR/4 multiply-adds. The
   // pointers advance every step: with offsets growing through the unroll instead, V8 keeps one
   // register per distinct offset and spills.
+  // 'shuffle': rows 4g … 4g+3 come in as one vector, each row's lane splatted by a shuffle (a lone last row
+  // is a load32_splat). Shuffles are pure, so TurboFan places each right before its multiply-adds.
+  const groups = s.broadcast === 'shuffle' ? Array.from({ length: Math.ceil(MR / 4) }, () => f.local(type.v128)) : [];
+  const lone = (g: number) => 4 * g + 1 === MR;
+  const broadcast = (r: number): Code => {
+    if (s.broadcast !== 'shuffle') return v128.load32_splat(get(a), 4 * r);
+    const g = groups[r >> 2]!;
+    return lone(r >> 2) ? get(g) : v128.shuffle32(get(g), get(g), [r % 4, r % 4, r % 4, r % 4]);
+  };
   const step = (): Code =>
     seq(
       ...bv.map((bq, q) => set(bq, v128.load(get(b), 16 * q))),
-      ...acc.map((_, r) => seq(set(av, v128.load32_splat(get(a), 4 * r)), ...bv.map((_, q) => madd(r, q)))),
+      ...groups.map((g, i) => set(g, lone(i) ? v128.load32_splat(get(a), 16 * i) : v128.load(get(a), 16 * i))),
+      ...acc.map((_, r) => seq(set(av, broadcast(r)), ...bv.map((_, q) => madd(r, q)))),
       inc(a, c(MR * 4)),
       inc(b, c(NR * 4)),
     );
@@ -279,50 +329,112 @@ function emitMacroKernel(m: ModuleBuilder, s: KernelShape, micro: number): numbe
   return f.index;
 }
 
-/** gemm(task, scratch): the blocked loops over one task's batch entries, rows and columns (see the file comment). */
-function emitGemm(m: ModuleBuilder, s: KernelShape, packA: number, packB: number, macro: number): void {
+/**
+ * reduce(dst, src, stride, parts, count): dst[i] = src_0[i] + src_1[i] + … + src_{parts−1}[i] for i < count, where
+ * src_p = src + p·stride (bytes). Left to right, so the rounding does not depend on who runs which rows.
+ */
+function emitReduce(m: ModuleBuilder): number {
+  const f = m.function({ name: 'reduce', params: [type.i32, type.i32, type.i32, type.i32, type.i32] });
+  const [dst, src, stride, parts, count] = [0, 1, 2, 3, 4];
+  const [i, p, sp, end4] = [f.local(type.i32), f.local(type.i32), f.local(type.i32), f.local(type.i32)];
+  const sum = f.local(type.v128);
+  const one = f.local(type.f32);
+  const at = (base: number, index: Code) => i32.add(get(base), i32.mul(index, c(4)));
+  f.body = seq(
+    set(end4, i32.and(get(count), c(-4))),
+    forRange(i, c(0), get(end4), c(4),
+      set(sp, at(src, get(i))),
+      set(sum, v128.load(get(sp))),
+      forRange(p, c(1), get(parts), c(1), inc(sp, get(stride)), set(sum, f32x4.add(get(sum), v128.load(get(sp))))),
+      v128.store(at(dst, get(i)), get(sum)),
+    ),
+    forRange(i, get(end4), get(count), c(1),
+      set(sp, at(src, get(i))),
+      set(one, f32.load(get(sp))),
+      forRange(p, c(1), get(parts), c(1), inc(sp, get(stride)), set(one, f32.add(get(one), f32.load(get(sp))))),
+      f32.store(at(dst, get(i)), get(one)),
+    ),
+  );
+  return f.index;
+}
+
+/** gemm(task, scratch): runs one task record, of any kind (see the file comment). */
+function emitGemm(m: ModuleBuilder, s: KernelShape, packA: number, packB: number, macro: number, reduce: number): void {
   const f = m.function({ name: 'gemm', params: [type.i32, type.i32], exported: true });
   const [task, scratch] = [0, 1];
   const field = (offset: number) => i32.load(get(task), offset);
   const L = () => f.local(type.i32);
-  const [M, N, K, rowEnd, colEnd, pa, pb, tile] = [L(), L(), L(), L(), L(), L(), L(), L()];
+  const [M, N, K, rowEnd, colEnd, kEnd, pa, pb, tile, packed, depth] = Array.from({ length: 11 }, L);
   const [rsA, csA, rsB, csB] = [L(), L(), L(), L()];
-  const [t, batchEnd, aPtr, bPtr, cPtr, j0, k0, i0, nc, kc, kcp, mc] = Array.from({ length: 12 }, L);
+  const [t, batchEnd, aPtr, bPtr, cPtr, j0, k0, i0, nc, ncp, kc, kcp, mc, pbk] = Array.from({ length: 14 }, L);
   const bytes = (elements: Code) => i32.mul(elements, c(4));
   const offsetOf = (entry: number) => i32.load(i32.add(field(TASK.offsets), i32.mul(get(t), c(8))), entry * 4);
+  const columnBlock = seq(
+    set(nc, i32.min_s(c(s.NC), i32.sub(get(colEnd), get(j0)))),
+    set(ncp, i32.mul(i32.div_u(i32.add(get(nc), c(s.NR - 1)), c(s.NR)), c(s.NR))),
+  );
+  const slice = seq(
+    set(kc, i32.min_s(c(s.KC), i32.sub(get(kEnd), get(k0)))),
+    set(kcp, i32.mul(i32.div_u(i32.add(get(kc), c(s.UNROLL - 1)), c(s.UNROLL)), c(s.UNROLL))),
+  );
+  // Where slice k0 of column block j0 lives in the shared packed B.
+  const sharedSlice = i32.add(get(packed), bytes(i32.add(i32.mul(get(j0), get(depth)), i32.mul(get(k0), get(ncp)))));
+  const packBlockOfB = (dst: Code) =>
+    control.call(packB, dst,
+      i32.add(get(bPtr), bytes(i32.add(i32.mul(get(k0), get(rsB)), i32.mul(get(j0), get(csB))))),
+      get(csB), get(rsB), get(nc), get(kc), get(kcp));
+  const entryPointers = seq(
+    set(aPtr, i32.add(field(TASK.aBase), bytes(offsetOf(0)))),
+    set(bPtr, i32.add(field(TASK.bBase), bytes(offsetOf(1)))),
+    set(cPtr, i32.add(field(TASK.cBase), bytes(i32.mul(get(t), i32.mul(get(M), get(N)))))),
+  );
+
+  const gemmBox = forRange(t, field(TASK.batchStart), get(batchEnd), c(1),
+    entryPointers,
+    forRange(j0, field(TASK.colStart), get(colEnd), c(s.NC),
+      columnBlock,
+      forRange(k0, field(TASK.kStart), get(kEnd), c(s.KC),
+        slice,
+        control.if(get(packed), set(pbk, sharedSlice), seq(packBlockOfB(get(pb)), set(pbk, get(pb)))),
+        forRange(i0, field(TASK.rowStart), get(rowEnd), c(s.MC),
+          set(mc, i32.min_s(c(s.MC), i32.sub(get(rowEnd), get(i0)))),
+          control.call(packA, get(pa),
+            i32.add(get(aPtr), bytes(i32.add(i32.mul(get(i0), get(rsA)), i32.mul(get(k0), get(csA))))),
+            get(rsA), get(csA), get(mc), get(kc), get(kcp)),
+          control.call(macro, get(pa), get(pbk),
+            i32.add(get(cPtr), bytes(i32.add(i32.mul(get(i0), get(N)), get(j0)))),
+            get(N), get(mc), get(nc), get(kcp), i32.ne(get(k0), field(TASK.kStart)), get(tile)),
+        ),
+      ),
+    ),
+  );
+  // PACK_B reads batch entry batchStart's B (the driver packs once only when every entry shares it).
+  const packAllOfB = seq(
+    set(t, field(TASK.batchStart)),
+    entryPointers,
+    forRange(j0, field(TASK.colStart), get(colEnd), c(s.NC),
+      columnBlock,
+      forRange(k0, c(0), get(kEnd), c(s.KC), slice, packBlockOfB(sharedSlice)),
+    ),
+  );
+  const reduceRows = control.call(reduce,
+    i32.add(field(TASK.cBase), bytes(i32.mul(field(TASK.rowStart), get(N)))),
+    i32.add(field(TASK.partials), bytes(i32.mul(field(TASK.rowStart), get(N)))),
+    field(TASK.partStride), field(TASK.parts),
+    i32.mul(i32.sub(get(rowEnd), field(TASK.rowStart)), get(N)));
 
   f.body = seq(
     set(M, field(TASK.M)), set(N, field(TASK.N)), set(K, field(TASK.K)),
-    set(rowEnd, field(TASK.rowEnd)), set(colEnd, field(TASK.colEnd)), set(batchEnd, field(TASK.batchEnd)),
+    set(rowEnd, field(TASK.rowEnd)), set(colEnd, field(TASK.colEnd)), set(kEnd, field(TASK.kEnd)),
+    set(batchEnd, field(TASK.batchEnd)),
+    set(packed, field(TASK.packedB)), set(depth, field(TASK.packedDepth)),
     set(pa, i32.load(get(scratch), SCRATCH.packA)),
     set(pb, i32.load(get(scratch), SCRATCH.packB)),
     set(tile, i32.load(get(scratch), SCRATCH.tile)),
     // Element (i, k) of op(A) is at a + rsA·i + csA·k; element (k, j) of op(B) at b + rsB·k + csB·j.
     control.if(field(TASK.transA), seq(set(rsA, c(1)), set(csA, get(M))), seq(set(rsA, get(K)), set(csA, c(1)))),
     control.if(field(TASK.transB), seq(set(rsB, c(1)), set(csB, get(K))), seq(set(rsB, get(N)), set(csB, c(1)))),
-    forRange(t, field(TASK.batchStart), get(batchEnd), c(1),
-      set(aPtr, i32.add(field(TASK.aBase), bytes(offsetOf(0)))),
-      set(bPtr, i32.add(field(TASK.bBase), bytes(offsetOf(1)))),
-      set(cPtr, i32.add(field(TASK.cBase), bytes(i32.mul(get(t), i32.mul(get(M), get(N)))))),
-      forRange(j0, field(TASK.colStart), get(colEnd), c(s.NC),
-        set(nc, i32.min_s(c(s.NC), i32.sub(get(colEnd), get(j0)))),
-        forRange(k0, c(0), get(K), c(s.KC),
-          set(kc, i32.min_s(c(s.KC), i32.sub(get(K), get(k0)))),
-          set(kcp, i32.and(i32.add(get(kc), c(s.UNROLL - 1)), c(-s.UNROLL))),
-          control.call(packB, get(pb),
-            i32.add(get(bPtr), bytes(i32.add(i32.mul(get(k0), get(rsB)), i32.mul(get(j0), get(csB))))),
-            get(csB), get(rsB), get(nc), get(kc), get(kcp)),
-          forRange(i0, field(TASK.rowStart), get(rowEnd), c(s.MC),
-            set(mc, i32.min_s(c(s.MC), i32.sub(get(rowEnd), get(i0)))),
-            control.call(packA, get(pa),
-              i32.add(get(aPtr), bytes(i32.add(i32.mul(get(i0), get(rsA)), i32.mul(get(k0), get(csA))))),
-              get(rsA), get(csA), get(mc), get(kc), get(kcp)),
-            control.call(macro, get(pa), get(pb),
-              i32.add(get(cPtr), bytes(i32.add(i32.mul(get(i0), get(N)), get(j0)))),
-              get(N), get(mc), get(nc), get(kcp), i32.ne(get(k0), c(0)), get(tile)),
-          ),
-        ),
-      ),
-    ),
+    control.if(i32.eq(field(TASK.kind), c(KIND.GEMM)), gemmBox,
+      control.if(i32.eq(field(TASK.kind), c(KIND.PACK_B)), packAllOfB, reduceRows)),
   );
 }

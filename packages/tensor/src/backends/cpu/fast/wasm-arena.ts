@@ -30,6 +30,11 @@ export class WasmArena {
     this.top = this.base;
   }
 
+  /** Where scratch allocations start: the end of the persistent region. */
+  get scratchBase(): number {
+    return this.base;
+  }
+
   /**
    * Byte address of `bytes` bytes of persistent memory (64-byte aligned, zeroed on first use of the pages),
    * or null when the memory's maximum is reached. Never freed.
@@ -65,10 +70,10 @@ export class WasmArena {
     return this.top <= this.maxPages * PAGE;
   }
 
-  /** Grows the memory to hold everything allocated since `reset()` (at least doubling, to grow rarely). */
-  commit(): void {
+  /** Grows the memory to hold `top` bytes (default: everything allocated), at least doubling, to grow rarely. */
+  commit(top = this.top): void {
     const have = this.memory.buffer.byteLength / PAGE;
-    const need = Math.ceil(this.top / PAGE);
+    const need = Math.ceil(top / PAGE);
     if (need > have) this.memory.grow(Math.min(this.maxPages, Math.max(need, 2 * have)) - have);
     if (this.f32View.buffer.byteLength !== this.memory.buffer.byteLength) {
       this.f32View = new Float32Array(this.memory.buffer);

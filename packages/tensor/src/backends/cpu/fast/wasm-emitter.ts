@@ -72,6 +72,7 @@ export const i32 = {
   add: binary(0x6a),
   sub: binary(0x6b),
   mul: binary(0x6c),
+  div_u: binary(0x6e),
   and: binary(0x71),
   or: binary(0x72),
   /** x << y (y taken mod 32). */
