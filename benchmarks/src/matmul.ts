@@ -20,9 +20,9 @@ export type MatmulRow = {
   /** Best time of one call, in milliseconds. */
   ms: number;
   /**
-   * For the fast path: what copying A and B into wasm memory and C out costs, as a share of `ms`: 1 − (best
-   * time with the operands already in wasm memory) / ms. (With threads, most of the copying overlaps the
-   * arithmetic, so this is less than the copies' own time.)
+   * For the fast path: what `matmul` spends besides the kernel, as a share of `ms`: copying A and B into wasm
+   * memory and C out, and allocating the output. 1 − (best time of the same product with every operand already
+   * in wasm memory) / ms. (With threads, most of the copying overlaps the arithmetic.)
    */
   copyShare?: number;
   /** For the fast path: GFLOP/s with the operands already in wasm memory. */

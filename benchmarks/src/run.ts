@@ -204,7 +204,7 @@ function value(r: Row): string {
 function note(r: Row): string {
   if (r.missing !== undefined) return r.missing;
   if (r.suite === 'matmul' && typeof r['copyShare'] === 'number') {
-    return `copies ${fmt(100 * r['copyShare'], 0)}%, operands in wasm memory ${fmt(r['residentGflops'], 1)} GFLOP/s`;
+    return `copies + output allocation ${fmt(100 * r['copyShare'], 0)}%; all in wasm memory ${fmt(r['residentGflops'], 1)} GFLOP/s`;
   }
   if (r.suite === 'matmul' && r['display']) return String(r['display']);
   if (r.suite === 'step') return `min ${fmt(r['msMin'], 1)} ms, ${String(r['steps'] ?? '')} steps, load ${fmt(r['load1'], 1)}${r['display'] ? `, ${String(r['display'])}` : ''}`;

@@ -238,7 +238,9 @@ function planJob(e: Engine, p: MatmulProblem, maxThreads: number, inPlace: InPla
   const drains = tasks.map((t) => {
     if (inPlace.c !== null || t.kind === KIND.PACK_B || (t.kind === KIND.GEMM && work.kParts > 1)) return new Int32Array(0); // in place, or not final C yet
     const runs: number[] = [];
-    for (let entry = t.batchStart; entry < t.batchEnd; entry++) runs.push(...rowRuns(entry * M * N, t, N).flat());
+    for (let entry = t.batchStart; entry < t.batchEnd; entry++) {
+      for (const [from, to] of rowRuns(entry * M * N, t, N)) runs.push(from, to);
+    }
     return Int32Array.from(runs);
   });
   return {

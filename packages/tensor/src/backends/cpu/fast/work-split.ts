@@ -3,9 +3,10 @@
  *
  * Three ways to cut, chosen by what each one costs on top of the arithmetic:
  *   - along M (rows of C): every task needs all of op(B). When B is the same for every task and its packed
- *     panels fit in cache, one PACK_B task packs it once for all, and the GEMM tasks can be small (many per
- *     thread): a thread that loses its core to another process only delays a small task, and the caller
- *     copies finished rows out while the others still compute. Otherwise each task packs B again.
+ *     panels fit in cache, one PACK_B task packs it once for all, and the GEMM tasks can be small and shrink
+ *     towards the end (guided self-scheduling): a thread that loses its core to another process only delays a
+ *     small task, the threads end together, and the caller copies finished rows out while the others still
+ *     compute. Otherwise each task packs B again, and there are only two per thread.
  *   - along N (columns): every task packs all of op(A) again; used when N is the larger side.
  *   - along K: every task computes a whole partial C over its slice of K, and REDUCE tasks add the partials.
  *     It costs 2·M·N extra floats per part (written, then read), against K·N or K·M of repacking for the
@@ -36,9 +37,9 @@ export interface WorkPlan {
   reduceRows: [number, number][];
 }
 
-/** Below this many FLOPs per task (≈ 0.1 ms of work), waking a worker (≈ 10–50 µs) costs more than it saves. */
+/** Below this many FLOPs per task (≈ 0.06 ms of work), waking a sleeping worker (30–110 µs) costs more than it saves. */
 export const MIN_FLOPS_PER_TASK = 3_000_000;
-/** Tasks per thread when each task repacks an operand, and when op(B) is packed once and shared. */
+/** Tasks per thread when each task repacks an operand, and for batch tasks sharing one packed op(B). */
 export const TASKS_PER_THREAD = { repacking: 2, sharedB: 8 } as const;
 /** The shared packed op(B) is used up to this size (bytes): it is read by every task, so it should stay in L2. */
 export const SHARED_B_MAX_BYTES = 1 << 20;
@@ -47,6 +48,8 @@ export const K_SPLIT_MIN_DEPTH = 1024;
 export const K_SPLIT_PARTS = 6;
 /** REDUCE tasks: about this many floats (read) each. */
 const REDUCE_FLOATS_PER_TASK = 1 << 18;
+/** Tasks of one job, at most (the pool's table holds 256; guided row tasks stay far below: ≈ 2·threads·ln(M/32)). */
+const MAX_TASKS_PER_JOB = 128;
 
 /**
  * The number of K parts for this shape (1: no K split). Thread count does not enter, so the rounding of the
@@ -72,13 +75,13 @@ export function planWork(
   const kParts = kSplitParts(nBatch, M, N, K);
   if (kParts > 1) {
     const boxes = ranges(K, kParts, 1).map(([kStart, kEnd], part) => ({ ...whole, kStart, kEnd, part }));
-    const reduceTasks = Math.min(2 * threads, Math.max(1, Math.round((kParts * M * N) / REDUCE_FLOATS_PER_TASK)));
+    const reduceTasks = Math.min(2 * threads, 32, Math.max(1, Math.round((kParts * M * N) / REDUCE_FLOATS_PER_TASK)));
     return { boxes, kParts, shareB: false, reduceRows: ranges(M, reduceTasks, 4) };
   }
 
   // op(B) can be packed once when every task reads all of it: a split along rows or batch entries.
   const canShare = threads > 1 && bShared && (M >= N || nBatch > 1) && packedBBytes(K, N, shape) <= SHARED_B_MAX_BYTES;
-  const tasks = (perThread: number) => (threads === 1 ? 1 : Math.min(threads * perThread, maxTasks));
+  const tasks = (perThread: number) => (threads === 1 ? 1 : Math.min(threads * perThread, maxTasks, MAX_TASKS_PER_JOB));
   let parts = tasks(canShare ? TASKS_PER_THREAD.sharedB : TASKS_PER_THREAD.repacking);
   const axis = nBatch >= parts ? 'batch' : M >= N ? 'rows' : 'cols';
   if (axis === 'cols') parts = tasks(TASKS_PER_THREAD.repacking);
