@@ -11,6 +11,7 @@
  * which returns to the event loop after every step.)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export interface LiveReportOptions {
@@ -56,6 +57,14 @@ export class LiveReport {
     let hung = false;
     const child = spawn(process.execPath, [this.#entry, this.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
+    // The report can wait; the training step (which uses every core) should not: run it at the lowest priority.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 19);
+      } catch {
+        // not allowed here (some containers): it still runs, at normal priority
+      }
+    }
     const timer = setTimeout(() => {
       hung = true;
       child.kill('SIGKILL'); // a hung child may ignore SIGTERM
