@@ -7,6 +7,7 @@
  *   columnSum(x, out, acc, rows, cols)   acc: a float64 [cols] scratch row (bytes), zeroed here
  */
 import { type Code, ModuleBuilder, f32, f64, f64x2, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
+import { instanceOver } from './instances.js';
 
 export interface ColumnSumKernels {
   columnSum(x: number, out: number, acc: number, rows: number, cols: number): void;
@@ -46,11 +47,5 @@ const instances = new WeakMap<WebAssembly.Memory, ColumnSumKernels>();
 
 /** The kernel instantiated over `memory` (compiled once per memory). */
 export function columnSumKernels(memory: WebAssembly.Memory, pages: { initial: number; maximum: number }): ColumnSumKernels {
-  let k = instances.get(memory);
-  if (!k) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(emitColumnSumModule(pages)), { env: { memory } });
-    k = instance.exports as unknown as ColumnSumKernels;
-    instances.set(memory, k);
-  }
-  return k;
+  return instanceOver(instances, memory, () => emitColumnSumModule(pages));
 }

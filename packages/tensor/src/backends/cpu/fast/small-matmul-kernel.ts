@@ -15,6 +15,7 @@
  *   (a, b, c, offsets, nBatch, M, K, N, ai, ak)
  */
 import { type Code, ModuleBuilder, control, f32, f64, forRange, i32, local, seq, type } from './wasm-emitter.js';
+import { instanceOver } from './instances.js';
 
 export interface SmallMatmulKernels {
   smallMatmul(a: number, b: number, c: number, offsets: number, nBatch: number, M: number, K: number, N: number, ai: number, ak: number): void;
@@ -94,11 +95,5 @@ const instances = new WeakMap<WebAssembly.Memory, SmallMatmulKernels>();
 
 /** The kernels instantiated over `memory` (compiled once per memory). */
 export function smallMatmulKernels(memory: WebAssembly.Memory, pages: { initial: number; maximum: number }): SmallMatmulKernels {
-  let k = instances.get(memory);
-  if (!k) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(emitSmallMatmulModule(pages)), { env: { memory } });
-    k = instance.exports as unknown as SmallMatmulKernels;
-    instances.set(memory, k);
-  }
-  return k;
+  return instanceOver(instances, memory, () => emitSmallMatmulModule(pages));
 }
