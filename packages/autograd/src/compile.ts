@@ -109,7 +109,7 @@ export function compileStep<R>(fn: () => R, options: CompileStepOptions = {}): C
   const captureStep = (backend: T.Backend): R => {
     const first = record(backend);
     if (first.tape.hostDependent) {
-      first.tape.release();
+      // The result and the gradients live in this tape's memory: it is kept (never reused), not released.
       fallBack(`${first.tape.hostDependent}, so the step cannot be replayed`);
       return first.result;
     }

@@ -85,6 +85,22 @@ describe('compileStep', () => {
     expect(new Set(reads).size).toBe(3); // three real steps, three different losses
   });
 
+  it('keeps the gradients of a step that fell back intact while another step is captured', () => {
+    const eager = makeModel(7);
+    const a = makeModel(7);
+    const other = makeModel(8);
+    eager.step();
+    const want = eager.params.map((p) => Array.from(p.grad!.data));
+    const step = compileStep(() => {
+      const loss = a.step();
+      void loss.item(); // host read: this step falls back
+      return loss;
+    });
+    step();
+    compileStep(other.step)(); // a capture in between, as the test-set evaluation does before the update
+    expect(a.params.map((p) => Array.from(p.grad!.data))).toEqual(want);
+  });
+
   it('falls back to eager steps, saying so, when an optimizer replaces a parameter instead of updating it in place', () => {
     const eager = makeModel(5);
     const compiled = makeModel(5);
