@@ -60,8 +60,8 @@ function parseNumber(option: string, text: string): number {
   return x;
 }
 
-/** The commands, with how many positional arguments each takes (analyze DIR, report DIR, experiment NAME). */
-const COMMANDS = { train: 0, analyze: 1, report: 1, experiment: 1, help: 0 } as const;
+/** The commands, with how many positional arguments each takes (analyze DIR, report DIR, eval FILE, experiment NAME). */
+const COMMANDS = { train: 0, analyze: 1, report: 1, eval: 1, experiment: 1, help: 0 } as const;
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
   let parsed;
@@ -138,12 +138,14 @@ export function helpText(): string {
     const flag = `--${kebab(key)}`;
     return `  ${flag.padEnd(26)} default ${JSON.stringify(value)}`;
   });
-  return `Usage: pnpm grok [train|analyze|report|experiment] [options]
+  return `Usage: pnpm grok [train|analyze|report|eval|experiment] [options]
 
   pnpm grok                       train the paper's model in runs/paper-seed0, then analyse and report
   pnpm grok train --resume DIR    continue an interrupted run (with --steps N: extend a finished one)
   pnpm grok analyze DIR           the mechanistic analysis of a run's checkpoints
   pnpm grok report DIR            write DIR/report.html
+  pnpm grok eval FILE             loss and accuracy of one checkpoint on its train/test/all pairs
+                                  (--split FILE, --json: one JSON object on the last line)
   pnpm grok experiment NAME       an experiment beyond the paper (weight-decay, data-fraction, grokfast, distill,
                                   double-descent, phases, all) in runs/experiments/NAME; --full (paper size),
                                   --p P, --steps N, --seeds S, --dry-run (print the runs and exit)

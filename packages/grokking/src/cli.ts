@@ -13,6 +13,7 @@ import { RunLock } from './run-lock.js';
 import { selectBackend } from './select-backend.js';
 import { trainAsync } from './train.js';
 import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
+import { runEval } from './cli-eval.js';
 import { runReport, runReportAfterTraining } from './report/cli-report.js';
 import { LiveReport } from './report/live-report.js';
 import { runExperimentCommand } from './experiments/cli-experiment.js';
@@ -74,6 +75,9 @@ async function main(argv: string[]): Promise<void> {
       break;
     case 'report':
       await runReport(args);
+      break;
+    case 'eval':
+      runEval(args);
       break;
     case 'experiment':
       await runExperimentCommand(args);

@@ -78,7 +78,7 @@ async function whileStopped<T>(r: Running, fn: () => T): Promise<T> {
 }
 
 describe('one writer per run directory', () => {
-  it('a second train or --resume exits 2 naming the directory and pid and changes nothing; analyze and report work beside the writer', async () => {
+  it('a second train or --resume exits 2 naming the directory and pid and changes nothing; analyze, report and eval work beside the writer', async () => {
     const runs = tmp();
     const dir = path.join(runs, 'r');
     const writer = start([...TINY, '--steps', '100000', '--checkpoint-every', '50', '--runs-dir', runs, '--name', 'r']);
@@ -103,6 +103,16 @@ describe('one writer per run directory', () => {
       const report = grok(['report', dir, '--quiet']);
       expect(report.status, report.stderr).toBe(0);
       expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('<svg');
+      const ckpt = new RunDir(dir).checkpointPath(50);
+      const evaluated = grok(['eval', ckpt, '--json']);
+      expect(evaluated.status, evaluated.stderr).toBe(0);
+      const scores = JSON.parse(evaluated.stdout.trim().split('\n').at(-1)!);
+      expect(scores.step).toBe(50);
+      for (const part of ['train', 'test', 'all']) {
+        expect(scores[part].loss).toBeGreaterThan(0);
+        expect(scores[part].accuracy).toBeGreaterThanOrEqual(0);
+        expect(scores[part].accuracy).toBeLessThanOrEqual(1);
+      }
 
       writer.child.kill('SIGINT');
       expect(await writer.exit, writer.output()).toBe(130);
@@ -232,7 +242,7 @@ describe('Ctrl-C in an experiment', () => {
 
 describe('the command line refuses what it does not understand', () => {
   it.each([
-    [['eval', 'x'], /unknown command 'eval'; the commands are train, analyze, report, experiment, help/],
+    [['evaluate', 'x'], /unknown command 'evaluate'; the commands are train, analyze, report, eval, experiment, help/],
     [['analyse', 'runs/x'], /unknown command 'analyse' \(the command is spelled 'analyze'\)/],
     [['stray'], /unknown command 'stray'/],
     [['train', 'extra'], /train takes no other arguments, got 'extra' too/],

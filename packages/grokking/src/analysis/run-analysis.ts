@@ -142,7 +142,8 @@ export function analyzeCheckpointFile(file: string, splitFile?: string): Checkpo
   return analyzeCheckpoint(model, split, ckpt.step, file);
 }
 
-function splitFor(file: string, model: HookedTransformer, runConfig: unknown, splitFile?: string): Split {
+/** The split a checkpoint was trained on: from --split FILE, else rebuilt from its run config; `command` names the caller in errors. */
+export function splitFor(file: string, model: HookedTransformer, runConfig: unknown, splitFile?: string, command = 'analyze'): Split {
   const p = model.cfg.d_vocab - 1;
   let split: Split;
   if (splitFile) split = loadSplit(splitFile, p, `${file} is a model for p =`);
@@ -151,11 +152,11 @@ function splitFor(file: string, model: HookedTransformer, runConfig: unknown, sp
     try {
       config = resolveConfig(runConfig as Record<string, unknown>);
     } catch (e) {
-      throw new Error(`analyze: ${file}: its run config is invalid (${(e as Error).message}); pass --split FILE`);
+      throw new Error(`${command}: ${file}: its run config is invalid (${(e as Error).message}); pass --split FILE`);
     }
     split = makeSplit(config);
-  } else throw new Error(`analyze: ${file} has no run config in its metadata (extra.run_config) to rebuild the split from; pass --split FILE`);
-  if (split.p !== p) throw new Error(`analyze: the split is for p = ${split.p} but ${file} is a model for p = ${p} (d_vocab ${p + 1})`);
+  } else throw new Error(`${command}: ${file} has no run config in its metadata (extra.run_config) to rebuild the split from; pass --split FILE`);
+  if (split.p !== p) throw new Error(`${command}: the split is for p = ${split.p} but ${file} is a model for p = ${p} (d_vocab ${p + 1})`);
   return split;
 }
 
