@@ -26,6 +26,7 @@ const GENERAL = {
   // `experiment` (src/experiments/): the paper-size version, the number of seeds, and print-the-plan-only.
   full: { type: 'boolean' },
   seeds: { type: 'string' },
+  fractions: { type: 'string' },
   'dry-run': { type: 'boolean' },
 } as const;
 
@@ -148,7 +149,8 @@ export function helpText(): string {
                                   (--split FILE, --json: one JSON object on the last line)
   pnpm grok experiment NAME       an experiment beyond the paper (weight-decay, data-fraction, grokfast, distill,
                                   double-descent, phases, all) in runs/experiments/NAME; --full (paper size),
-                                  --p P, --steps N, --seeds S, --dry-run (print the runs and exit)
+                                  --p P, --steps N, --seeds S, --dry-run (print the runs and exit);
+                                  data-fraction: --fractions 0.4,0.5,0.6 (default 0.2,…,0.6)
 
 General options:
   --name NAME                run directory name under --runs-dir (default: paper-seed<seed>)

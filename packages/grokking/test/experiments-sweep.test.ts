@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../src/args.js';
 import { resolveConfig } from '../src/config.js';
-import { experimentOptions } from '../src/experiments/cli-experiment.js';
+import { experimentOptions, runExperimentCommand } from '../src/experiments/cli-experiment.js';
+import { fractionPlan } from '../src/experiments/data-fraction.js';
 import { runExperiment } from '../src/experiments/experiment.js';
 import { FIXED_NORM_FACTORS, fixedNormLabel, grokfastPlan, initNorm } from '../src/experiments/grokfast.js';
 import { describePlan, isDone, runSweep, type PlannedRun } from '../src/experiments/sweep.js';
@@ -91,6 +92,22 @@ describe('--dry-run', () => {
     });
     expect(() => experimentOptions(parseCommandLine(['experiment', 'grokfast', '--lr', '0.1']))).toThrow(/only --p and --steps/);
     expect(() => experimentOptions(parseCommandLine(['experiment', 'grokfast', '--seeds', '0']))).toThrow(/--seeds/);
+  });
+});
+
+describe('--fractions', () => {
+  it('chooses the data-fraction runs; a bad list or another experiment is refused', async () => {
+    const o = experimentOptions(parseCommandLine(['experiment', 'data-fraction', '--full', '--seeds', '1', '--fractions', '0.4, 0.5,0.6', '--dry-run']), () => {});
+    const plan = fractionPlan(o);
+    expect(plan.map((r) => r.config.frac_train)).toEqual([0.4, 0.5, 0.6]);
+    expect(plan.every((r) => r.config.p === 113 && r.config.seed === 0)).toBe(true);
+    expect(plan.map((r) => path.basename(r.dir))).toEqual(['frac0.4-seed0', 'frac0.5-seed0', 'frac0.6-seed0']);
+    for (const bad of ['0.4,,0.5', '1.2', '0', 'half', '0.4,0.4']) {
+      expect(() => experimentOptions(parseCommandLine(['experiment', 'data-fraction', '--fractions', bad]))).toThrow(/--fractions/);
+    }
+    await expect(runExperimentCommand(parseCommandLine(['experiment', 'grokfast', '--fractions', '0.4', '--dry-run']))).rejects.toThrow(
+      /--fractions applies to data-fraction only, not to grokfast/,
+    );
   });
 });
 

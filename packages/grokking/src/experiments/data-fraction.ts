@@ -29,7 +29,7 @@ export interface DataFractionSummary {
 }
 
 export function fractionPlan(o: ExperimentOptions, name = 'data-fraction'): PlannedRun[] {
-  return FRACTIONS.flatMap((fraction) =>
+  return (o.fractions ?? FRACTIONS).flatMap((fraction) =>
     seedsOf(o, 2).map((seed) => ({
       dir: path.join(experimentDir(o, name), `frac${fraction}-seed${seed}`),
       label: `frac ${fraction}, seed ${seed}`,

@@ -18,6 +18,8 @@ export interface ExperimentOptions {
   p?: number;
   steps?: number;
   seeds?: number;
+  /** The data fractions of the data-fraction experiment (default its own list). */
+  fractions?: number[];
   /** Print the runs and their configs, run nothing. */
   dryRun: boolean;
   log: (line: string) => void;
