@@ -93,8 +93,13 @@ export function syntheticAnalysis(finalStep: number): AnalysisFile {
     overTraining,
     phases: { memorisation: [0, 400], circuitFormation: [400, 1900], cleanup: [1900, 2300] },
     final: {
+      ...overTraining.at(-1)!,
+      p: P,
       step: finalStep,
       keyFrequencies: keys,
+      keyFrequencyRule: { minNeuronFraction: 0.05, minNeurons: 2 },
+      clusterThreshold: 0.85,
+      neuronsClustered: 26,
       embedding: { componentNorms: componentNorms(keys) },
       neuronLogitMap: { componentNorms: componentNorms(keys) },
       neurons: {
