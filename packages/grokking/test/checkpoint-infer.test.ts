@@ -9,8 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NDArray } from '@grok/autograd';
-import { raw } from '@grok/autograd';
+import { type NDArray, raw } from '@grok/autograd';
 import { HookedTransformer, loadCheckpoint, paperConfig } from '@grok/transformer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../src/args.js';
@@ -19,7 +18,9 @@ import { analyzeCheckpointFile, analyzeRunStep } from '../src/analysis/run-analy
 import type { CheckpointFileFindings } from '../src/analysis/types.js';
 import { evalCheckpoint, runEval } from '../src/cli-eval.js';
 import { resolveConfig } from '../src/config.js';
+import { makeBatch } from '../src/data.js';
 import { buildModel } from '../src/model.js';
+import { openCheckpoint } from '../src/open-checkpoint.js';
 import { Progress } from '../src/progress.js';
 import { RunDir } from '../src/run-dir.js';
 import { train } from '../src/train.js';
@@ -177,6 +178,38 @@ describe('a bare safetensors file (TransformerLens names, no metadata)', () => {
     expect(f.p).toBe(11);
     expect(f.config.d_vocab_out).toBe(12);
     expect(f.split.trainPairs).toBe(36);
+  });
+});
+
+describe('a model converted from the original PyTorch layout (fixtures/make_original_conversion.py, the README\'s code)', () => {
+  const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const file = fixture('original-layout-p7.safetensors');
+
+  it('opens with no options, and our logits are the original forward pass\'s (so every transpose is right)', () => {
+    const { model, config, p: modulus, step } = openCheckpoint(file);
+    expect(config).toMatchObject({
+      n_layers: 1, d_model: 8, n_heads: 2, d_head: 4, d_mlp: 16, d_vocab: 8, d_vocab_out: 8, n_ctx: 3,
+      attn_only: false, attn_bias: false, unembed_bias: false, normalization_type: null, act_fn: 'relu',
+    });
+    expect(modulus).toBe(7);
+    expect(step).toBeNull();
+    const torch = JSON.parse(fs.readFileSync(fixture('original-layout-p7-logits.json'), 'utf8')) as { p: number; logits: number[][] };
+    const ours = model.run(makeBatch(7).tokens, { lastPositionOnly: true }); // [p², p + 1], row a·p + b
+    expect(ours.shape).toEqual([49, 8]);
+    let worst = 0;
+    torch.logits.flat().forEach((x, i) => (worst = Math.max(worst, Math.abs(x - ours.data[i]!))));
+    expect(worst).toBeLessThan(1e-5); // float32 against torch's float64 forward of the same weights
+    expect(Math.max(...torch.logits.flat().map(Math.abs))).toBeGreaterThan(0.5); // logits that say something
+    expect(analyzeCheckpointFile(file).p).toBe(7);
+  });
+
+  it('the README shows the same conversion, line for line', () => {
+    const readme = fs.readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    const script = fs.readFileSync(fixture('make_original_conversion.py'), 'utf8');
+    const block = (text: string) => text.slice(text.indexOf('def convert(sd):'), text.indexOf('return {k: v.detach()'));
+    const lines = (text: string) => block(text).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('"""'));
+    expect(lines(readme).length).toBeGreaterThan(10);
+    expect(lines(readme)).toEqual(lines(script));
   });
 });
 
