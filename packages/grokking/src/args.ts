@@ -144,9 +144,14 @@ export function helpText(): string {
   pnpm grok                       train the paper's model in runs/paper-seed0, then analyse and report
   pnpm grok train --resume DIR    continue an interrupted run (with --steps N: extend a finished one)
   pnpm grok analyze DIR           the mechanistic analysis of a run's checkpoints
+  pnpm grok analyze --checkpoint FILE [--split FILE] [--json]
+                                  one safetensors file, ours or converted (TransformerLens names, no metadata
+                                  needed: the config is read off its tensors; --p, --d-model, --n-heads,
+                                  --d-head, --d-mlp, --n-layers, --act-fn, --attn-only are checked against them)
   pnpm grok report DIR            write DIR/report.html
   pnpm grok eval FILE             loss and accuracy of one checkpoint on its train/test/all pairs
-                                  (--split FILE, --json: one JSON object on the last line)
+                                  (opened as analyze --checkpoint does; --split FILE, --json: one JSON object
+                                  on the last line)
   pnpm grok experiment NAME       an experiment beyond the paper (weight-decay, data-fraction, grokfast, distill,
                                   double-descent, phases, all) in runs/experiments/NAME; --full (paper size),
                                   --p P, --steps N, --seeds S, --dry-run (print the runs and exit);

@@ -131,7 +131,7 @@ describe('analysis of a tiny grokked run', () => {
     const cfgSplit = analyzeRunStep(dir, 700);
     const s = makeSplit(new RunDir(dir).readConfig());
     fs.writeFileSync(split, JSON.stringify({ p, train: [...s.train].map((k: number) => [Math.floor(k / p), k % p]) }));
-    const viaSplit = analyzeCheckpointFile(file, split);
+    const viaSplit = analyzeCheckpointFile(file, { split });
     expect(viaSplit.excludedLoss).toBeCloseTo(cfgSplit.excludedLoss, 12);
   });
 
@@ -153,11 +153,11 @@ describe('analyze errors', () => {
     expect(() => cli(['analyze', dir, '--step', 'x'])).toThrow(/--step: expected a non-negative integer/);
   });
 
-  it('a checkpoint without a config, or without a run config and no --split', () => {
+  it('a file that is no model; a checkpoint without a run config and no --split gets the default split', () => {
     const w = raw.tensor(new Float32Array(4), { shape: [2, 2] });
     const bare = path.join(root, 'bare.safetensors');
     fs.writeFileSync(bare, serializeSafetensors([['embed.W_E', w]], { step: '5' }));
-    expect(() => analyzeCheckpointFile(bare)).toThrow(/no model config in its metadata/);
+    expect(() => analyzeCheckpointFile(bare)).toThrow(/bare\.safetensors: tensor 'pos_embed\.W_pos' \[n_ctx, d_model\] is missing \(the tensors: embed\.W_E\)/);
     expect(() => analyzeCheckpointFile(path.join(root, 'absent.safetensors'))).toThrow(/no checkpoint file/);
     // a checkpoint of ours with the run config removed from its metadata
     const src = new RunDir(dir).checkpointPath(700);
@@ -170,18 +170,22 @@ describe('analyze errors', () => {
     len.writeBigUInt64LE(BigInt(text.length));
     const noRun = path.join(root, 'no-run-config.safetensors');
     fs.writeFileSync(noRun, Buffer.concat([len, text, bytes.subarray(8 + n)]));
-    expect(() => analyzeCheckpointFile(noRun)).toThrow(/no run config .* pass --split FILE/);
+    const lines: string[] = [];
+    const f = analyzeCheckpointFile(noRun, { log: (l) => lines.push(l) });
+    expect(f.split).toEqual({ from: expect.stringMatching(/^the default split for p = 23 .*frac_train 0\.3, seed 0/), trainPairs: Math.floor(0.3 * p * p), testPairs: p * p - Math.floor(0.3 * p * p) });
+    expect(lines.join('\n')).toMatch(/pass it with --split FILE \(the paper's: .*original_split_p113_seed0\.json\)/);
+    expect(f.step).toBe(700); // the step is still in the metadata
   });
 
   it('a malformed split, or one for another p', () => {
     const file = new RunDir(dir).checkpointPath(700);
     const bad = path.join(root, 'bad-split.json');
     fs.writeFileSync(bad, '{"p": 23, "train": [[1, 2], [1]]}');
-    expect(() => analyzeCheckpointFile(file, bad)).toThrow(/train\[1\]/);
+    expect(() => analyzeCheckpointFile(file, { split: bad })).toThrow(/train\[1\]/);
     fs.writeFileSync(bad, 'not json');
-    expect(() => analyzeCheckpointFile(file, bad)).toThrow(/cannot read it as JSON/);
+    expect(() => analyzeCheckpointFile(file, { split: bad })).toThrow(/cannot read it as JSON/);
     fs.writeFileSync(bad, '{"p": 13, "train": [[1, 2]]}');
-    expect(() => analyzeCheckpointFile(file, bad)).toThrow(/its p is 13 but .*700\.safetensors is a model for p = 23/);
+    expect(() => analyzeCheckpointFile(file, { split: bad })).toThrow(/its p is 13 but .*700\.safetensors is a model for p = 23/);
     expect(() => cli(['analyze', dir, '--split', bad])).toThrow(/--split applies to --checkpoint only/);
     expect(() => cli(['analyze', dir, '--lr', '0.1'])).toThrow(/config options do not apply/);
   });

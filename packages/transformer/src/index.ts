@@ -17,3 +17,4 @@ export * from './hooked-transformer.js';
 export * from './safetensors.js';
 export { clip, preview } from './preview.js';
 export * from './checkpoint.js';
+export * from './infer-config.js';

@@ -2,31 +2,35 @@
  * The `analyze` command (wired into cli.ts):
  *   pnpm grok analyze runs/NAME                   every checkpoint → runs/NAME/analysis.json, a summary
  *   pnpm grok analyze runs/NAME --step N [--json] one checkpoint's findings (nothing written)
- *   pnpm grok analyze --checkpoint FILE [--split FILE] --json
- *                                                 any safetensors checkpoint (ours or converted): one JSON
- *                                                 object on stdout (progress, if any, goes to stderr)
+ *   pnpm grok analyze --checkpoint FILE [--split FILE] [--p P --d-mlp N …] [--json]
+ *                                                 any safetensors checkpoint (ours, or converted with no
+ *                                                 metadata: the config is read off its tensors); with --json
+ *                                                 one JSON object on the last line of stdout (the rest on stderr)
  */
 import type { ParsedArgs } from '../args.js';
+import { checkpointOptions } from '../open-checkpoint.js';
 import { analyzeCheckpointFile, analyzeRun, analyzeRunStep, formatFindings } from './run-analysis.js';
 
+const flag = (k: string) => '--' + k.replace(/_/g, '-');
+
 export function runAnalyze(args: ParsedArgs): void {
-  const extra = Object.keys(args.overrides).filter((k) => k !== 'split');
-  if (extra.length > 0) throw new Error(`analyze: config options do not apply here (${extra.map((k) => '--' + k.replace(/_/g, '-')).join(', ')})`);
-  const split = args.overrides.split;
-  if (split !== undefined && typeof split !== 'string') throw new Error('analyze: --split needs a file');
   const { checkpoint, step, json, quiet } = args.general;
   const dir = args.positionals[0];
   const out = (text: string) => process.stdout.write(text + '\n');
+  const note = (line: string) => process.stderr.write(line + '\n');
 
   if (checkpoint !== undefined) {
     if (dir !== undefined) throw new Error('analyze: give either a run directory or --checkpoint FILE, not both');
     if (step !== undefined) throw new Error('analyze: --step applies to a run directory, not to --checkpoint');
-    const findings = analyzeCheckpointFile(checkpoint, split);
+    const { split, model } = checkpointOptions(args, 'analyze --checkpoint');
+    const findings = analyzeCheckpointFile(checkpoint, { split, model, log: quiet ? undefined : note });
     out(json ? JSON.stringify(findings) : formatFindings(findings));
     return;
   }
   if (dir === undefined) throw new Error('analyze: which run? (pnpm grok analyze runs/NAME, or --checkpoint FILE)');
-  if (split !== undefined) throw new Error('analyze: a run uses its own split; --split applies to --checkpoint only');
+  if (args.overrides.split !== undefined) throw new Error('analyze: a run uses its own split; --split applies to --checkpoint only');
+  const extra = Object.keys(args.overrides);
+  if (extra.length > 0) throw new Error(`analyze: a run uses its own config.json; config options do not apply here (${extra.map(flag).join(', ')})`);
   if (step !== undefined) {
     const n = Number(step);
     if (!/^\d+$/.test(step) || !Number.isSafeInteger(n)) throw new Error(`--step: expected a non-negative integer, got '${step}'`);

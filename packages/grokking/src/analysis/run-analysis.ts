@@ -6,15 +6,15 @@
  * loaded into it). Memory stays at one checkpoint's activations.
  */
 import * as fs from 'node:fs';
-import { type HookedTransformer, loadCheckpoint, loadCheckpointInto, loadModelFromCheckpoint } from '@grok/transformer';
-import { resolveConfig, type RunConfig } from '../config.js';
-import { type Split, loadSplit } from '../data.js';
-import { RunDir, writeFileAtomic } from '../run-dir.js';
+import { loadCheckpointInto, loadModelFromCheckpoint } from '@grok/transformer';
+import type { RunConfig } from '../config.js';
 import { makeSplit } from '../data.js';
+import { type OpenOptions, openCheckpoint } from '../open-checkpoint.js';
+import { RunDir, writeFileAtomic } from '../run-dir.js';
 import { analyzeCheckpoint } from './findings.js';
 import { measureCheckpoint } from './measures.js';
 import { detectPhases } from './phases.js';
-import type { AnalysisFile, CheckpointFindings, CheckpointMeasures } from './types.js';
+import type { AnalysisFile, CheckpointFileFindings, CheckpointFindings, CheckpointMeasures } from './types.js';
 
 export interface AnalyzeRunOptions {
   /** A line of progress (default: none). */
@@ -128,44 +128,27 @@ function measuresOf(f: CheckpointFindings): CheckpointMeasures {
 }
 
 /**
- * One safetensors checkpoint, ours or converted (`analyze --checkpoint FILE [--split FILE]`). The split
- * comes from --split, else from the run config in the checkpoint's metadata (extra.run_config).
+ * One safetensors checkpoint, ours or converted (`analyze --checkpoint FILE [--split FILE] [--p P …]`): the
+ * model config and the split as open-checkpoint.ts finds them, then the same findings as for a run's checkpoint.
  */
-export function analyzeCheckpointFile(file: string, splitFile?: string): CheckpointFindings {
-  if (!fs.existsSync(file)) throw new Error(`analyze: no checkpoint file ${file}`);
-  const ckpt = loadCheckpoint(file);
-  if (!ckpt.config) {
-    throw new Error(`analyze: ${file} has no model config in its metadata (key 'config'), so the model cannot be built`);
-  }
-  const { model } = loadModelFromCheckpoint(file);
-  const split = splitFor(file, model, ckpt.extra?.['run_config'], splitFile);
-  return analyzeCheckpoint(model, split, ckpt.step, file);
-}
-
-/** The split a checkpoint was trained on: from --split FILE, else rebuilt from its run config; `command` names the caller in errors. */
-export function splitFor(file: string, model: HookedTransformer, runConfig: unknown, splitFile?: string, command = 'analyze'): Split {
-  const p = model.cfg.d_vocab - 1;
-  let split: Split;
-  if (splitFile) split = loadSplit(splitFile, p, `${file} is a model for p =`);
-  else if (runConfig && typeof runConfig === 'object') {
-    let config: RunConfig;
-    try {
-      config = resolveConfig(runConfig as Record<string, unknown>);
-    } catch (e) {
-      throw new Error(`${command}: ${file}: its run config is invalid (${(e as Error).message}); pass --split FILE`);
-    }
-    split = makeSplit(config);
-  } else throw new Error(`${command}: ${file} has no run config in its metadata (extra.run_config) to rebuild the split from; pass --split FILE`);
-  if (split.p !== p) throw new Error(`${command}: the split is for p = ${split.p} but ${file} is a model for p = ${p} (d_vocab ${p + 1})`);
-  return split;
+export function analyzeCheckpointFile(file: string, options: Omit<OpenOptions, 'command'> = {}): CheckpointFileFindings {
+  const opened = openCheckpoint(file, { ...options, command: 'analyze' });
+  const { model, split, step, config } = opened;
+  const findings = analyzeCheckpoint(model, split, step ?? 0, file);
+  return {
+    ...findings,
+    step,
+    config,
+    split: { from: opened.splitFrom, trainPairs: split.train.length, testPairs: split.test.length },
+  };
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 0.01 ? x.toFixed(3) : x.toExponential(2));
 
 /** A short human summary of one checkpoint's findings. */
-export function formatFindings(f: CheckpointFindings): string {
+export function formatFindings(f: CheckpointFindings | CheckpointFileFindings): string {
   const lines = [
-    `step ${f.step} (p = ${f.p}): train loss ${fmt(f.trainLoss)}, test loss ${fmt(f.testLoss)}, test accuracy ${(100 * f.testAccuracy).toFixed(1)} %`,
+    `step ${f.step ?? 'unknown'} (p = ${f.p}): train loss ${fmt(f.trainLoss)}, test loss ${fmt(f.testLoss)}, test accuracy ${(100 * f.testAccuracy).toFixed(1)} %`,
     `key frequencies: ${f.keyFrequencies.join(', ') || '(none)'}`,
     `neurons clustered (> ${f.clusterThreshold}): ${f.neuronsClustered}${f.neurons ? ` of ${f.neurons.count}` : ''}` +
       (f.neurons ? ` — ${f.neurons.clusters.map((c) => `k=${c.frequency}: ${c.size} (${(100 * c.varianceExplained).toFixed(0)} %)`).join(', ')}` : ''),

@@ -7,6 +7,7 @@
  * 1 … (p−1)/2 (ω_k = 2πk/p). Arrays "by frequency" have index k (index 0 = the constant term). Arrays "by
  * component" follow the basis order const, cos 1, sin 1, cos 2, sin 2, … (see fourier.ts).
  */
+import type { TransformerConfig } from '@grok/transformer';
 
 /** Losses and accuracies of one model (or one ablated model). */
 export interface LossSummary {
@@ -70,7 +71,7 @@ export interface AblationResult {
   testAccuracyAfter: number;
 }
 
-/** Everything found on one checkpoint (`--checkpoint FILE --json` prints this object). */
+/** Everything found on one checkpoint (`final` in analysis.json, `analyze DIR --step N --json`). */
 export interface CheckpointFindings extends CheckpointMeasures {
   p: number;
   /** The checkpoint file it came from. */
@@ -104,6 +105,19 @@ export interface CheckpointFindings extends CheckpointMeasures {
   /** Share of the attention-from-`=` pattern's centred variance in the key frequencies' 2D terms. */
   attentionPeriodicity: { toA: number[]; toB: number[]; mean: number };
   ablations: AblationResult[];
+}
+
+/**
+ * What `analyze --checkpoint FILE --json` prints: the findings, and what the file did or did not say about
+ * itself (a converted checkpoint may have no metadata at all).
+ */
+export interface CheckpointFileFindings extends Omit<CheckpointFindings, 'step'> {
+  /** The step in the file's metadata; null when it has none. */
+  step: number | null;
+  /** The model config: from the metadata, else read off the tensors (TransformerLens names). */
+  config: TransformerConfig;
+  /** Which split train/test/excluded loss used, and its sizes. */
+  split: { from: string; trainPairs: number; testPairs: number };
 }
 
 /** A phase boundary rule's inputs, written out so the boundaries can be checked by hand. */
