@@ -73,4 +73,12 @@ describe('the live report page', () => {
     expect([...figures.keys()]).toContain('fourier-over-training'); // the final analysis's rows have the spectra too
     expect(caption(html, 'fourier-over-training')).toContain("the final checkpoint's");
   });
+
+  it('goes back to the live rows while a run extended past its analysis trains on', async () => {
+    train({ dir, config: { ...run.readConfig(), steps: 50 }, progress: silent }); // --resume --steps 50: checkpoints 45, 50
+    refreshLiveMeasures(dir, { warn: quiet });
+    const { html } = await buildRunReport(dir, { live: true, neuronMap: false });
+    expect(html).toContain('Live progress measures: 11 of 11 checkpoints measured');
+    expect(html).toContain('(live: checkpoint 50)');
+  });
 });

@@ -60,7 +60,10 @@ interface Run {
   rows: MetricsRow[];
   /** analysis.json, for the figures only the final analysis has. */
   analysis: ReportAnalysis | null;
-  /** The progress measures over training: analysis.json's, else the live report's (`live` set), else none. */
+  /**
+   * The progress measures over training: analysis.json's, or the live report's (`live` set) where there is no
+   * analysis.json or the live rows go further (a run extended after its analysis); else none.
+   */
   measures: ReportAnalysis | null;
   grokStep: number | null;
   phases: Phase[];
@@ -84,7 +87,9 @@ export async function buildRunReport(dir: string, options: RunReportOptions = {}
   const rows = run.readMetrics();
   const config = run.readConfig();
   const analysis = readAnalysis(run);
-  const measures = analysis ?? readLiveView(run, rows, config.p);
+  // The live rows stand in until analysis.json exists, and while a run extended past its analysis trains on.
+  const live = readLiveView(run, rows, config.p);
+  const measures = live && (!analysis || live.finalStep > analysis.finalStep) ? live : analysis;
   const r: Run = {
     dir,
     run,
