@@ -16,6 +16,7 @@ import { runAnalyze, runAnalyzeAfterTraining } from './analysis/cli-analyze.js';
 import { runEval } from './cli-eval.js';
 import { runReport, runReportAfterTraining } from './report/cli-report.js';
 import { LiveReport } from './report/live-report.js';
+import { formatLiveStatus } from './live/status.js';
 import { runExperimentCommand } from './experiments/cli-experiment.js';
 
 async function runTrain(args: ParsedArgs): Promise<void> {
@@ -37,8 +38,9 @@ async function runTrain(args: ParsedArgs): Promise<void> {
   const lock = RunLock.acquire(dir);
   const progress = new Progress();
   const quietProgress = args.general.quiet ? new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, Infinity) : progress;
-  // The report is rewritten every 500 steps while training runs (open report.html to watch).
-  const live = new LiveReport(dir, { warn: (line) => progress.log(line) });
+  // The report is rewritten every 500 steps while training runs (open report.html to watch), with the progress
+  // measures of the new checkpoints; the progress line shows the phase and key frequencies it found.
+  const live = new LiveReport(dir, { warn: (line) => progress.log(line), onStatus: (s) => quietProgress.setNote(formatLiveStatus(s)) });
   try {
     if (lock.tookOverFrom) progress.log(`grok: ${dir}: took over the stale lock of pid ${lock.tookOverFrom.pid} (that process is gone)`);
     progress.log(`grok: training in ${dir} (p=${config.p}, frac_train=${config.frac_train}, seed=${config.seed}, ${config.steps} steps)`);

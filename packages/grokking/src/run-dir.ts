@@ -1,9 +1,11 @@
 /**
  * A run is a directory: config.json, metrics.jsonl (one JSON line per logged step), checkpoints/
  * step-NNNNNN.safetensors, state.safetensors, and later analysis.json and report.html; while training, a
- * `lock` (run-lock.ts). Files are replaced atomically (write a temp file, then rename), so an interruption
- * never leaves a half-written file behind, except the one file that is appended to: a kill during an
- * append can cut the last line of metrics.jsonl. Readers skip such a line with a warning; resuming removes it.
+ * `lock` (run-lock.ts) and the live report's live-measures.jsonl and live-status.json (src/live/). Files are
+ * replaced atomically (write a temp file, then rename), so an interruption never leaves a half-written file
+ * behind, except the two that are appended to: a kill during an append can cut the last line of
+ * metrics.jsonl or live-measures.jsonl. Readers skip such a line (metrics.jsonl's with a warning); resuming
+ * removes it from metrics.jsonl, and the next live refresh from live-measures.jsonl.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -49,6 +51,10 @@ export class RunDir {
   get statePath(): string { return path.join(this.dir, 'state.safetensors'); }
   get analysisPath(): string { return path.join(this.dir, 'analysis.json'); }
   get reportPath(): string { return path.join(this.dir, 'report.html'); }
+  /** The live report's progress measures, one checkpoint per line (src/live/measures-file.ts). */
+  get liveMeasuresPath(): string { return path.join(this.dir, 'live-measures.jsonl'); }
+  /** The newest phase and key frequencies, for the training's progress line (src/live/status.ts). */
+  get liveStatusPath(): string { return path.join(this.dir, 'live-status.json'); }
   /** Held by the process training into the run (run-lock.ts). */
   get lockPath(): string { return path.join(this.dir, 'lock'); }
 

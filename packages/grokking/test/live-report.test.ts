@@ -1,15 +1,21 @@
 /**
  * The live report cannot stop training: its child process runs beside training, and one that fails or hangs
  * is reported once, after which no more refreshes start. The children here are stand-ins written by the
- * test (one that fails, one that never ends), each appending to a marker file when it starts.
+ * test (one that fails, one that never ends, one that writes a status), each appending to a marker file when
+ * it starts; the last test runs the real child (the built live-main.js) beside training.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config.js';
+import { LiveMeasuresFile } from '../src/live/measures-file.js';
+import { type LiveStatus, formatLiveStatus } from '../src/live/status.js';
 import { Progress } from '../src/progress.js';
 import { LiveReport } from '../src/report/live-report.js';
+import { RunDir } from '../src/run-dir.js';
 import { trainAsync } from '../src/train.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'grok-live-'));
@@ -100,5 +106,79 @@ describe('live report', () => {
     expect(alive(pid)).toBe(true);
     await live.close();
     expect(alive(pid)).toBe(false);
+  });
+});
+
+describe('live report: progress measures', () => {
+  it("hands the child's live-status.json to onStatus when the child has exited, and nothing when it failed", async () => {
+    const d = tmp();
+    const status: LiveStatus = { step: 40, keyFrequencies: [3, 5], phase: 'cleanup', phaseStep: 45, measured: 9, checkpoints: 9 };
+    const run = new RunDir(path.join(d, 'run'));
+    fs.mkdirSync(run.dir);
+    const { entry } = child(d, `fs.writeFileSync(${JSON.stringify(run.liveStatusPath)}, ${JSON.stringify(JSON.stringify(status))});`);
+    const statuses: LiveStatus[] = [];
+    const live = new LiveReport(run.dir, { everySteps: 1, entry, onStatus: (s) => statuses.push(s) });
+    live.onCheckpoint(1);
+    await waitFor('the status', () => statuses.length === 1);
+    expect(statuses).toEqual([status]);
+
+    const failing = child(d, `fs.writeFileSync(${JSON.stringify(run.liveStatusPath)}, '{}'); process.exit(1);`);
+    const warnings: string[] = [];
+    const broken = new LiveReport(run.dir, { everySteps: 1, entry: failing.entry, warn: (w) => warnings.push(w), onStatus: (s) => statuses.push(s) });
+    broken.onCheckpoint(1);
+    await waitFor('the failure', () => broken.failed);
+    expect(statuses).toHaveLength(1);
+  });
+
+  describe('the real child', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const entry = path.join(root, 'packages/grokking/dist/report/live-main.js');
+    beforeAll(() => {
+      const r = spawnSync('pnpm', ['exec', 'tsc', '-b'], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+      if (r.status !== 0) throw new Error(`tsc -b failed: ${r.stdout}${r.stderr}`);
+    }, 200_000);
+
+    it('measures beside training without holding it up; the progress line then shows its phase and keys', async () => {
+      const d = tmp();
+      const dir = path.join(d, 'run');
+      const lines: string[] = [];
+      const progress = new Progress({ isTTY: false, write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WriteStream, 0);
+      const statuses: LiveStatus[] = [];
+      const warnings: string[] = [];
+      const live = new LiveReport(dir, {
+        everySteps: 20,
+        warn: (w) => warnings.push(w),
+        entry,
+        onStatus: (s) => {
+          statuses.push(s);
+          progress.setNote(formatLiveStatus(s));
+        },
+      });
+      const checkpointMs: number[] = [];
+      const onCheckpoint = (step: number) => {
+        const t0 = performance.now();
+        live.onCheckpoint(step);
+        checkpointMs.push(performance.now() - t0);
+      };
+      const config = tiny({ p: 11, steps: 120, checkpoint_every: 10, log_every: 10 });
+      const result = await trainAsync({ dir, config, progress, handleSignals: false, onCheckpoint });
+      expect([result.reason, result.step]).toEqual(['finished', 120]);
+      await waitFor('a refresh to finish', () => statuses.length > 0 || live.failed, 90_000); // on a busy machine, after training
+      await live.close();
+      expect(warnings).toEqual([]);
+      // Starting a refresh is all training does: a spawn, a few milliseconds.
+      expect(Math.max(...checkpointMs)).toBeLessThan(250);
+
+      // The status is the cache's: its newest row's step and key frequencies.
+      const status = statuses.at(-1)!;
+      const rows = new LiveMeasuresFile(new RunDir(dir).liveMeasuresPath).read().rows;
+      const newest = rows.at(-1)!;
+      expect(status.step).toBe(newest.step);
+      expect(status.keyFrequencies).toEqual(newest.keyFrequencies);
+      expect(status.measured).toBe(rows.length);
+      progress.update({ step: 120, total: 120, trainLoss: 0.5, testLoss: 2, trainAcc: 1, testAcc: 0.1, stepsPerSecond: 50 });
+      expect(lines.at(-1)).toContain(`| phase: ${status.phase} | keys ${newest.keyFrequencies.join(' ') || 'none'}\n`);
+      expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('Live progress measures');
+    }, 150_000);
   });
 });

@@ -4,7 +4,7 @@
  * change there touches one function here and no figure.
  */
 import * as fs from 'node:fs';
-import type { AnalysisFile } from '../analysis/types.js';
+import type { AnalysisFile, CheckpointMeasures, PhaseDetection } from '../analysis/types.js';
 import type { RunDir } from '../run-dir.js';
 
 export interface Phase {
@@ -23,6 +23,8 @@ export interface CheckpointSeries {
   giniWE?: number[];
   giniWL?: number[];
   sumSquaredWeights?: number[];
+  /** Per checkpoint, by frequency (index 0: the constant): the norms of W_E's Fourier components. */
+  embeddingFrequencyNorms?: number[][];
 }
 
 /** Norms of a matrix's Fourier components: labels[i] ('const', 'cos 1', 'sin 1', …) and frequency[i] (0 for const). */
@@ -51,6 +53,20 @@ export interface ReportAnalysis {
   heatmapNeuron?: { neuron: number; frequency: number };
   /** Share of the logits' variance fitted by Σ_k α_k cos(ω_k(a+b−c)). */
   logitFitVariance?: number;
+  /** Set when the rows are the live report's (live-view.ts), not analysis.json's. */
+  live?: LiveInfo;
+}
+
+/** What the live rows are, for the page to say (the live curves are not the final analysis's). */
+export interface LiveInfo {
+  /** Checkpoints measured so far, and those on disk not measured yet (ascending). */
+  measured: number;
+  checkpoints: number;
+  pending: number[];
+  /** The same as runs of consecutive checkpoints [first, last]. */
+  pendingRanges: [number, number][];
+  /** Every measured checkpoint from this step on has the newest one's key frequencies. */
+  keysSinceStep: number;
 }
 
 export interface AblationRow {
@@ -83,11 +99,6 @@ export function readAnalysis(run: RunDir): ReportAnalysis | null {
 export function analysisView(a: AnalysisFile): ReportAnalysis {
   const rows = a.overTraining;
   const f = a.final;
-  const phases: Phase[] = [];
-  const span = (name: string, x: [number, number] | null) => x && phases.push({ name, start: x[0], end: x[1] });
-  span('memorisation', a.phases.memorisation);
-  span('circuit formation', a.phases.circuitFormation);
-  span('cleanup', a.phases.cleanup);
   const clustered = f.neurons?.clusters.reduce((n, c) => n + c.size, 0) ?? 0;
   // The heat-map shows a neuron of the largest cluster: the clearest example of the algorithm.
   const biggest = f.neurons?.clusters.slice().sort((x, y) => y.size - x.size)[0];
@@ -95,17 +106,8 @@ export function analysisView(a: AnalysisFile): ReportAnalysis {
     p: a.run.p,
     finalStep: f.step,
     keyFrequencies: f.keyFrequencies,
-    phases,
-    series: {
-      steps: rows.map((r) => r.step),
-      trainLoss: rows.map((r) => r.trainLoss),
-      testLoss: rows.map((r) => r.testLoss),
-      restrictedLoss: rows.map((r) => r.restrictedLoss),
-      excludedLoss: rows.map((r) => r.excludedLoss),
-      giniWE: rows.map((r) => r.giniWE),
-      giniWL: rows.every((r) => r.giniWL !== null) ? rows.map((r) => r.giniWL!) : undefined,
-      sumSquaredWeights: rows.map((r) => r.sumSquaredWeights),
-    },
+    phases: phaseSpans(a.phases),
+    series: checkpointSeries(rows),
     restrictedLossFrequencies: a.restrictedLossFrequencies,
     fourierWE: fourierBars(f.embedding.componentNorms),
     fourierWL: f.neuronLogitMap ? fourierBars(f.neuronLogitMap.componentNorms) : undefined,
@@ -122,6 +124,31 @@ export function analysisView(a: AnalysisFile): ReportAnalysis {
     })),
     heatmapNeuron: biggest?.neurons[0] !== undefined ? { neuron: biggest.neurons[0], frequency: biggest.frequency } : undefined,
     logitFitVariance: f.logitFit.varianceExplained,
+  };
+}
+
+/** The phases that were found, as spans to shade. */
+export function phaseSpans(d: PhaseDetection): Phase[] {
+  const phases: Phase[] = [];
+  const span = (name: string, x: [number, number] | null) => x && phases.push({ name, start: x[0], end: x[1] });
+  span('memorisation', d.memorisation);
+  span('circuit formation', d.circuitFormation);
+  span('cleanup', d.cleanup);
+  return phases;
+}
+
+/** The curves of measured checkpoints (analysis.json's `overTraining`, or the live report's rows), in step order. */
+export function checkpointSeries(rows: readonly CheckpointMeasures[]): CheckpointSeries {
+  return {
+    steps: rows.map((r) => r.step),
+    trainLoss: rows.map((r) => r.trainLoss),
+    testLoss: rows.map((r) => r.testLoss),
+    restrictedLoss: rows.map((r) => r.restrictedLoss),
+    excludedLoss: rows.map((r) => r.excludedLoss),
+    giniWE: rows.map((r) => r.giniWE),
+    giniWL: rows.every((r) => r.giniWL !== null) ? rows.map((r) => r.giniWL!) : undefined,
+    sumSquaredWeights: rows.map((r) => r.sumSquaredWeights),
+    embeddingFrequencyNorms: rows.length > 0 && rows.every((r) => r.embeddingFrequencyNorms?.length > 1) ? rows.map((r) => r.embeddingFrequencyNorms) : undefined,
   };
 }
 

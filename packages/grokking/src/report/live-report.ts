@@ -9,20 +9,31 @@
  * single warning. `close()` stops a child still running, before the final report is written, so that the
  * final page is the last word. (The child's exit is noticed between training steps, so this needs trainAsync,
  * which returns to the event loop after every step.)
+ *
+ * Each refresh also measures the progress measures of the checkpoints written since the last one (at most
+ * `measureSeconds` of work; src/live/refresh.ts) into live-measures.jsonl, and the page draws them. Training
+ * never measures anything: when a child has exited, it reads the child's live-status.json (the phase and the
+ * key frequencies) and hands it to `onStatus`, for the progress line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type LiveStatus, readLiveStatus } from '../live/status.js';
+import { RunDir } from '../run-dir.js';
 
 export interface LiveReportOptions {
   /** Rewrite the page every this many steps (default 500). */
   everySteps?: number;
   /** Where the one warning goes (default stderr). */
   warn?: (line: string) => void;
-  /** A refresh that runs longer is killed (default 120 s; a refresh normally takes about a second). */
+  /** A refresh that runs longer is killed (default 120 s; a refresh measures for at most `measureSeconds`, then draws the page in a few seconds). */
   timeoutMs?: number;
-  /** The script the child runs with the run directory as its argument (default live-main.js; tests swap it). */
+  /** The script the child runs with the run directory and `measureSeconds` as its arguments (default live-main.js; tests swap it). */
   entry?: string;
+  /** The most time a refresh spends measuring checkpoints (default 40 s: well inside `timeoutMs`). */
+  measureSeconds?: number;
+  /** Called with the child's live-status.json after each refresh that wrote one. */
+  onStatus?: (status: LiveStatus) => void;
 }
 
 export class LiveReport {
@@ -30,6 +41,8 @@ export class LiveReport {
   readonly #warn: (line: string) => void;
   readonly #timeoutMs: number;
   readonly #entry: string;
+  readonly #measureSeconds: number;
+  readonly #onStatus: (status: LiveStatus) => void;
   #lastStep = 0; // step 0's page would show nothing yet
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
@@ -42,6 +55,8 @@ export class LiveReport {
     this.#warn = options.warn ?? ((line) => process.stderr.write(line + '\n'));
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#entry = options.entry ?? fileURLToPath(new URL('./live-main.js', import.meta.url));
+    this.#measureSeconds = options.measureSeconds ?? 40;
+    this.#onStatus = options.onStatus ?? (() => {});
   }
 
   /** True once a refresh has failed or hung (no more refreshes are started). */
@@ -55,7 +70,7 @@ export class LiveReport {
     this.#lastStep = step;
     let stderr = '';
     let hung = false;
-    const child = spawn(process.execPath, [this.#entry, this.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [this.#entry, this.dir, String(this.#measureSeconds)], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     // The report can wait; the training step (which uses every core) should not: run it at the lowest priority.
     if (child.pid !== undefined) {
@@ -84,6 +99,7 @@ export class LiveReport {
       child.on('close', (code, signal) => {
         if (hung) this.#fail(step, `no page after ${this.#timeoutMs / 1000} s; stopped it`);
         else if (code !== 0 && !(this.#stopped && signal === 'SIGKILL')) this.#fail(step, stderr.trim() || `exit code ${code}${signal ? `, ${signal}` : ''}`);
+        else if (code === 0) this.#readStatus();
         done();
       });
     });
@@ -96,6 +112,12 @@ export class LiveReport {
       this.#child.kill('SIGKILL');
     }
     await this.#exited;
+  }
+
+  /** One small file, read between training steps. */
+  #readStatus(): void {
+    const status = readLiveStatus(new RunDir(this.dir).liveStatusPath);
+    if (status) this.#onStatus(status);
   }
 
   #fail(step: number, why: string): void {

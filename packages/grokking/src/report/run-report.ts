@@ -1,20 +1,32 @@
 /**
  * The report of one run: runs/NAME/report.html, one self-contained page telling the run's story in the
  * paper's figures, and each figure again as runs/NAME/figures/ID.svg. Everything that needs only
- * metrics.jsonl is always drawn; the mechanistic figures appear once analysis.json exists.
+ * metrics.jsonl is always drawn; the mechanistic figures appear once analysis.json exists. Before it does,
+ * the progress measures come from the live report's rows (live-measures.jsonl), with a note saying so.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../config.js';
 import { type MetricsRow, RunDir, writeFileAtomic } from '../run-dir.js';
 import { type Phase, type ReportAnalysis, readAnalysis } from './analysis-view.js';
-import { accuracyCaption, giniCaption, lossCaption, pct, restrictedExcludedCaption, weightsCaption } from './captions.js';
+import {
+  accuracyCaption,
+  frequencyHeatmapCaption,
+  giniCaption,
+  liveNote,
+  lossCaption,
+  pct,
+  restrictedExcludedCaption,
+  weightsCaption,
+} from './captions.js';
 import { clusterChart } from './charts/clusters.js';
 import { fourierBarChart } from './charts/fourier-bars.js';
+import { frequencyHeatmapChart } from './charts/frequency-heatmap.js';
 import { heatmapChart } from './charts/heatmap.js';
 import { type Point, lineChart } from './charts/lines.js';
 import { downsample } from './downsample.js';
 import { escapeHtml, figure, formatNumber, missing, page, table } from './html.js';
+import { readLiveView } from './live-view.js';
 import { neuronMap } from './neuron-map.js';
 import { originalRun } from './reference-data.js';
 import { GROK_TEST_LOSS, stepsToGrok } from '../steps-to-grok.js';
@@ -46,7 +58,13 @@ interface Run {
   run: RunDir;
   config: RunConfig;
   rows: MetricsRow[];
+  /** analysis.json, for the figures only the final analysis has. */
   analysis: ReportAnalysis | null;
+  /**
+   * The progress measures over training: analysis.json's, or the live report's (`live` set) where there is no
+   * analysis.json or the live rows go further (a run extended after its analysis); else none.
+   */
+  measures: ReportAnalysis | null;
   grokStep: number | null;
   phases: Phase[];
   /** The metrics thinned to MAX_POINTS per line. */
@@ -67,15 +85,20 @@ export async function buildRunReport(dir: string, options: RunReportOptions = {}
     return figure(id, svg, caption);
   };
   const rows = run.readMetrics();
+  const config = run.readConfig();
   const analysis = readAnalysis(run);
+  // The live rows stand in until analysis.json exists, and while a run extended past its analysis trains on.
+  const live = readLiveView(run, rows, config.p);
+  const measures = live && (!analysis || live.finalStep > analysis.finalStep) ? live : analysis;
   const r: Run = {
     dir,
     run,
-    config: run.readConfig(),
+    config,
     rows,
     analysis,
+    measures,
     grokStep: stepsToGrok(rows),
-    phases: analysis?.phases ?? [],
+    phases: measures?.phases ?? [],
     thin: downsample(rows, MAX_POINTS, (row) => Math.log(row.test_loss)),
     draw,
   };
@@ -120,7 +143,7 @@ async function trainingCurves(r: Run): Promise<string[]> {
           phases: r.phases,
           rules: grokRule(r.grokStep),
         }),
-        lossCaption(r.rows, r.grokStep, r.phases.length > 0),
+        lossCaption(r.rows, r.grokStep, r.phases.length === 0 ? null : r.analysis ? 'analysis' : 'losses so far'),
       ),
       await r.draw(
         'accuracy',
@@ -179,8 +202,9 @@ async function besideTheOriginal(r: Run): Promise<string[]> {
 
 async function progressMeasures(r: Run): Promise<string[]> {
   const out = ['<h2>Progress measures</h2>'];
-  if (!r.analysis) out.push(analysisMissing(r));
-  else out.push('<div class="grid">', ...(await progressFigures(r.analysis, r.draw)), '</div>');
+  if (!r.measures) out.push(analysisMissing(r));
+  else if (r.measures.live) out.push(`<p class="live">${liveNote(r.measures)}</p>`);
+  const figures = r.measures ? await progressFigures(r.measures, r.draw) : [];
   if (r.rows.length > 0) {
     const weights = lineChart({
       title: 'Sum of squared weights',
@@ -189,8 +213,9 @@ async function progressMeasures(r: Run): Promise<string[]> {
       series: [{ name: 'Σ w²', color: '#2ca02c' }],
       phases: r.phases,
     });
-    out.push('<div class="grid">', await r.draw('weights', weights, weightsCaption(r.rows)), '</div>');
+    figures.push(await r.draw('weights', weights, weightsCaption(r.rows)));
   }
+  if (figures.length > 0) out.push('<div class="grid">', ...figures, '</div>');
   return out;
 }
 
@@ -279,6 +304,10 @@ async function progressFigures(a: ReportAnalysis, draw: Draw): Promise<string[]>
       giniCaption(a),
     ),
   ];
+  if (s.embeddingFrequencyNorms) {
+    const title = `W_E's Fourier spectrum over training${a.live ? ' (so far)' : ''}`;
+    out.push(await draw('fourier-over-training', frequencyHeatmapChart(title, s.steps, s.embeddingFrequencyNorms), frequencyHeatmapCaption(a)));
+  }
   return out;
 }
 
@@ -310,7 +339,7 @@ function ablationTable(a: ReportAnalysis): string {
 }
 
 function header(name: string, r: Run, o: RunReportOptions): string {
-  const { config: c, rows, analysis: a, grokStep } = r;
+  const { config: c, rows, measures: a, grokStep } = r;
   const last = rows.at(-1);
   const msPerStep = rows.filter((r) => r.step_ms > 0);
   const meanMs = msPerStep.length ? msPerStep.reduce((s, r) => s + r.step_ms, 0) / msPerStep.length : NaN;
@@ -322,7 +351,7 @@ function header(name: string, r: Run, o: RunReportOptions): string {
     ['train / test loss', last ? `${formatNumber(last.train_loss)} / ${formatNumber(last.test_loss)}` : '—'],
     ['train / test accuracy', last ? `${pct(last.train_acc)} / ${pct(last.test_acc)}` : '—'],
     ['steps to grok', grokStep !== null ? grokStep : 'not yet (test loss ≥ 0.01)'],
-    ['key frequencies', a ? a.keyFrequencies.join(', ') || 'none' : 'analysis not run yet'],
+    ['key frequencies', a ? (a.keyFrequencies.join(', ') || 'none') + (a.live ? ` (live: checkpoint ${a.finalStep})` : '') : 'analysis not run yet'],
     ['time per step', Number.isFinite(meanMs) ? `${meanMs.toFixed(1)} ms` : '—'],
   ];
   const model = `${c.n_layers} layer${c.n_layers > 1 ? 's' : ''}, d_model ${c.d_model}, ${c.n_heads} heads × ${c.d_head}, ${c.attn_only ? 'attention only' : `d_mlp ${c.d_mlp}`}`;

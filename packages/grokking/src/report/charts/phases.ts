@@ -1,6 +1,7 @@
 /**
  * The paper's three phases (memorisation, circuit formation, cleanup) as shaded bands behind a chart of
- * steps. The bands come from analysis.json; without it there are none.
+ * steps. The bands come from analysis.json, or before it exists from the live report (the rule applied to
+ * the losses logged so far); without either there are none.
  */
 import type { Phase } from '../analysis-view.js';
 
