@@ -92,6 +92,10 @@ describe('paperComparison', () => {
     await writeReport(run.dir);
     const md = fs.readFileSync(path.join(run.dir, 'paper-comparison.md'), 'utf8');
     expect(md).toContain('| phase ends: memorisation / circuit formation / cleanup | 1.4k / 9.4k / 14k | 400 / 1,900 / 2,300 |');
+    const html = fs.readFileSync(run.reportPath, 'utf8');
+    expect(html).toContain('<h2>The paper vs this run</h2>');
+    expect(html).toContain("This run is not the paper's config: p = 23, frac_train = 0.5");
+    expect(html).toContain('<td>400 / 1,900 / 2,300</td>');
     fs.writeFileSync(run.analysisPath, JSON.stringify(analysis));
     expect(fs.readFileSync(writePaperComparison(run)!, 'utf8')).toContain('| neurons clustered (fraction > 0.85) | 433 of 512 | 27 of 32 |');
   });

@@ -6,7 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunConfig } from '../config.js';
+import { PAPER_CONFIG, type RunConfig } from '../config.js';
+import type { AnalysisFile } from '../analysis/types.js';
+import { paperComparison } from './paper-comparison.js';
 import { type MetricsRow, RunDir, writeFileAtomic } from '../run-dir.js';
 import { type Phase, type ReportAnalysis, readAnalysis } from './analysis-view.js';
 import {
@@ -110,6 +112,7 @@ export async function buildRunReport(dir: string, options: RunReportOptions = {}
     ...(await progressMeasures(r)),
     ...(await algorithmAtTheEnd(r, options)),
     ...ablations(r),
+    ...besideThePaper(r),
     footer(r),
   ];
   const html = page({
@@ -247,6 +250,21 @@ function ablations(r: Run): string[] {
   else if (!r.analysis.ablations?.length) out.push('<p>The analysis ran no ablations.</p>');
   else out.push(ablationTable(r.analysis));
   return out;
+}
+
+/** The paper's numbers beside the run's (paper-comparison.ts); only once analysis.json exists. */
+function besideThePaper(r: Run): string[] {
+  if (!fs.existsSync(r.run.analysisPath)) return [];
+  const analysis = JSON.parse(fs.readFileSync(r.run.analysisPath, 'utf8')) as AnalysisFile;
+  const differs = (Object.keys(PAPER_CONFIG) as (keyof RunConfig)[]).filter(
+    (k) => ['p', 'frac_train', 'seed', 'split', 'weight_decay', 'lr', 'd_model', 'd_mlp', 'n_heads', 'd_head', 'steps'].includes(k) && r.config[k] !== PAPER_CONFIG[k],
+  );
+  const note = differs.length
+    ? `<p class="subtitle">This run is not the paper's config: ${differs.map((k) => `${escapeHtml(k)} = ${escapeHtml(JSON.stringify(r.config[k]))}`).join(', ')}.</p>`
+    : '';
+  const code = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+  const rows = paperComparison(analysis, r.rows).map((x) => [code(x.measure), code(x.paper), code(x.ours), code(x.source)]);
+  return ['<h2>The paper vs this run</h2>', note, table(['measure', 'the paper', 'this run', 'from'], rows)];
 }
 
 function footer(r: Run): string {
