@@ -3,7 +3,8 @@
  * W_L, and their Gini coefficients. (The sum of squared weights is evaluate.ts's sumOfSquares.)
  */
 import type { HookedTransformer } from '@grok/transformer';
-import { fourier1d, frequencyNorms, matrix, rowNorms, type Matrix } from './fourier.js';
+import { frequencyNorms, matrix, rowNorms, type Matrix } from './fourier.js';
+import { realFourierColumns } from './dft.js';
 import { gini } from './gini.js';
 
 export interface FourierNorms {
@@ -16,7 +17,7 @@ export interface FourierNorms {
 }
 
 function normsOf(M: Matrix): FourierNorms {
-  const componentNorms = rowNorms(fourier1d(M)); // B·M: [p, channels] → norms [p]
+  const componentNorms = rowNorms(realFourierColumns(M)); // B·M (fourier1d's numbers, through fft.js): [p, channels] → norms [p]
   return { componentNorms, frequencyNorms: frequencyNorms(componentNorms), gini: gini(componentNorms) };
 }
 
@@ -37,11 +38,14 @@ export function neuronLogitMap(model: HookedTransformer, p: number): Matrix | nu
   const { d_model, d_mlp, d_vocab_out } = model.cfg;
   const Wout = mlp.W_out.data; // [d_mlp, d_model]
   const WU = model.unembed.W_U.data; // [d_model, d_vocab_out]
+  // W_U[:, c] as a contiguous row (read down its column, every term would be a cache miss)   [p, d_model]
+  const WUt = new Float64Array(p * d_model);
+  for (let d = 0; d < d_model; d++) for (let c = 0; c < p; c++) WUt[c * d_model + d] = WU[d * d_vocab_out + c]!;
   const out = matrix(p, d_mlp);
   for (let c = 0; c < p; c++) {
     for (let n = 0; n < d_mlp; n++) {
       let s = 0;
-      for (let d = 0; d < d_model; d++) s += Wout[n * d_model + d]! * WU[d * d_vocab_out + c]!;
+      for (let d = 0; d < d_model; d++) s += Wout[n * d_model + d]! * WUt[c * d_model + d]!;
       out.data[c * d_mlp + n] = s;
     }
   }
