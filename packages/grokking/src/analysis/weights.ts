@@ -38,14 +38,11 @@ export function neuronLogitMap(model: HookedTransformer, p: number): Matrix | nu
   const { d_model, d_mlp, d_vocab_out } = model.cfg;
   const Wout = mlp.W_out.data; // [d_mlp, d_model]
   const WU = model.unembed.W_U.data; // [d_model, d_vocab_out]
-  // W_U[:, c] as a contiguous row (read down its column, every term would be a cache miss)   [p, d_model]
-  const WUt = new Float64Array(p * d_model);
-  for (let d = 0; d < d_model; d++) for (let c = 0; c < p; c++) WUt[c * d_model + d] = WU[d * d_vocab_out + c]!;
   const out = matrix(p, d_mlp);
   for (let c = 0; c < p; c++) {
     for (let n = 0; n < d_mlp; n++) {
       let s = 0;
-      for (let d = 0; d < d_model; d++) s += Wout[n * d_model + d]! * WUt[c * d_model + d]!;
+      for (let d = 0; d < d_model; d++) s += Wout[n * d_model + d]! * WU[d * d_vocab_out + c]!;
       out.data[c * d_mlp + n] = s;
     }
   }
