@@ -75,7 +75,7 @@ export function matmul(A: Matrix, M: Matrix): Matrix {
   if (A.cols !== M.rows) throw new Error(`matmul: [${A.rows}, ${A.cols}] · [${M.rows}, ${M.cols}]`);
   const out = matrix(A.rows, M.cols);
   const { cols: m } = M;
-  // the arrays in locals: read through `out.data` in the inner loop, V8 reloads the property every time (≈ 3× slower)
+  // the arrays in locals: through `out.data` in the inner loop V8 reloads the property every time (B·[113, 2048]: 43 → 34 ms CPU)
   const [a, x, y] = [A.data, M.data, out.data];
   for (let i = 0; i < A.rows; i++) {
     const o = i * m;

@@ -3,7 +3,8 @@
  *
  * Order of work: the final checkpoint first (its key frequencies are the ones the restricted and excluded
  * loss use at every step, as in the paper), then every checkpoint in step order, one model reused (weights
- * loaded into it). Memory stays at one checkpoint's activations.
+ * loaded into it, its forward over the p² pairs captured once and replayed). Memory stays at one
+ * checkpoint's activations (and the captured forward's buffers).
  */
 import * as fs from 'node:fs';
 import { type HookedTransformer, loadCheckpoint, loadCheckpointInto, loadModelFromCheckpoint } from '@grok/transformer';
