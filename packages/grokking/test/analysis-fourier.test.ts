@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Dft, dft, naiveDft, realFourierViaDft } from '../src/analysis/dft.js';
+import { Dft, dft, naiveDft, realFourierColumns, realFourierViaDft } from '../src/analysis/dft.js';
 import {
   basisLabels,
   cosRow,
@@ -138,6 +138,25 @@ describe('DFT on fft.js', () => {
       expect(maxAbsDiff(viaFft, viaBasis)).toBeLessThan(1e-12);
     });
   }
+
+  for (const [n, m] of [[113, 2048], [113, 7], [23, 1], [16, 5], [12, 4], [2, 3], [1, 2]] as const) {
+    it(`B·M for every column at once (two real columns per complex transform) = the basis product, n = ${n}, ${m} columns, to 1e-9`, () => {
+      const M = matrix(n, m, noise(n * m, n + m));
+      const viaFft = realFourierColumns(M);
+      const viaBasis = fourier1d(M).data;
+      expect([viaFft.rows, viaFft.cols]).toEqual([n, m]);
+      const scale = viaBasis.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+      expect(maxAbsDiff(viaFft.data, viaBasis) / scale).toBeLessThan(1e-9);
+    });
+  }
+
+  it('a plan reused for many transforms (its scratch shared) gives each the answer of a fresh plan', () => {
+    const plan = new Dft(113);
+    const signals = [1, 2, 3].map((seed) => noise(113, seed));
+    const first = signals.map((f) => plan.forward(f));
+    const again = signals.map((f) => new Dft(113).forward(f));
+    first.forEach((X, i) => expect([...X.re, ...X.im]).toEqual([...again[i]!.re, ...again[i]!.im]));
+  });
 
   it('finds a planted frequency with the complex DFT (p = 113: e^{2πi·9x/p} → a spike at k = 9)', () => {
     const p = 113;

@@ -8,7 +8,7 @@ import { attentionPeriodicity, fitAttention } from '../src/analysis/attention.js
 import { fourier2d, matrix } from '../src/analysis/fourier.js';
 import { crossEntropyOnRows } from '../src/analysis/losses.js';
 import { fitLogits, keepSumFrequencies, removeSumFrequencies } from '../src/analysis/logits.js';
-import { restrictedAndExcludedLoss } from '../src/analysis/measures.js';
+import { restrictedAndExcludedLoss } from '../src/analysis/restricted-loss.js';
 import { keyFrequencies, neuronClusters, neuronFrequencies, neuronFrequenciesPlain, quadraticFit } from '../src/analysis/neurons.js';
 import { detectPhases } from '../src/analysis/phases.js';
 import { originalRun } from '../src/report/reference-data.js';
@@ -61,7 +61,7 @@ describe('neuron frequencies', () => {
     }
   });
 
-  it('the fast (folded) form equals the plain form: planted neurons, and noise at p = 2, 3, 17 and 23', () => {
+  it('the fast (line-sum) form equals the plain form: planted neurons, and noise at p = 2, 3, 17 and 23', () => {
     const cases: [Float64Array, number, number][] = [[x, p, d], ...[2, 3, 17, 23].map((q): [Float64Array, number, number] => [noise(q * q * 6, q), q, 6])];
     for (const [values, q, channels] of cases) {
       const fast = neuronFrequencies(values, q, channels);

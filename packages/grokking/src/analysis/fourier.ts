@@ -75,13 +75,15 @@ export function matmul(A: Matrix, M: Matrix): Matrix {
   if (A.cols !== M.rows) throw new Error(`matmul: [${A.rows}, ${A.cols}] · [${M.rows}, ${M.cols}]`);
   const out = matrix(A.rows, M.cols);
   const { cols: m } = M;
+  // the arrays in locals: through `out.data` in the inner loop V8 reloads the property every time (B·[113, 2048]: 43 → 34 ms CPU)
+  const [a, x, y] = [A.data, M.data, out.data];
   for (let i = 0; i < A.rows; i++) {
     const o = i * m;
     for (let k = 0; k < A.cols; k++) {
-      const aik = A.data[i * A.cols + k]!;
+      const aik = a[i * A.cols + k]!;
       if (aik === 0) continue;
       const mk = k * m;
-      for (let j = 0; j < m; j++) out.data[o + j]! += aik * M.data[mk + j]!;
+      for (let j = 0; j < m; j++) y[o + j]! += aik * x[mk + j]!;
     }
   }
   return out;

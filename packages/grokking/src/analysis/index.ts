@@ -9,6 +9,7 @@ export * from './neurons.js';
 export * from './logits.js';
 export * from './attention.js';
 export * from './ablations.js';
+export * from './restricted-loss.js';
 export * from './measures.js';
 export * from './findings.js';
 export * from './phases.js';

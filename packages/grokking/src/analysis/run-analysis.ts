@@ -3,7 +3,8 @@
  *
  * Order of work: the final checkpoint first (its key frequencies are the ones the restricted and excluded
  * loss use at every step, as in the paper), then every checkpoint in step order, one model reused (weights
- * loaded into it). Memory stays at one checkpoint's activations.
+ * loaded into it, its forward over the p² pairs captured once and replayed). Memory stays at one
+ * checkpoint's activations (and the captured forward's buffers).
  */
 import * as fs from 'node:fs';
 import { loadCheckpointInto, loadModelFromCheckpoint } from '@grok/transformer';
@@ -11,8 +12,9 @@ import type { RunConfig } from '../config.js';
 import { makeSplit } from '../data.js';
 import { type OpenOptions, openCheckpoint } from '../open-checkpoint.js';
 import { RunDir, writeFileAtomic } from '../run-dir.js';
+import { allPairsReplay } from './activations.js';
 import { analyzeCheckpoint } from './findings.js';
-import { measureCheckpoint } from './measures.js';
+import { emptyTimings, measureCheckpoint } from './measures.js';
 import { detectPhases } from './phases.js';
 import type { AnalysisFile, CheckpointFileFindings, CheckpointFindings, CheckpointMeasures } from './types.js';
 
@@ -56,19 +58,26 @@ export function analyzeRun(dir: string, options: AnalyzeRunOptions = {}): Analys
   const { model } = loadModelFromCheckpoint(lastFile);
 
   log(`analyze: ${steps.length} checkpoints in ${dir}; final checkpoint (step ${lastStep}) first`);
+  const findingsStart = performance.now();
   const final = analyzeCheckpoint(model, split, lastStep, lastFile);
+  const findingsSeconds = (performance.now() - findingsStart) / 1000;
   const keys = final.keyFrequencies;
   log(`analyze: key frequencies at step ${lastStep}: ${keys.join(', ') || '(none)'}; ${final.neuronsClustered} neurons clustered`);
 
   const rows: CheckpointMeasures[] = [];
   const every = Math.max(1, Math.round(steps.length / 20));
+  const forward = allPairsReplay(model, { neurons: true }); // one captured forward, replayed per checkpoint
+  const timings = emptyTimings();
+  let loadMs = 0;
   const loopStart = performance.now();
   steps.forEach((step, i) => {
     if (step === lastStep) {
       rows.push(measuresOf(final));
     } else {
+      const t = performance.now();
       loadCheckpointInto(model, run.checkpointPath(step));
-      rows.push(measureCheckpoint(model, split, step, { restrictTo: keys }).measures);
+      loadMs += performance.now() - t;
+      rows.push(measureCheckpoint(model, split, step, { restrictTo: keys, forward, timings }).measures);
     }
     if ((i + 1) % every === 0 || i + 1 === steps.length) {
       const r = rows.at(-1)!;
@@ -80,6 +89,16 @@ export function analyzeRun(dir: string, options: AnalyzeRunOptions = {}): Analys
     }
   });
 
+  const measured = steps.length - 1; // the final checkpoint's row came with its findings
+  if (measured > 0) {
+    const loopSeconds = (performance.now() - loopStart) / 1000;
+    const per = (ms: number) => (ms / measured).toFixed(0);
+    log(
+      `analyze: measured ${measured} checkpoints in ${loopSeconds.toFixed(1)} s, ${(loopSeconds / measured).toFixed(3)} s/checkpoint ` +
+        `(ms each: load ${per(loadMs)}, forward ${per(timings.forward)}, losses ${per(timings.losses)}, neurons ${per(timings.neurons)}, ` +
+        `restricted/excluded ${per(timings.restrictedAndExcluded)}, weights ${per(timings.weights)}); the final checkpoint's findings ${findingsSeconds.toFixed(1)} s`,
+    );
+  }
   const phases = detectPhases(rows, final.p);
   const analysis: AnalysisFile = {
     schemaVersion: 1,

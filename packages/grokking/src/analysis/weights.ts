@@ -3,7 +3,8 @@
  * W_L, and their Gini coefficients. (The sum of squared weights is evaluate.ts's sumOfSquares.)
  */
 import type { HookedTransformer } from '@grok/transformer';
-import { fourier1d, frequencyNorms, matrix, rowNorms, type Matrix } from './fourier.js';
+import { frequencyNorms, matrix, rowNorms, type Matrix } from './fourier.js';
+import { realFourierColumns } from './dft.js';
 import { gini } from './gini.js';
 
 export interface FourierNorms {
@@ -16,7 +17,7 @@ export interface FourierNorms {
 }
 
 function normsOf(M: Matrix): FourierNorms {
-  const componentNorms = rowNorms(fourier1d(M)); // B·M: [p, channels] → norms [p]
+  const componentNorms = rowNorms(realFourierColumns(M)); // B·M (fourier1d's numbers, through fft.js): [p, channels] → norms [p]
   return { componentNorms, frequencyNorms: frequencyNorms(componentNorms), gini: gini(componentNorms) };
 }
 
