@@ -66,7 +66,7 @@ describe('live report', () => {
     expect(warnings).toHaveLength(1);
   });
 
-  it('a child that hangs never holds training up; after timeoutMs it is killed and said once', async () => {
+  it('a child that hangs never holds training up; after timeoutMs it is killed, said once and retried; the third in a row ends the refreshes', async () => {
     const d = tmp();
     const { entry, starts } = child(d, `process.stdout.write(String(process.pid)); setInterval(() => {}, 1000);`);
     // Training beside a child that would hang for ever (timeout 10 min): it runs to the end without waiting.
@@ -81,18 +81,29 @@ describe('live report', () => {
     expect(starts()).toBe(1); // refreshes due while it ran were skipped, not piled up
     expect(warnings).toEqual([]);
 
-    // With a short timeout the hang is noticed, the child killed, and that said once.
+    // With a short timeout the hang is noticed, the child killed and that said once; the next refresh tries
+    // again, and the third slow one in a row ends the live refreshes.
     const short = new LiveReport(path.join(d, 'run'), { everySteps: 5, entry, timeoutMs: 300, warn: (w) => warnings.push(w) });
     short.onCheckpoint(100);
-    await waitFor('the timeout', () => short.failed);
-    expect(warnings).toEqual(['grok: the live report failed at step 100 (no page after 0.3 s; stopped it); training goes on without live refreshes, and report.html is written when it ends']);
-    const started = starts(); // the killed child may or may not have got as far as its first line
+    await waitFor('the first timeout', () => warnings.length === 1);
+    expect(warnings).toEqual(['grok: the live report was slow at step 100 (no page after 0.3 s; stopped it: the machine is busy); the next refresh tries again']);
+    expect(short.failed).toBe(false);
+    await new Promise((r) => setTimeout(r, 100)); // the killed child's exit is noticed
     short.onCheckpoint(200);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(warnings).toHaveLength(1); // said once
     short.onCheckpoint(300);
+    await waitFor('the third timeout', () => short.failed);
+    expect(warnings[1]).toBe(
+      'grok: the live report failed at step 300 (no page after 0.3 s; stopped it, the 3rd time in a row); training goes on without live refreshes, and report.html is written when it ends',
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const started = starts();
+    short.onCheckpoint(400);
     await new Promise((r) => setTimeout(r, 500));
     await short.close();
     expect(starts()).toBe(started); // nothing started after the failure
-    expect(warnings).toHaveLength(1);
+    expect(warnings).toHaveLength(2);
   });
 
   it('close() leaves no child behind', async () => {

@@ -5,8 +5,10 @@
  *
  * The page is written by a short child process (live-main.ts) that training does not wait for: whatever the
  * child does, training goes on. At most one child runs at a time (a refresh due while one runs is skipped),
- * one that runs past `timeoutMs` is killed, and the first that fails or hangs ends the live refreshes with a
- * single warning. `close()` stops a child still running, before the final report is written, so that the
+ * one that runs past `timeoutMs` is killed and the next refresh tries again (a child at the lowest priority
+ * beside a training that uses every core can be starved for minutes; what it measured before the kill is kept
+ * in live-measures.jsonl), and the first that fails, or the third slow one in a row, ends the live refreshes
+ * with a warning. `close()` stops a child still running, before the final report is written, so that the
  * final page is the last word. (The child's exit is noticed between training steps, so this needs trainAsync,
  * which returns to the event loop after every step.)
  *
@@ -36,6 +38,9 @@ export interface LiveReportOptions {
   onStatus?: (status: LiveStatus) => void;
 }
 
+/** Slow refreshes in a row after which the live report gives up. */
+const MAX_SLOW_IN_A_ROW = 3;
+
 export class LiveReport {
   readonly everySteps: number;
   readonly #warn: (line: string) => void;
@@ -47,6 +52,9 @@ export class LiveReport {
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
   #failed = false;
+  /** Refreshes killed for running past timeoutMs, in a row. */
+  #slowInARow = 0;
+  #warnedSlow = false;
   /** Set when close() kills the running child: that is not a failure. */
   #stopped = false;
 
@@ -59,7 +67,7 @@ export class LiveReport {
     this.#onStatus = options.onStatus ?? (() => {});
   }
 
-  /** True once a refresh has failed or hung (no more refreshes are started). */
+  /** True once a refresh has failed, or three in a row were too slow (no more refreshes are started). */
   get failed(): boolean {
     return this.#failed;
   }
@@ -97,9 +105,12 @@ export class LiveReport {
         done();
       });
       child.on('close', (code, signal) => {
-        if (hung) this.#fail(step, `no page after ${this.#timeoutMs / 1000} s; stopped it`);
+        if (hung) this.#slow(step);
         else if (code !== 0 && !(this.#stopped && signal === 'SIGKILL')) this.#fail(step, stderr.trim() || `exit code ${code}${signal ? `, ${signal}` : ''}`);
-        else if (code === 0) this.#readStatus();
+        else if (code === 0) {
+          this.#slowInARow = 0;
+          this.#readStatus();
+        }
         done();
       });
     });
@@ -118,6 +129,15 @@ export class LiveReport {
   #readStatus(): void {
     const status = readLiveStatus(new RunDir(this.dir).liveStatusPath);
     if (status) this.#onStatus(status);
+  }
+
+  #slow(step: number): void {
+    this.#slowInARow++;
+    const why = `no page after ${this.#timeoutMs / 1000} s; stopped it`;
+    if (this.#slowInARow >= MAX_SLOW_IN_A_ROW) return this.#fail(step, `${why}, the ${MAX_SLOW_IN_A_ROW}rd time in a row`);
+    if (this.#warnedSlow) return;
+    this.#warnedSlow = true;
+    this.#warn(`grok: the live report was slow at step ${step} (${why}: the machine is busy); the next refresh tries again`);
   }
 
   #fail(step: number, why: string): void {
