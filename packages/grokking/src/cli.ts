@@ -17,6 +17,7 @@ import { runEval } from './cli-eval.js';
 import { runReport, runReportAfterTraining } from './report/cli-report.js';
 import { LiveReport } from './report/live-report.js';
 import { runExperimentCommand } from './experiments/cli-experiment.js';
+import { runLab } from './lab/cli-lab.js';
 
 async function runTrain(args: ParsedArgs): Promise<void> {
   const runsDir = args.general['runs-dir'] ?? 'runs';
@@ -81,6 +82,9 @@ async function main(argv: string[]): Promise<void> {
       break;
     case 'experiment':
       await runExperimentCommand(args);
+      break;
+    case 'lab':
+      await runLab(args);
       break;
     default:
       throw new Error(`unknown command '${args.command}' (see pnpm grok --help)`);
