@@ -4,8 +4,9 @@
  * the run is in it:
  *   memorisation       until the training set is fitted and the test loss has peaked,
  *   circuit formation  from the peak until the test loss starts its steep fall,
- *   cleanup            until the test loss reaches its floor,
- *   grokked            after that.
+ *   cleanup            until the test loss reaches its floor: on a live curve the floor is the lowest test
+ *                      loss so far, so while it still makes new lows the cleanup goes on,
+ *   grokked            once a logged step after the cleanup's end stayed above that floor.
  */
 import { type LossRow, detectPhases } from '../analysis/phases.js';
 import type { PhaseDetection } from '../analysis/types.js';
@@ -34,11 +35,11 @@ export function phaseNow(rows: readonly LossRow[], p: number): PhaseNow {
     current = 'circuit formation';
     band('memorisation', memorisation);
     band('circuit formation', [memorisation[1], last]);
-  } else if (!cleanup) {
+  } else if (!cleanup || cleanup[1] >= last) {
     current = 'cleanup';
     band('memorisation', memorisation);
     band('circuit formation', circuitFormation);
-    band('cleanup', [circuitFormation[1], last]);
+    band('cleanup', [circuitFormation[1], last]); // (detectPhases's cleanup, when it has one, also ends at `last`)
   } else {
     current = 'grokked';
     band('memorisation', memorisation);

@@ -24,18 +24,22 @@ export interface LabServer {
   close(): Promise<void>;
 }
 
-/** Serves `files` on host:port (port 0: any free port); resolves once it listens. */
-export function serveLab(files: LabFiles, options: { host?: string; port?: number } = {}): Promise<LabServer> {
+/**
+ * Serves `files` on host:port (port 0: any free port); resolves once it listens. `isolate: false` leaves the
+ * COOP/COEP headers out, as a plain static host would (tests use it to see the one-thread fallback).
+ */
+export function serveLab(files: LabFiles, options: { host?: string; port?: number; isolate?: boolean } = {}): Promise<LabServer> {
+  const isolation = options.isolate === false ? {} : ISOLATION_HEADERS;
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://lab').pathname).replace(/^\/+/, '') || 'index.html';
     const body = files.get(name);
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !body) {
-      res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 404 : 405, { 'Content-Type': 'text/plain; charset=utf-8', ...ISOLATION_HEADERS });
+      res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 404 : 405, { 'Content-Type': 'text/plain; charset=utf-8', ...isolation });
       res.end(body ? 'method not allowed\n' : `not found: /${name}\n`);
       return;
     }
     const type = TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream';
-    res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.byteLength, 'Cache-Control': 'no-store', ...ISOLATION_HEADERS });
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.byteLength, 'Cache-Control': 'no-store', ...isolation });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
   return new Promise((resolve, reject) => {
