@@ -80,7 +80,7 @@ const TABLE = ${tableAt};
 const counter = (c) => ${counterSlot(0)} + ${LINE} * c;
 let gemm = null;
 try { gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm; } catch {}
-${awaitChange.toString() /* the same function as the caller's, as compiled JavaScript */}
+const awaitChange = ${awaitChange.toString()}; // the caller's function, as compiled JavaScript (bound by this name: a minifier renames the function)
 function awaitAtLeast(slot, need) {
   for (let v = Atomics.load(ctrl, slot); v < need; v = Atomics.load(ctrl, slot)) awaitChange(ctrl, slot, v, ${SPIN_MS.IN_JOB});
 }
