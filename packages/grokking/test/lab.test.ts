@@ -7,7 +7,7 @@ import { HookedTransformer, loadCheckpoint, paperConfig } from '@grok/transforme
 import { describe, expect, it } from 'vitest';
 import { PAPER_CONFIG } from '../src/config.js';
 import { phaseNow } from '../src/lab/phase-now.js';
-import { DEFAULT_SETTINGS, LabInputError, parseSettings, runConfigOf, settingsQuery } from '../src/lab/settings.js';
+import { DEFAULT_SETTINGS, LabInputError, PAPER_SETTINGS, parseSettings, runConfigOf, settingsQuery } from '../src/lab/settings.js';
 import { checkpointFile, openCheckpoint } from '../src/lab/worker/checkpoint-io.js';
 import { serveLab } from '../src/lab/server.js';
 import * as fs from 'node:fs';
@@ -17,13 +17,14 @@ import * as path from 'node:path';
 const params = (q: string) => new URLSearchParams(q);
 
 describe('lab settings', () => {
-  it('are the paper config but for p = 23, and URL parameters change them', () => {
+  it("are the quick demo's by default, the paper's config in the paper preset, and URL parameters change them", () => {
     const { settings, autorun } = parseSettings(params(''));
     expect(settings).toEqual(DEFAULT_SETTINGS);
     expect(autorun).toBeNull();
     const config = runConfigOf(settings);
-    expect({ ...config, p: PAPER_CONFIG.p }).toEqual(PAPER_CONFIG);
-    expect(config.p).toBe(23);
+    expect({ ...config, p: 113, frac_train: 0.3, lr: 1e-3 }).toEqual(PAPER_CONFIG);
+    expect([config.p, config.frac_train, config.lr]).toEqual([23, 0.7, 3e-3]);
+    expect(runConfigOf(PAPER_SETTINGS)).toEqual(PAPER_CONFIG);
 
     const r = parseSettings(params('autorun=50&backend=webgl2&p=7&seed=3&grokfast=1&fixed_norm=40&threads=2'));
     expect(r.autorun).toBe(50);
@@ -86,7 +87,7 @@ describe('lab checkpoints', () => {
 
     const opened = openCheckpoint(name, bytes);
     expect(opened.note).toBeNull();
-    expect(opened.split.train.length).toBe(Math.floor(0.3 * 49));
+    expect(opened.split.train.length).toBe(Math.floor(0.7 * 49));
     expect(() => openCheckpoint('junk.safetensors', new Uint8Array(100))).toThrow(/^junk.safetensors is not a checkpoint the lab can open: /);
   });
 });

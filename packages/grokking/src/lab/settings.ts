@@ -2,8 +2,12 @@
  * What the reader chooses in the lab, its defaults, and how URL parameters and the form's fields become a
  * run config. Shared by the page and the training worker; runs in Node too (tests).
  *
- * The defaults are the paper's (PAPER_CONFIG), except p: 23 instead of 113, so that a first visit sees
- * grokking in seconds (p² = 529 pairs, 158 of them for training) rather than after 10,000+ steps.
+ * Two presets. `paper` is the paper's run (PAPER_CONFIG: p = 113, 30 % of the pairs, lr 1e-3, weight decay 1),
+ * which groks after about 10,000 steps. `demo`, the default, is there so that a first visit sees grokking
+ * within a minute: p = 23, and, since 30 % of 23² is only 158 pairs (with those, the paper's settings still
+ * had 11 % test accuracy after 3,790 steps here), 70 % of the pairs and lr 3e-3. Measured with `pnpm grok
+ * --p 23 --frac-train 0.7 --lr 3e-3`: train loss < 1e-4 by step 400, test accuracy 65 % at step 100 (the test
+ * loss still climbing), 96 % at 800, 98.7 % at 1,460. Everything else is the paper's.
  */
 import { PAPER_CONFIG, type RunConfig, resolveConfig } from '../config.js';
 
@@ -37,10 +41,11 @@ export interface LabSettings {
   analyse_every: number;
 }
 
-export const DEFAULT_SETTINGS: LabSettings = {
+/** The paper's run: PAPER_CONFIG's values. */
+export const PAPER_SETTINGS: LabSettings = {
   backend: 'wasm',
   threads: null,
-  p: 23,
+  p: PAPER_CONFIG.p,
   frac_train: PAPER_CONFIG.frac_train,
   weight_decay: PAPER_CONFIG.weight_decay,
   lr: PAPER_CONFIG.lr,
@@ -49,6 +54,9 @@ export const DEFAULT_SETTINGS: LabSettings = {
   fixed_norm: null,
   analyse_every: 100,
 };
+
+/** The default: the paper's run made small and quick (see above). */
+export const DEFAULT_SETTINGS: LabSettings = { ...PAPER_SETTINGS, p: 23, frac_train: 0.7, lr: 3e-3, analyse_every: 50 };
 
 /** A setting the reader gave that cannot be used; `message` says which and why. */
 export class LabInputError extends Error {}

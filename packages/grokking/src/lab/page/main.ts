@@ -6,7 +6,7 @@
 import type { AblationResult } from '../../analysis/types.js';
 import { phaseNow } from '../phase-now.js';
 import type { AnalysisRow, FromWorker, MetricRow, ToWorker } from '../protocol.js';
-import { type LabRequest, type LabSettings, DEFAULT_SETTINGS, parseSettings, settingsQuery } from '../settings.js';
+import { type LabRequest, type LabSettings, DEFAULT_SETTINGS, PAPER_SETTINGS, parseSettings, settingsQuery } from '../settings.js';
 import { ChartBoard } from './chart-board.js';
 import { acceptCheckpoints, download, readCheckpoint } from './files.js';
 import { fillForm, formFields, setFormEnabled } from './form.js';
@@ -175,6 +175,8 @@ buttons.resume.addEventListener('click', () => {
   setRunning(true, true);
 });
 buttons.reset.addEventListener('click', reset);
+$('lab-preset-demo').addEventListener('click', () => fillForm(form, DEFAULT_SETTINGS));
+$('lab-preset-paper').addEventListener('click', () => fillForm(form, PAPER_SETTINGS));
 buttons.download.addEventListener('click', () => send({ type: 'download' }));
 buttons.ablate.addEventListener('click', () => {
   $('lab-ablations').textContent = 'ablating…';
