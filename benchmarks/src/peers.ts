@@ -13,7 +13,7 @@ const TORCH_SCRIPT = fileURLToPath(new URL('../torch_step.py', import.meta.url))
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 export interface Row {
-  suite: 'matmul' | 'step' | 'memory' | 'cli' | 'analysis';
+  suite: 'matmul' | 'step' | 'memory' | 'cli' | 'analysis' | 'browser';
   impl: string;
   threads: number;
   shape?: string;

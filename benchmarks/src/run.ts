@@ -3,7 +3,7 @@
  *
  *   pnpm bench                       everything (a few minutes)
  *   pnpm bench --quick               checks that everything still runs (tiny counts; the numbers mean little)
- *   pnpm bench --only step,peers     some suites: matmul, step, cli, memory, analysis, peers (torch, tfjs, gpujs)
+ *   pnpm bench --only step,peers     some suites: matmul, step, cli, memory, analysis, peers (torch, tfjs, gpujs), browser (the lab)
  *   pnpm bench --profile             where one training step's time goes, per kernel (profile.ts; --mode eager)
  *
  * Ratios are the peer's time over ours for the same measurement (same shape or variant, same threads,
@@ -14,6 +14,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { enableRelaxedSimd, fastMatmulUsesRelaxedSimd, setThreads, startThreads } from '@grok/tensor';
 import { runAnalysisBench } from './analysis.js';
+import { runBrowserBench } from './browser.js';
 import { runMatmulBench } from './matmul.js';
 import { type Row, type TfjsInfo, type TorchInfo, runCli, runGpujs, runMemory, runTfjs, runTorch } from './peers.js';
 import { runProfile } from './profile.js';
@@ -21,7 +22,7 @@ import { paperStep, runStepBench, timeSteps } from './step.js';
 
 enableRelaxedSimd(); // the matmul's FMA, as `pnpm grok` has it (GROK_RELAXED_SIMD=0: the plain kernel)
 
-const SUITES = ['matmul', 'step', 'cli', 'memory', 'analysis', 'peers'] as const;
+const SUITES = ['matmul', 'step', 'cli', 'memory', 'analysis', 'peers', 'browser'] as const;
 type Suite = (typeof SUITES)[number];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Suite> } {
@@ -138,6 +139,10 @@ if (only.has('peers')) {
   // Peers' matmul at the shapes ours measured: ours again for any shape the matmul suite did not run.
   if (!only.has('matmul')) rows.push(...withLoad(await runMatmulBench({ quick, shapes: peerShapes(rows) })));
 }
+if (only.has('browser')) {
+  progress(`browser: the lab's training step in headless Chromium (wasm at 1 and 2 threads, webgl2 on SwiftShader)`);
+  rows.push(...withLoad(await runBrowserBench({ quick })));
+}
 if (torchInfo?.available === false) machine['torch'] = { missing: torchInfo.reason };
 else if (torchInfo) {
   machine['torch'] = { version: torchInfo.version, blas: torchInfo.blas };
@@ -198,13 +203,14 @@ function describe(r: Row): string {
   }
   if (r.suite === 'cli') return 'the pnpm grok training loop';
   if (r.suite === 'analysis') return `pnpm grok analyze, p = ${String(r['p'])}`;
+  if (r.suite === 'browser') return `the lab's step, p = ${String(r['p'])}${r.impl === 'lab-webgl2' ? ' (SwiftShader: CPU, not a GPU)' : ''}`;
   return `${String(r['steps'] ?? '')}-step training run, peak RSS`;
 }
 function value(r: Row): string {
   if (r.missing !== undefined) return 'missing';
   if (r.suite === 'matmul') return `${fmt(r.gflops, 1)} GFLOP/s`;
   if (r.suite === 'step') return `${fmt(r.msMedian, 1)} ms`;
-  if (r.suite === 'cli') return `${fmt(r['stepsPerSecond'], 1)} steps/s`;
+  if (r.suite === 'cli' || r.suite === 'browser') return `${fmt(r['stepsPerSecond'], 1)} steps/s`;
   if (r.suite === 'analysis') return `${fmt(r['secondsPerCheckpoint'], 3)} s/ckpt`;
   return `${fmt(r['maxRssMB'], 0)} MB`;
 }
@@ -224,6 +230,7 @@ function note(r: Row): string {
       `loss ${ms('losses')} neur ${ms('neurons')} r/e ${ms('restrictedAndExcluded')} w ${ms('weights')}; ${fmt(r['cpuMsPerCheckpoint'], 0)} CPU; load ${fmt(r['load1'], 1)}`
     );
   }
+  if (r.suite === 'browser') return `headless Chromium, ${String(r['steps'])} steps (the first 10 not timed); ${String(r['display'] ?? '')}`;
   if (r.suite === 'cli') return `${String(r['steps'])} steps in ${fmt(r['seconds'], 1)} s (evaluation every 10, checkpoints every 100); 40,000 steps ≈ ${fmt(r['etaMinutes'], 0)} min`;
   return '';
 }
@@ -242,7 +249,7 @@ console.log('ratio = peer time / ours at the same shape or variant, threads and 
 console.log("vs torch best = PyTorch's time at its fastest thread count / ours, same variant and batch\n");
 
 // Display order: by suite, then by measurement (shape, or variant and batch) as first met, then threads, ours first.
-const SUITE_ORDER = ['matmul', 'step', 'cli', 'memory', 'analysis'];
+const SUITE_ORDER = ['matmul', 'step', 'cli', 'memory', 'analysis', 'browser'];
 const IMPL_ORDER = (impl: string) => ['grok', 'grok-reference', 'torch', 'tfjs-wasm'].indexOf(impl) + 1 || 9;
 const what = (r: Row) => `${r.shape ?? ''}|${r.variant ?? ''}|${r['batch'] ?? ''}`;
 const firstSeen = new Map<string, number>();

@@ -28,6 +28,10 @@ const GENERAL = {
   seeds: { type: 'string' },
   fractions: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  // `lab`: serve on this port / interface, or write a static site into this directory.
+  port: { type: 'string' },
+  host: { type: 'string' },
+  build: { type: 'string' },
 } as const;
 
 /** Options derived from the config: booleans are flags (with a --no- form), the rest take a value. */
@@ -62,7 +66,7 @@ function parseNumber(option: string, text: string): number {
 }
 
 /** The commands, with how many positional arguments each takes (analyze DIR, report DIR, eval FILE, experiment NAME). */
-const COMMANDS = { train: 0, analyze: 1, report: 1, eval: 1, experiment: 1, help: 0 } as const;
+const COMMANDS = { train: 0, analyze: 1, report: 1, eval: 1, experiment: 1, lab: 0, help: 0 } as const;
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
   let parsed;
@@ -139,7 +143,7 @@ export function helpText(): string {
     const flag = `--${kebab(key)}`;
     return `  ${flag.padEnd(26)} default ${JSON.stringify(value)}`;
   });
-  return `Usage: pnpm grok [train|analyze|report|eval|experiment] [options]
+  return `Usage: pnpm grok [train|analyze|report|eval|experiment|lab] [options]
 
   pnpm grok                       train the paper's model in runs/paper-seed0, then analyse and report
   pnpm grok train --resume DIR    continue an interrupted run (with --steps N: extend a finished one)
@@ -156,6 +160,9 @@ export function helpText(): string {
                                   double-descent, phases, all) in runs/experiments/NAME; --full (paper size),
                                   --p P, --steps N, --seeds S, --dry-run (print the runs and exit);
                                   data-fraction: --fractions 0.4,0.5,0.6 (default 0.2,…,0.6)
+  pnpm grok lab                   serve the lab on http://127.0.0.1:8113/ (--port N, --host H): train the model live
+                                  in the browser (wasm threads, WebGL2 or plain JS) and watch the circuit form;
+                                  --build DIR writes it as a static site instead
 
 General options:
   --name NAME                run directory name under --runs-dir (default: paper-seed<seed>)

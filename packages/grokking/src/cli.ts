@@ -18,6 +18,7 @@ import { runReport, runReportAfterTraining } from './report/cli-report.js';
 import { LiveReport } from './report/live-report.js';
 import { formatLiveStatus } from './live/status.js';
 import { runExperimentCommand } from './experiments/cli-experiment.js';
+import { runLab } from './lab/cli-lab.js';
 
 async function runTrain(args: ParsedArgs): Promise<void> {
   const runsDir = args.general['runs-dir'] ?? 'runs';
@@ -83,6 +84,9 @@ async function main(argv: string[]): Promise<void> {
       break;
     case 'experiment':
       await runExperimentCommand(args);
+      break;
+    case 'lab':
+      await runLab(args);
       break;
     default:
       throw new Error(`unknown command '${args.command}' (see pnpm grok --help)`);

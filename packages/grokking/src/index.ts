@@ -14,3 +14,7 @@ export { learningStep, makeLearner, type Learner, type StepOutput } from './lear
 export { RunLock, RunLockedError, type LockOwner } from './run-lock.js';
 export { Progress, formatDuration, type ProgressState } from './progress.js';
 export * from './analysis/index.js';
+// The lab (`pnpm grok lab`): its bundle and server, for tools that open it (the bench's browser rows).
+export { bundleLab, writeLab, type LabFiles } from './lab/build.js';
+export { serveLab, type LabServer } from './lab/server.js';
+export type { LabResult } from './lab/protocol.js';

@@ -14,7 +14,7 @@ export { CpuBackend } from './backends/cpu/index.js';
 export { ReferenceBackend } from './backends/reference/index.js';
 export { erf } from './backends/reference/math.js';
 export { GpuJsBackend, GPUJS_MODES, type GpuJsMode, type GpuJsOptions } from './backends/gpujs/index.js';
-export { setThreads, getThreads, setFastPath, isFastPathEnabled } from './backends/cpu/fast/settings.js';
+export { setThreads, getThreads, setFastPath, isFastPathEnabled, canShareMemory } from './backends/cpu/fast/settings.js';
 export {
   fastMatmulUsesRelaxedSimd, startThreads, allocateInWasmMemory, releaseWasmMemory,
 } from './backends/cpu/fast/fast-matmul.js';

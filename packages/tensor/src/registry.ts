@@ -3,6 +3,7 @@
  * the default. The registry knows no backend's options: a factory reads its own (gpujs reads its mode).
  */
 import type { Backend } from './backend.js';
+import { envVar } from './runtime.js';
 
 export type BackendFactory = (options: Record<string, unknown>) => Backend;
 
@@ -37,6 +38,6 @@ export function useBackend(backend: Backend): void {
 
 /** The current backend; on first use, the one GROK_BACKEND names (default cpu). */
 export function getBackend(): Backend {
-  current ??= setBackend(process.env['GROK_BACKEND'] ?? 'cpu');
+  current ??= setBackend(envVar('GROK_BACKEND') ?? 'cpu');
   return current;
 }

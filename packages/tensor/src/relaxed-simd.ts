@@ -8,17 +8,12 @@
  *
  * Call `enableRelaxedSimd()` first thing, before the first matmul (importing @grok/tensor compiles nothing):
  * the `pnpm grok` CLI and `pnpm bench` do. GROK_RELAXED_SIMD=0 keeps the plain mul + add kernel. Later Node
- * versions have relaxed SIMD on by default, and this does nothing there.
+ * versions, and browsers, have relaxed SIMD on by default, and this does nothing there.
  */
-import * as v8 from 'node:v8';
-
-const FLAG = '--experimental-wasm-relaxed-simd';
+import { envVar, setRelaxedSimdFlag } from './runtime.js';
 
 /** Turns the flag on where it is needed and wanted; returns whether it did. */
 export function enableRelaxedSimd(): boolean {
-  const optedOut = process.env['GROK_RELAXED_SIMD'] === '0';
-  const major = Number(process.versions.node.split('.')[0]);
-  if (optedOut || major !== 20 || process.execArgv.includes(FLAG)) return false;
-  v8.setFlagsFromString(FLAG);
-  return true;
+  if (envVar('GROK_RELAXED_SIMD') === '0') return false;
+  return setRelaxedSimdFlag();
 }

@@ -16,5 +16,6 @@ export { TransformerBlock } from './layers/block.js';
 export * from './hooked-transformer.js';
 export * from './safetensors.js';
 export { clip, preview } from './preview.js';
+export * from './checkpoint-format.js';
 export * from './checkpoint.js';
 export * from './infer-config.js';

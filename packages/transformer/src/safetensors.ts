@@ -12,7 +12,6 @@
  * file's size (test/safetensors-fuzz.test.ts tries thousands of broken files).
  */
 import { type DType, NDArray, raw } from '@grok/autograd';
-import { endianness } from 'node:os';
 import { clip, preview } from './preview.js';
 
 const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
@@ -25,9 +24,12 @@ const MAX_HEADER = 100_000_000;
 
 export type Metadata = Record<string, string>;
 
+/** Typed arrays use the host's byte order: 1 as a uint16 is stored [1, 0] on a little-endian host. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function assertLittleEndianHost(): void {
-  // Typed arrays use the host's byte order; every platform Node supports today is little-endian.
-  if (endianness() !== 'LE') throw new Error('safetensors: big-endian hosts are not supported');
+  // Every platform Node and the browsers run on today is little-endian.
+  if (!LITTLE_ENDIAN) throw new Error('safetensors: big-endian hosts are not supported');
 }
 
 /** Serialises named tensors (in iteration order) and string metadata into one buffer. */
@@ -50,8 +52,9 @@ export function serializeSafetensors(tensors: Iterable<[string, NDArray]>, metad
     offset += bytes.byteLength;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // the data starts 8-byte aligned
-  const head = Buffer.from(json, 'utf8');
+  const utf8 = new TextEncoder(); // (not Node's Buffer: this file also runs in browsers, the lab's downloads)
+  json += ' '.repeat((8 - ((8 + utf8.encode(json).byteLength) % 8)) % 8); // the data starts 8-byte aligned
+  const head = utf8.encode(json);
   const out = new Uint8Array(8 + head.byteLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(head.byteLength), true);
   out.set(head, 8);

@@ -6,6 +6,9 @@
 import * as fs from 'node:fs';
 import type { AnalysisFile, CheckpointMeasures, PhaseDetection } from '../analysis/types.js';
 import type { RunDir } from '../run-dir.js';
+import { type FourierBars, fourierBars } from './charts/fourier-bars.js';
+
+export { type FourierBars, fourierBars }; // (they live with their chart, which the lab's page also draws)
 
 export interface Phase {
   name: string;
@@ -27,12 +30,6 @@ export interface CheckpointSeries {
   embeddingFrequencyNorms?: number[][];
 }
 
-/** Norms of a matrix's Fourier components: labels[i] ('const', 'cos 1', 'sin 1', …) and frequency[i] (0 for const). */
-export interface FourierBars {
-  labels: string[];
-  frequency: number[];
-  norms: number[];
-}
 
 export interface ReportAnalysis {
   p: number;
@@ -150,10 +147,4 @@ export function checkpointSeries(rows: readonly CheckpointMeasures[]): Checkpoin
     sumSquaredWeights: rows.map((r) => r.sumSquaredWeights),
     embeddingFrequencyNorms: rows.length > 0 && rows.every((r) => r.embeddingFrequencyNorms?.length > 1) ? rows.map((r) => r.embeddingFrequencyNorms) : undefined,
   };
-}
-
-/** Fourier bars for a basis ordered const, cos 1, sin 1, cos 2, sin 2, … (PAPER.md's order). */
-export function fourierBars(norms: readonly number[]): FourierBars {
-  const labels = norms.map((_, i) => (i === 0 ? 'const' : `${i % 2 === 1 ? 'cos' : 'sin'} ${Math.ceil(i / 2)}`));
-  return { labels, frequency: norms.map((_, i) => Math.ceil(i / 2)), norms: norms.slice() };
 }

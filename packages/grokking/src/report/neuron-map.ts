@@ -33,24 +33,46 @@ export function neuronMap(run: RunDir, neuron?: number): NeuronMap | null {
   if (!post) return null;
   // [p², positions, d_mlp]: with lastPositionOnly the last position is the only one, but read it generally.
   const shape = post.shape;
-  const dMlp = shape[shape.length - 1]!;
-  const positions = shape.length === 3 ? shape[1]! : 1;
-  const data = post.data;
-  const at = (pair: number, neuron: number) => Number(data[(pair * positions + positions - 1) * dMlp + neuron]);
+  const activations = { data: post.data, p, dMlp: shape[shape.length - 1]!, positions: shape.length === 3 ? shape[1]! : 1 };
+  return neuronMapOf(activations, step, neuron);
+}
 
-  let best = neuron !== undefined && neuron < dMlp ? neuron : 0;
-  let bestVar = -1;
-  for (let n = 0; n < dMlp && (neuron === undefined || neuron >= dMlp); n++) {
+/** The MLP's activations over all p² inputs: data[(pair · positions + position) · dMlp + neuron]. */
+export interface Activations {
+  data: ArrayLike<number>;
+  p: number;
+  dMlp: number;
+  positions: number;
+}
+
+/** Activation of `neuron` for input pair a·p + b, at the last position (`=`). */
+const at = (x: Activations, pair: number, neuron: number) => Number(x.data[(pair * x.positions + x.positions - 1) * x.dMlp + neuron]);
+
+/** Each neuron's variance over the p² inputs (a dead neuron's is 0). */
+export function neuronVariances(x: Activations): Float64Array {
+  const n = x.p * x.p;
+  return Float64Array.from({ length: x.dMlp }, (_, neuron) => {
     let sum = 0;
     let sq = 0;
-    for (let k = 0; k < p * p; k++) {
-      const v = at(k, n);
+    for (let k = 0; k < n; k++) {
+      const v = at(x, k, neuron);
       sum += v;
       sq += v * v;
     }
-    const variance = sq / (p * p) - (sum / (p * p)) ** 2;
-    if (variance > bestVar) [best, bestVar] = [n, variance];
+    return sq / n - (sum / n) ** 2;
+  });
+}
+
+/**
+ * The map of one neuron: `neuron` if given (and there is one of that index), else the one whose activation
+ * varies most over (a, b). (The lab's live view uses this on the activations its measures already computed.)
+ */
+export function neuronMapOf(x: Activations, step: number, neuron?: number): NeuronMap {
+  let best = neuron !== undefined && neuron >= 0 && neuron < x.dMlp ? neuron : -1;
+  if (best < 0) {
+    const variances = neuronVariances(x);
+    best = variances.indexOf(Math.max(...variances));
   }
-  const values = Float64Array.from({ length: p * p }, (_, k) => at(k, best));
-  return { step, neuron: best, p, values };
+  const values = Float64Array.from({ length: x.p * x.p }, (_, k) => at(x, k, best));
+  return { step, neuron: best, p: x.p, values };
 }

@@ -3,8 +3,20 @@
  * basis direction (const, cos 1, sin 1, …). A grokked model's W_E and W_L are sparse here, with nearly all
  * the norm on the key frequencies, which are drawn in a strong colour.
  */
-import type { FourierBars } from '../analysis-view.js';
 import type { ChartSpec } from '../vega-svg.js';
+
+/** Norms of a matrix's Fourier components: labels[i] ('const', 'cos 1', 'sin 1', …) and frequency[i] (0 for const). */
+export interface FourierBars {
+  labels: string[];
+  frequency: number[];
+  norms: number[];
+}
+
+/** Fourier bars for a basis ordered const, cos 1, sin 1, cos 2, sin 2, … (PAPER.md's order). */
+export function fourierBars(norms: readonly number[]): FourierBars {
+  const labels = norms.map((_, i) => (i === 0 ? 'const' : `${i % 2 === 1 ? 'cos' : 'sin'} ${Math.ceil(i / 2)}`));
+  return { labels, frequency: norms.map((_, i) => Math.ceil(i / 2)), norms: norms.slice() };
+}
 
 export function fourierBarChart(title: string, bars: FourierBars, keyFrequencies: readonly number[]): ChartSpec {
   const key = new Set(keyFrequencies);

@@ -16,6 +16,7 @@ import type { GPU } from 'gpu.js';
 import type { Backend, BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
+import { envVar } from '../../runtime.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import { NDArray } from '../../ndarray.js';
 import { KernelCache, type KernelSpec, flatten } from './kernel-cache.js';
@@ -329,4 +330,4 @@ function checkDType(op: string, dtype: DType): void {
 }
 
 // The mode: the option, or else GROK_GPUJS_MODE (how `GROK_BACKEND=gpujs` gets one).
-registerBackend('gpujs', (options) => new GpuJsBackend({ mode: process.env['GROK_GPUJS_MODE'], ...options }));
+registerBackend('gpujs', (options) => new GpuJsBackend({ mode: envVar('GROK_GPUJS_MODE'), ...options }));

@@ -2,19 +2,18 @@
  * Loading GPU.js lazily, and refusing modes that cannot work here with an error that says what to do.
  *
  * `@grok/tensor` must import, and type-check, without gpu.js (the cpu backend needs nothing), so gpu.js is
- * required only when a gpujs backend is created, and no type of it reaches the package's public declarations. gpu.js is CommonJS, so `createRequire` loads it synchronously and
- * `setBackend` stays synchronous.
+ * required only when a gpujs backend is created, and no type of it reaches the package's public declarations.
+ * gpu.js is CommonJS, so Node loads it synchronously (runtime.ts) and `setBackend` stays synchronous; a
+ * browser bundle has it bundled in (runtime.browser.ts).
  *
  * GPU.js itself falls back silently (its default mode picks whatever works). We never let it: the mode is
  * pinned, and a mode that cannot run throws.
  */
-import { createRequire } from 'node:module';
-import type * as GpuJs from 'gpu.js';
+import { type GpuJsModule, requireGpuJs } from '../../runtime.js';
 import { GPUJS_MODES, type GpuJsMode, headlessGlMessage } from './modes.js';
 
-export type GpuJsModule = typeof GpuJs;
+export type { GpuJsModule };
 
-const require = createRequire(import.meta.url);
 let loaded: GpuJsModule | undefined;
 
 /**
@@ -24,7 +23,7 @@ let loaded: GpuJsModule | undefined;
 export function loadGpuJs(): GpuJsModule {
   if (!loaded) {
     try {
-      loaded = require('gpu.js') as GpuJsModule;
+      loaded = requireGpuJs();
     } catch (e) {
       const why = (e as Error).message.split('\n')[0];
       throw new Error(

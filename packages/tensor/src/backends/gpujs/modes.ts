@@ -2,20 +2,17 @@
  * The GPU.js modes the gpujs backend knows, and what headless-gl needs. Nothing here needs gpu.js's types,
  * so the package's public declarations can export these without gpu.js installed.
  */
-import { createRequire } from 'node:module';
+import { requireHeadlessGl } from '../../runtime.js';
 
 /** The GPU.js modes this backend knows. `webgl`/`webgl2` need a browser; `webgpu` is refused (load.ts). */
 export const GPUJS_MODES = ['headlessgl', 'webgl2', 'webgl', 'webgpu', 'webasm', 'cpu'] as const;
 export type GpuJsMode = (typeof GPUJS_MODES)[number];
 
-const require = createRequire(import.meta.url);
-
 /** Why headless-gl is unavailable, and what to install. */
 export function headlessGlMessage(): string {
   let reason: string;
   try {
-    // 'gl' is gpu.js's optional dependency: resolve it from there, as gpu.js does.
-    createRequire(require.resolve('gpu.js'))('gl');
+    requireHeadlessGl(); // gpu.js's optional dependency, resolved from there as gpu.js does
     reason = `the 'gl' package loads but cannot create a WebGL context (no X display: run under Xvfb)`;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];

@@ -6,6 +6,7 @@
  *
  *   columnSum(x, out, acc, rows, cols)   acc: a float64 [cols] scratch row (bytes), zeroed here
  */
+import type { MemoryPages } from './wasm-arena.js';
 import { type Code, ModuleBuilder, f32, f64, f64x2, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
 import { instanceOver } from './instances.js';
 
@@ -13,9 +14,9 @@ export interface ColumnSumKernels {
   columnSum(x: number, out: number, acc: number, rows: number, cols: number): void;
 }
 
-export function emitColumnSumModule(memoryPages: { initial: number; maximum: number }): Uint8Array {
+export function emitColumnSumModule(memoryPages: MemoryPages): Uint8Array {
   const m = new ModuleBuilder();
-  m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: true });
+  m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: memoryPages.shared ?? true });
   const f = m.function({ name: 'columnSum', params: [type.i32, type.i32, type.i32, type.i32, type.i32], exported: true });
   const [X, OUT, ACC, ROWS, COLS] = [0, 1, 2, 3, 4];
   const [r, c, row, vec4] = [f.local(type.i32), f.local(type.i32), f.local(type.i32), f.local(type.i32)];
@@ -46,6 +47,6 @@ export function emitColumnSumModule(memoryPages: { initial: number; maximum: num
 const instances = new WeakMap<WebAssembly.Memory, ColumnSumKernels>();
 
 /** The kernel instantiated over `memory` (compiled once per memory). */
-export function columnSumKernels(memory: WebAssembly.Memory, pages: { initial: number; maximum: number }): ColumnSumKernels {
+export function columnSumKernels(memory: WebAssembly.Memory, pages: MemoryPages): ColumnSumKernels {
   return instanceOver(instances, memory, () => emitColumnSumModule(pages));
 }

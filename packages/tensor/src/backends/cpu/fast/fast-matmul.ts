@@ -19,20 +19,26 @@ import type { TypedArray } from '../../../dtype.js';
 import type { MatmulProblem } from '../../reference/matmul.js';
 import { planMatmul } from '../../reference/matmul.js';
 import { DEFAULT_SHAPE, KIND, SCRATCH, TASK, emitMatmulModule, packedBBytes, packedDepth, scratchBytes } from './matmul-kernel.js';
-import { getThreads, relaxedSimdAllowed } from './settings.js';
+import { canShareMemory, getThreads, relaxedSimdAllowed } from './settings.js';
 import { hasRelaxedSimd } from './simd-features.js';
 import { type TaskDeps, ThreadPool } from './thread-pool.js';
-import { WasmArena } from './wasm-arena.js';
+import { type MemoryPages, WasmArena } from './wasm-arena.js';
 import { type WorkBox, type WorkPlan, planWork } from './work-split.js';
 
 const INITIAL_PAGES = 64; // 4 MiB
 const MAX_PAGES = 16384; // 1 GiB
+/**
+ * Without shared memory (a browser page that is not cross-origin isolated) the memory is made at its full size
+ * and never grows: growing an unshared memory detaches its buffer, and with it every view of the captured tapes.
+ */
+const UNSHARED_PAGES = 4096; // 256 MiB, reserved up front (pages are only backed by RAM once touched)
 const SHAPE = DEFAULT_SHAPE;
 
 type Gemm = (task: number, scratch: number) => void;
 
 interface Engine {
   arena: WasmArena;
+  pages: MemoryPages;
   gemm: Gemm;
   pool: ThreadPool | undefined;
   module: WebAssembly.Module;
@@ -45,12 +51,15 @@ let engine: Engine | undefined;
 function getEngine(): Engine {
   if (!engine) {
     const relaxed = relaxedSimdAllowed() && hasRelaxedSimd();
-    const memoryPages = { initial: INITIAL_PAGES, maximum: MAX_PAGES };
-    const module = new WebAssembly.Module(emitMatmulModule({ relaxed, memoryPages, shape: SHAPE }));
-    const memory = new WebAssembly.Memory({ ...memoryPages, shared: true });
+    const shared = canShareMemory();
+    const pages: MemoryPages = shared
+      ? { initial: INITIAL_PAGES, maximum: MAX_PAGES, shared }
+      : { initial: UNSHARED_PAGES, maximum: UNSHARED_PAGES, shared };
+    const module = new WebAssembly.Module(emitMatmulModule({ relaxed, memoryPages: pages, shape: SHAPE }));
+    const memory = new WebAssembly.Memory({ initial: pages.initial, maximum: pages.maximum, shared });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const gemm = instance.exports['gemm'] as Gemm;
-    engine = { arena: new WasmArena(memory, MAX_PAGES), gemm, pool: undefined, module, relaxed };
+    engine = { arena: new WasmArena(memory, pages.maximum), pages, gemm, pool: undefined, module, relaxed };
   }
   return engine;
 }
@@ -58,6 +67,11 @@ function getEngine(): Engine {
 /** Whether the kernel in use fuses multiply and add (relaxed SIMD); compiles it if needed. */
 export function fastMatmulUsesRelaxedSimd(): boolean {
   return getEngine().relaxed;
+}
+
+/** How many threads a kernel can really use: one where the memory cannot be shared with workers. */
+function usableThreads(e: Engine, threads: number): number {
+  return e.pages.shared ? threads : 1;
 }
 
 /** The pool with at least threads − 1 workers, started on first need (and restarted larger if asked). */
@@ -81,7 +95,8 @@ export function threadPoolStats(): { workers: number; tasksRunByWorkers: number;
  * Optional: without it the first calls simply run on the calling thread while the workers start.
  */
 export async function startThreads(threads = getThreads()): Promise<void> {
-  if (threads > 1) await poolFor(getEngine(), threads).ready;
+  const e = getEngine();
+  if (usableThreads(e, threads) > 1) await poolFor(e, threads).ready;
 }
 
 /**
@@ -91,7 +106,7 @@ export async function startThreads(threads = getThreads()): Promise<void> {
 export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = getThreads()): boolean {
   if (out.length === 0) return true;
   const e = getEngine();
-  const pool = threads > 1 ? poolFor(e, threads) : undefined;
+  const pool = usableThreads(e, threads) > 1 ? poolFor(e, threads) : undefined;
   const workers = pool ? pool.readyWorkers().slice(0, threads - 1) : [];
   const arena = e.arena;
   const inPlace = { a: arena.addressOf(p.a), b: arena.addressOf(p.b), c: arena.addressOf(out) };
@@ -326,8 +341,9 @@ export function releaseWasmMemory(at: number): void {
 }
 
 /** The shared memory and its page limits (the vector kernels instantiate over the same memory). */
-export function wasmMemory(): { memory: WebAssembly.Memory; pages: { initial: number; maximum: number } } {
-  return { memory: getEngine().arena.memory, pages: { initial: INITIAL_PAGES, maximum: MAX_PAGES } };
+export function wasmMemory(): { memory: WebAssembly.Memory; pages: MemoryPages } {
+  const e = getEngine();
+  return { memory: e.arena.memory, pages: e.pages };
 }
 
 /** Whether `view` lies in the shared wasm memory (so wasm kernels can take its address). */

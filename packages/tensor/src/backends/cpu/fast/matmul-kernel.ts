@@ -25,6 +25,7 @@
  *   REDUCE  C rows [rowStart, rowEnd) = Σ_p partial_p over the same rows, p = 0 … parts−1 in that order: the
  *           final add of a K split, where GEMM task p wrote op(A)[:, K_p] · op(B)[K_p, :] into partial p.
  */
+import type { MemoryPages } from './wasm-arena.js';
 import { type Code, ModuleBuilder, control, f32, f32x4, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
 
 export interface KernelShape {
@@ -103,7 +104,7 @@ export interface KernelOptions {
   /** Use f32x4.relaxed_madd (FMA on x86 with FMA3) instead of mul + add. */
   relaxed: boolean;
   /** Memory limits, in 64 KiB pages. */
-  memoryPages: { initial: number; maximum: number };
+  memoryPages: MemoryPages;
 }
 
 export function emitMatmulModule(options: KernelOptions): Uint8Array {
@@ -112,7 +113,7 @@ export function emitMatmulModule(options: KernelOptions): Uint8Array {
   // The shared packed B puts slice k0 at k0 · (panel width): every slice before the last must be unpadded.
   if (s.KC % s.UNROLL !== 0 || s.NC % s.NR !== 0) throw new Error('matmul kernel: KC must divide by UNROLL, NC by NR');
   const m = new ModuleBuilder();
-  m.importMemory({ module: 'env', name: 'memory', ...options.memoryPages, shared: true });
+  m.importMemory({ module: 'env', name: 'memory', ...options.memoryPages, shared: options.memoryPages.shared ?? true });
   const micro = emitMicroKernel(m, s, options.relaxed);
   const packA = emitPack(m, 'packA', s.MR);
   const packB = s.NR === s.MR ? packA : emitPack(m, 'packB', s.NR);

@@ -3,10 +3,10 @@
  * Environment: GROK_THREADS=n (default: all cores), GROK_FAST=0 (force the reference kernels),
  * GROK_RELAXED_SIMD=0 (never use relaxed-SIMD FMA, even where the runtime has it).
  */
-import { availableParallelism } from 'node:os';
+import { cpuCount, envVar } from '../../../runtime.js';
 
-let threads = parseThreads(process.env['GROK_THREADS']) ?? availableParallelism();
-let enabled = process.env['GROK_FAST'] !== '0';
+let threads = parseThreads(envVar('GROK_THREADS')) ?? cpuCount();
+let enabled = envVar('GROK_FAST') !== '0';
 
 function parseThreads(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -35,5 +35,14 @@ export function isFastPathEnabled(): boolean {
 }
 
 export function relaxedSimdAllowed(): boolean {
-  return process.env['GROK_RELAXED_SIMD'] !== '0';
+  return envVar('GROK_RELAXED_SIMD') !== '0';
+}
+
+/**
+ * Whether the fast path's wasm memory can be shared with worker threads: always in Node; in a browser only on a
+ * cross-origin isolated page (served with COOP `same-origin` and COEP `require-corp`), the condition for
+ * SharedArrayBuffer. Elsewhere the fast path still runs, on one thread (fast-matmul.ts).
+ */
+export function canShareMemory(): boolean {
+  return typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 }

@@ -14,6 +14,7 @@
  * pairs, as planMatmul gives them; A(i, k) = a[aOffset + i·ai + k·ak], whichever way A is stored):
  *   (a, b, c, offsets, nBatch, M, K, N, ai, ak)
  */
+import type { MemoryPages } from './wasm-arena.js';
 import { type Code, ModuleBuilder, control, f32, f64, forRange, i32, local, seq, type } from './wasm-emitter.js';
 import { instanceOver } from './instances.js';
 
@@ -31,9 +32,9 @@ const at = (base: Code, index: Code): Code => i32.add(base, i32.mul(index, i32.c
 const loadF64 = (addr: Code): Code => f64.promote_f32(f32.load(addr));
 const storeF32 = (addr: Code, x: Code): Code => f32.store(addr, f64.demote_to_f32(x));
 
-export function emitSmallMatmulModule(memoryPages: { initial: number; maximum: number }): Uint8Array {
+export function emitSmallMatmulModule(memoryPages: MemoryPages): Uint8Array {
   const m = new ModuleBuilder();
-  m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: true });
+  m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: memoryPages.shared ?? true });
 
   // C[t, i, :] = Σ_k A(t, i, k) · B[t, k, :], accumulating in C itself.
   {
@@ -94,6 +95,6 @@ export function emitSmallMatmulModule(memoryPages: { initial: number; maximum: n
 const instances = new WeakMap<WebAssembly.Memory, SmallMatmulKernels>();
 
 /** The kernels instantiated over `memory` (compiled once per memory). */
-export function smallMatmulKernels(memory: WebAssembly.Memory, pages: { initial: number; maximum: number }): SmallMatmulKernels {
+export function smallMatmulKernels(memory: WebAssembly.Memory, pages: MemoryPages): SmallMatmulKernels {
   return instanceOver(instances, memory, () => emitSmallMatmulModule(pages));
 }

@@ -34,11 +34,11 @@
  * up, the caller runs every task itself. If a worker's task throws, it still marks the task done (so nobody
  * waits forever), and the caller then runs the whole job again by itself.
  *
- * The worker is a short ES module in a data: URL: no worker file to locate, so it runs the same from
- * TypeScript sources (vitest) and from dist/, and as a module whatever the parent's module type.
- * Workers are unref'd: they never keep the process alive.
+ * The worker's code is one function (`workerMain`), its constants written in; runtime.ts starts it as a Node
+ * worker thread (a data: URL module, unref'd: it never keeps the process alive), runtime.browser.ts as a Web
+ * Worker, over the same memory and control block.
  */
-import { Worker } from 'node:worker_threads';
+import { type PoolWorker, startPoolWorker } from '../../../runtime.js';
 
 const LINE = 16; // int32 slots per 64-byte cache line
 const NEXT = 0;
@@ -71,9 +71,8 @@ function awaitChange(c: Int32Array, slot: number, value: number, spinMs: number)
   }
 }
 
-const workerSource = (w: number, taskBytes: number, tableAt: number) => `
-import { workerData, parentPort } from 'node:worker_threads';
-const { module, memory, control } = workerData;
+/** The source of worker w's function (module, memory, control, signalReady): it serves jobs until terminated. */
+const workerMain = (w: number, taskBytes: number, tableAt: number) => `(module, memory, control, signalReady) => {
 const ctrl = new Int32Array(control);
 const SEQ = ${workerSlot(w, 'seq')}, SCRATCH = ${workerSlot(w, 'scratch')}, FAILED = ${workerSlot(w, 'failed')};
 const NEXT = ${NEXT}, PENDING = ${PENDING}, TASKS = ${TASKS}, COUNT = ${COUNT}, RUN_BY_WORKERS = ${RUN_BY_WORKERS};
@@ -81,13 +80,13 @@ const TABLE = ${tableAt};
 const counter = (c) => ${counterSlot(0)} + ${LINE} * c;
 let gemm = null;
 try { gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm; } catch {}
-${awaitChange.toString() /* the same function as the caller's, as compiled JavaScript */}
+const awaitChange = ${awaitChange.toString()}; // the caller's function, as compiled JavaScript (bound by this name: a minifier renames the function)
 function awaitAtLeast(slot, need) {
   for (let v = Atomics.load(ctrl, slot); v < need; v = Atomics.load(ctrl, slot)) awaitChange(ctrl, slot, v, ${SPIN_MS.IN_JOB});
 }
 let seen = 0;
 Atomics.store(ctrl, ${workerSlot(w, 'ready')}, 1);
-parentPort.postMessage('ready');
+signalReady();
 for (;;) {
   for (let s = Atomics.load(ctrl, SEQ); s === seen; s = Atomics.load(ctrl, SEQ)) awaitChange(ctrl, SEQ, seen, ${SPIN_MS.JOB});
   seen = Atomics.load(ctrl, SEQ);
@@ -106,6 +105,7 @@ for (;;) {
     if (bump >= 0) { Atomics.add(ctrl, counter(bump), 1); Atomics.notify(ctrl, counter(bump)); }
   }
   if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
+}
 }`;
 
 /** What task i waits for before it starts, and which counter it bumps when done. */
@@ -131,7 +131,7 @@ export interface JobIo {
 }
 
 export class ThreadPool {
-  private readonly workers: Worker[] = [];
+  private readonly workers: PoolWorker[] = [];
   private readonly control: Int32Array;
   private readonly tableAt: number;
   /** Resolves once every worker has reported ready. */
@@ -143,15 +143,9 @@ export class ThreadPool {
     this.control = new Int32Array(new SharedArrayBuffer(4 * (this.tableAt + MAX_TASKS * TASK_SLOTS)));
     const started: Promise<void>[] = [];
     for (let w = 0; w < size; w++) {
-      const source = `data:text/javascript,${encodeURIComponent(workerSource(w, taskBytes, this.tableAt))}`;
-      const worker = new Worker(new URL(source), { workerData: { module, memory, control: this.control.buffer } });
-      worker.unref();
-      started.push(
-        new Promise((resolve, reject) => {
-          worker.once('message', () => resolve());
-          worker.once('error', reject); // never READY, so never given work; startThreads() reports it
-        }),
-      );
+      const data = { module, memory, control: this.control.buffer as SharedArrayBuffer };
+      const worker = startPoolWorker(workerMain(w, taskBytes, this.tableAt), data);
+      started.push(worker.ready); // a worker that fails to start is never READY, so never given work; startThreads() reports it
       this.workers.push(worker);
     }
     this.ready = Promise.all(started).then(() => undefined);

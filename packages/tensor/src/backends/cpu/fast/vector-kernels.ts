@@ -11,6 +11,7 @@
  * Results are bit-for-bit those of a plain float32 loop: every lane operation rounds like Math.fround of the
  * JS expression, nothing is fused (no relaxed madd), and column sums add rows in order, as a sum over axis 0.
  */
+import type { MemoryPages } from './wasm-arena.js';
 import { type Code, ModuleBuilder, type ValType, control, f32, f32x4, forRange, i32, local, select, seq, type, v128 } from './wasm-emitter.js';
 
 /** A byte address in the shared memory, a multiple of 4. */
@@ -53,11 +54,7 @@ export interface VectorKernels {
   scatterAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number): void;
 }
 
-export interface MemoryPages {
-  /** In 64 KiB pages; the memory handed to `vectorKernels` must fit these limits. */
-  initial: number;
-  maximum: number;
-}
+export type { MemoryPages } from './wasm-arena.js';
 
 const { get, set } = local;
 const c = i32.const;
@@ -176,7 +173,7 @@ function byIndex(m: ModuleBuilder, name: string, indexed: 'src' | 'other', perRo
 
 export function emitVectorModule(memoryPages: MemoryPages): Uint8Array {
   const m = new ModuleBuilder();
-  m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: true });
+  m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: memoryPages.shared ?? true });
 
   // ---- Elementwise ----
   elementwise(m, 'relu', [PTR, PTR], (w, [x, out], t) => seq(set(t, w.load(x)), w.store(out, w.ifPositive(get(t), get(t)))));
@@ -232,7 +229,7 @@ const instances = new WeakMap<WebAssembly.Memory, VectorKernels>();
 export function vectorKernels(memory: WebAssembly.Memory, pages: MemoryPages): VectorKernels {
   let kernels = instances.get(memory);
   if (!kernels) {
-    const key = `${pages.initial}:${pages.maximum}`;
+    const key = `${pages.initial}:${pages.maximum}:${pages.shared ?? true}`;
     let module = modules.get(key);
     if (!module) {
       module = new WebAssembly.Module(emitVectorModule(pages));

@@ -8,6 +8,18 @@
  * tapes (capture.ts), which keep their addresses for as long as the process runs.
  */
 const PAGE = 65536;
+
+/** The limits of a wasm memory, which a module importing it declares (and must match). */
+export interface MemoryPages {
+  /** In 64 KiB pages. */
+  initial: number;
+  maximum: number;
+  /**
+   * Whether the memory is shared (default true): worker threads can then compute in it. A browser page that
+   * is not cross-origin isolated has no SharedArrayBuffer, so there the memory is unshared (see fast-matmul.ts).
+   */
+  shared?: boolean;
+}
 const ALIGN = 64; // a cache line: packed panels and tiles never straddle one needlessly
 
 export class WasmArena {
