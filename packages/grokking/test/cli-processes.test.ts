@@ -242,7 +242,7 @@ describe('Ctrl-C in an experiment', () => {
 
 describe('the command line refuses what it does not understand', () => {
   it.each([
-    [['evaluate', 'x'], /unknown command 'evaluate'; the commands are train, analyze, report, eval, experiment, help/],
+    [['evaluate', 'x'], /unknown command 'evaluate'; the commands are train, analyze, report, eval, experiment, lab, help/],
     [['analyse', 'runs/x'], /unknown command 'analyse' \(the command is spelled 'analyze'\)/],
     [['stray'], /unknown command 'stray'/],
     [['train', 'extra'], /train takes no other arguments, got 'extra' too/],
