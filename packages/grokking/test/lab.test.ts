@@ -10,9 +10,14 @@ import { phaseNow } from '../src/lab/phase-now.js';
 import { DEFAULT_SETTINGS, LabInputError, PAPER_SETTINGS, parseSettings, runConfigOf, settingsQuery } from '../src/lab/settings.js';
 import { checkpointFile, openCheckpoint } from '../src/lab/worker/checkpoint-io.js';
 import { serveLab } from '../src/lab/server.js';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI (`tsc -b` first, as `pnpm test` does). */
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 const params = (q: string) => new URLSearchParams(q);
 
@@ -105,5 +110,47 @@ describe('lab server', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('pnpm grok lab', () => {
+  it('--build DIR writes the static site', () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-site-')), 'site');
+    const r = spawnSync(process.execPath, [cli, 'lab', '--build', dir], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^grok: the lab is in /);
+    expect(fs.readdirSync(dir).sort()).toEqual(['_headers', 'index.html', 'lab.js', 'lab.js.map', 'worker.js', 'worker.js.map']);
+    expect(fs.readFileSync(path.join(dir, '_headers'), 'utf8')).toMatch(/Cross-Origin-Embedder-Policy: require-corp/);
+    expect(fs.readFileSync(path.join(dir, 'index.html'), 'utf8')).toMatch(/<script type="module" src="lab.js"><\/script>/);
+  }, 120_000);
+
+  it('serves the page and prints its URL, until stopped', async () => {
+    const child = spawn(process.execPath, [cli, 'lab', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /the lab is at (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+      });
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(await res.text()).toMatch(/<title>grok lab/);
+      expect((await fetch(url + 'worker.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    } finally {
+      child.kill('SIGINT');
+    }
+    const code = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+    expect(code).toBe(0);
+  }, 120_000);
+
+  it('refuses a bad port', () => {
+    const r = spawnSync(process.execPath, [cli, 'lab', '--port', 'eighty'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--port must be a port number from 0 to 65535, got 'eighty'/);
   });
 });

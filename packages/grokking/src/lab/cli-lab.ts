@@ -11,6 +11,7 @@ const DEFAULT_PORT = 8113;
 
 export async function runLab(args: ParsedArgs): Promise<void> {
   const out = (line: string) => process.stdout.write(line + '\n');
+  const port = parsePort(args.general.port); // (before the bundling, so that a typo fails at once)
   const files = await bundleLab();
   const dir = args.general.build;
   if (dir !== undefined) {
@@ -20,7 +21,6 @@ export async function runLab(args: ParsedArgs): Promise<void> {
       `them the wasm backend runs on one thread and says so.`);
     return;
   }
-  const port = parsePort(args.general.port);
   const host = args.general.host ?? '127.0.0.1';
   let server;
   try {

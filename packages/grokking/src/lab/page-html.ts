@@ -49,7 +49,7 @@ export function labHtml(): string {
 “Progress measures for grokking via mechanistic interpretability”. It first memorises the training pairs, then forms a circuit
 built on a few key frequencies (the bars of W<sub>E</sub> that light up, the stripes of the neuron), then cleans up the memorised
 part: the test loss falls. The quick demo (p = 23 with 70 % of the pairs and lr 3e-3) groks within the first minute; the
-paper's run (p = 113, 30 %, lr 1e-3) needs about 10,000 steps: 15–20 minutes at 10 steps/s.</p>
+paper's run (p = 113, 30 %, lr 1e-3) needs about 10,000 steps: 20–30 minutes at 6–8 steps/s on a 2-core CPU.</p>
 </header>
 <form id="lab-form" autocomplete="off">
 <label>backend<select name="backend">${backends}</select></label>

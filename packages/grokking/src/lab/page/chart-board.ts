@@ -2,7 +2,9 @@
  * The page's figures: each a <figure> whose SVG is re-rendered (report/vega-svg.ts's renderSvg, the same
  * Vega-Lite → SVG path as the HTML report) when its spec changes. Rendering takes from a few ms (a line) to
  * a few hundred (the p² cells of a heat-map), so it never runs in step with training: a changed spec marks
- * its figure dirty, and one render at a time catches up, each figure at most every `minIntervalMs`.
+ * its figure dirty, and one render at a time catches up, each figure at most every `minIntervalMs`. After a
+ * render the board rests 4 times as long as it took, so drawing takes at most a fifth of the page's thread: on a
+ * machine with few cores the training worker needs the others.
  * The board's element carries data-charts="idle" once everything asked for is drawn (tests wait for it).
  */
 import { type ChartSpec, renderSvg } from '../../report/vega-svg.js';
@@ -11,6 +13,8 @@ export class ChartBoard {
   readonly #figures = new Map<string, { element: HTMLElement; spec: ChartSpec | null; renderedAt: number }>();
   #busy = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** No render starts before this time (performance.now()): the rest after the previous one. */
+  #restUntil = 0;
 
   /** `order`: the figures' ids, in the order they appear (each stays empty until its first spec). */
   constructor(
@@ -61,6 +65,10 @@ export class ChartBoard {
       this.root.dataset['charts'] = 'idle';
       return;
     }
+    if (now < this.#restUntil) {
+      this.#schedule(this.#restUntil - now);
+      return;
+    }
     const due = dirty.filter((f) => now - f.renderedAt >= this.minIntervalMs);
     if (due.length === 0) {
       this.#schedule(Math.max(0, Math.min(...dirty.map((f) => f.renderedAt + this.minIntervalMs - now))));
@@ -76,6 +84,7 @@ export class ChartBoard {
       this.onError(e as Error);
     } finally {
       figure.renderedAt = performance.now();
+      this.#restUntil = figure.renderedAt + 4 * (figure.renderedAt - now);
       this.#busy = false;
     }
     this.#schedule(0);

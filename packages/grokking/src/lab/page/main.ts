@@ -23,7 +23,7 @@ const buttons = {
   ablate: $<HTMLButtonElement>('lab-ablate'),
 };
 const FIGURES = ['fig-loss', 'fig-accuracy', 'fig-restricted', 'fig-weights', 'fig-fourier', 'fig-neuron'];
-const board = new ChartBoard($('lab-board'), FIGURES, 400, (e) => showError(`a figure failed to render: ${e.message}`));
+const board = new ChartBoard($('lab-board'), FIGURES, 1000, (e) => showError(`a figure failed to render: ${e.message}`));
 
 /** What the page knows of the run in its worker. */
 let worker: Worker | null = null;

@@ -35,6 +35,9 @@ export async function setUpBackend(name: LabBackend, threads: number | null): Pr
       return { name, detail: `WebAssembly SIMD (${fma}), ${n} thread${n === 1 ? '' : 's'} over shared memory` };
     }
     case 'webgl2': {
+      if (typeof OffscreenCanvas === 'undefined' || !new OffscreenCanvas(1, 1).getContext('webgl2')) {
+        throw new Error('backend webgl2: this browser gives a Web Worker no WebGL2 context (OffscreenCanvas); choose wasm or cpu');
+      }
       setBackend('gpujs', { mode: 'webgl2' });
       return { name, detail: `GPU.js webgl2 on ${gpuRenderer()}` };
     }
