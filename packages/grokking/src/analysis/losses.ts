@@ -9,6 +9,24 @@ export interface LossAndAccuracy {
   accuracy: number;
 }
 
+/** Pair row r of logits [rows, p]: logsumexp_c L[r, c] − L[r, label(r)], and whether the argmax is the label. */
+function scoreRow(logits: Float64Array, p: number, r: number): { loss: number; correct: boolean } {
+  const o = r * p;
+  let max = -Infinity;
+  let argmax = 0;
+  for (let c = 0; c < p; c++) {
+    const v = logits[o + c]!;
+    if (v > max) {
+      max = v;
+      argmax = c;
+    }
+  }
+  let sum = 0;
+  for (let c = 0; c < p; c++) sum += Math.exp(logits[o + c]! - max);
+  const label = labelOf(r, p);
+  return { loss: max + Math.log(sum) - logits[o + label]!, correct: argmax === label };
+}
+
 /** logits [n_rows_total, p] indexed by pair row; `rows`: which pair rows to score (all if omitted). */
 export function crossEntropyOnRows(logits: Float64Array, p: number, rows?: Int32Array): LossAndAccuracy {
   const count = rows ? rows.length : logits.length / p;
@@ -16,22 +34,9 @@ export function crossEntropyOnRows(logits: Float64Array, p: number, rows?: Int32
   let total = 0;
   let hits = 0;
   for (let i = 0; i < count; i++) {
-    const r = rows ? rows[i]! : i;
-    const o = r * p;
-    let max = -Infinity;
-    let argmax = 0;
-    for (let c = 0; c < p; c++) {
-      const v = logits[o + c]!;
-      if (v > max) {
-        max = v;
-        argmax = c;
-      }
-    }
-    let sum = 0;
-    for (let c = 0; c < p; c++) sum += Math.exp(logits[o + c]! - max);
-    const label = labelOf(r, p);
-    total += max + Math.log(sum) - logits[o + label]!;
-    if (argmax === label) hits++;
+    const row = scoreRow(logits, p, rows ? rows[i]! : i);
+    total += row.loss;
+    if (row.correct) hits++;
   }
   return { loss: total / count, accuracy: hits / count };
 }
@@ -50,21 +55,9 @@ export function rowLosses(logits: Float64Array, p: number): RowLosses {
   const loss = new Float64Array(n);
   const correct = new Uint8Array(n);
   for (let r = 0; r < n; r++) {
-    const o = r * p;
-    let max = -Infinity;
-    let argmax = 0;
-    for (let c = 0; c < p; c++) {
-      const v = logits[o + c]!;
-      if (v > max) {
-        max = v;
-        argmax = c;
-      }
-    }
-    let sum = 0;
-    for (let c = 0; c < p; c++) sum += Math.exp(logits[o + c]! - max);
-    const label = labelOf(r, p);
-    loss[r] = max + Math.log(sum) - logits[o + label]!;
-    correct[r] = argmax === label ? 1 : 0;
+    const row = scoreRow(logits, p, r);
+    loss[r] = row.loss;
+    correct[r] = row.correct ? 1 : 0;
   }
   return { loss, correct };
 }
