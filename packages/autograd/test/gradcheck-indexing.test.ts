@@ -65,3 +65,31 @@ describe('indexSelect and indexAdd', () => {
     expect(out.node!.parents).toEqual([w]);
   });
 });
+
+describe('embeddingBag', () => {
+  // Batch 3, R = 4 looked-up rows each, with repeats inside a bag and across bags.
+  const index = int32([[0, 2, 2, 4], [1, 1, 0, 3], [4, 4, 4, 2]]);
+
+  it('gradcheck in the table and the weights at once', () => {
+    expectGradcheck((table, weight) => ag.embeddingBag(table, index, weight), [randParam([5, 3], 20), randParam([3, 4], 21)]);
+  });
+
+  it('forward: the weighted sum of rows (by hand), and no gradient for a table that needs none', () => {
+    const table = tensor([[1, 2], [3, 4], [5, 6]], { dtype: 'float64' });
+    const weight = tensor([[2, -1], [0.5, 0.5]], { dtype: 'float64', requiresGrad: true });
+    const out = ag.embeddingBag(table, int32([[2, 0], [1, 1]]), weight);
+    expect(out.toArray()).toEqual([[2 * 5 - 1, 2 * 6 - 2], [3, 4]]);
+    out.backward(tensor([[1, 10], [100, 0]], { dtype: 'float64' }));
+    expect(weight.grad!.toArray()).toEqual([[5 + 60, 1 + 20], [300, 300]]);
+    expect(table.grad).toBeNull();
+  });
+
+  it('names what is wrong: shapes, dtypes and out-of-range rows', () => {
+    const table = randParam([5, 3], 22);
+    const weight = randParam([3, 4], 23);
+    expect(() => ag.embeddingBag(table, int32([[0, 5, 1, 1], [0, 0, 0, 0], [1, 1, 1, 1]]), weight)).toThrow(/index 5 is out of range for the table's 5 rows/);
+    expect(() => ag.embeddingBag(table, int32([[0, 1], [1, 1], [2, 2]]), weight)).toThrow(/weight \[3, 4\] must be \[3, 2\]/);
+    expect(() => ag.embeddingBag(table, tensor([[0, 1, 1, 1]], { dtype: 'float64' }), randParam([1, 4], 24))).toThrow(/indices must be int32/);
+    expect(() => ag.embeddingBag(table, index, randParam([3, 4], 25).cast('float32'))).toThrow(/weight is float32 but the table is float64/);
+  });
+});

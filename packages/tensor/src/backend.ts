@@ -101,6 +101,15 @@ export interface Backend {
    */
   crossEntropyRows?(logits: NDArray, targets: NDArray, withDerivative: boolean): { losses: NDArray; dloss: NDArray | null };
 
+  /**
+   * Optional embedding bag with per-row weights (see ops.ts embeddingBag): table [N, D], int32 index [B, R],
+   * weight [B, R] → [B, D], and its adjoints for the weights ([B, R]) and the table ([N, D]). Without them,
+   * ops.ts composes the same from indexSelect, mul, sum and indexAdd.
+   */
+  embeddingBag?(table: NDArray, index: NDArray, weight: NDArray): NDArray;
+  embeddingBagWeightGrad?(table: NDArray, index: NDArray, g: NDArray): NDArray;
+  embeddingBagTableGrad?(rows: number, index: NDArray, weight: NDArray, g: NDArray): NDArray;
+
   /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */
   softmax(a: NDArray): NDArray;
   logSoftmax(a: NDArray): NDArray;

@@ -438,6 +438,73 @@ export function indexAdd(shape: Shape, axis: number, indices: NDArray, src: NDAr
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Embedding bag: a weighted sum of table rows per example
+
+/**
+ * out[b, :] = Σ_r weight[b, r] · table[index[b, r], :] for table [N, D], int32 index [B, R] and weight
+ * [B, R] of the table's dtype → [B, D]. The same as sum(indexSelect(table, index) · weight, over r) (as
+ * torch's embedding_bag with per_sample_weights, mode 'sum'), without forming the [B, R, D] rows.
+ */
+export function embeddingBag(table: NDArray, index: NDArray, weight: NDArray): NDArray {
+  const op = 'embeddingBag';
+  assertTensor(table, op, 'table');
+  checkEmbeddingBag(op, table.shape, table.dtype, index, weight);
+  const kernel = table.backend.embeddingBag;
+  if (kernel) return kernel.call(table.backend, table, index, weight);
+  const [B, R] = index.shape as [number, number];
+  const rows = reshape(indexSelect(table, 0, reshape(index, [B * R])), [B, R, table.shape[1]!]); // [B, R, D]
+  return sum(mul(rows, reshape(weight, [B, R, 1])), 1);
+}
+
+/** d/d weight of Σ g · embeddingBag: dWeight[b, r] = table[index[b, r], :] · g[b, :]. → [B, R] */
+export function embeddingBagWeightGrad(table: NDArray, index: NDArray, g: NDArray): NDArray {
+  const op = 'embeddingBagWeightGrad';
+  assertTensor(table, op, 'table');
+  assertTensor(index, op, 'index');
+  checkEmbeddingBag(op, table.shape, table.dtype, index, g, [index.shape[0]!, table.shape[1]!]);
+  const kernel = table.backend.embeddingBagWeightGrad;
+  if (kernel) return kernel.call(table.backend, table, index, g);
+  const [B, R] = index.shape as [number, number];
+  const rows = reshape(indexSelect(table, 0, reshape(index, [B * R])), [B, R, table.shape[1]!]); // [B, R, D]
+  return sum(mul(rows, reshape(g, [B, 1, table.shape[1]!])), 2);
+}
+
+/** d/d table of Σ g · embeddingBag: row n gathers weight[b, r] · g[b, :] wherever index[b, r] = n. → [rows, D] */
+export function embeddingBagTableGrad(rows: number, index: NDArray, weight: NDArray, g: NDArray): NDArray {
+  const op = 'embeddingBagTableGrad';
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`${op}: rows must be a positive integer, got ${rows}`);
+  assertTensor(g, op, 'g');
+  if (g.ndim !== 2) throw new Error(`${op}: g must be [batch, D], got ${formatShape(g.shape)}`);
+  const D = g.shape[1]!;
+  checkEmbeddingBag(op, [rows, D], g.dtype, index, weight);
+  const kernel = g.backend.embeddingBagTableGrad;
+  if (kernel) return kernel.call(g.backend, rows, index, weight, g);
+  const [B, R] = index.shape as [number, number];
+  const contributions = mul(reshape(weight, [B, R, 1]), reshape(g, [B, 1, D])); // [B, R, D]
+  return indexAdd([rows, D], 0, reshape(index, [B * R]), reshape(contributions, [B * R, D]));
+}
+
+/**
+ * The shapes, dtypes and indices of an embedding bag: table [N, D] (float), index [B, R] int32 in [0, N),
+ * `perRow` [B, R] (the weights) or, when `perRowShape` is given, of that shape (the output gradient [B, D]).
+ */
+function checkEmbeddingBag(op: string, tableShape: Shape, tableDtype: DType, index: NDArray, perRow: NDArray, perRowShape?: Shape): void {
+  assertTensor(index, op, 'index');
+  assertTensor(perRow, op, perRowShape ? 'g' : 'weight');
+  if (tableShape.length !== 2) throw new Error(`${op}: table must be [rows, D], got ${formatShape(tableShape)}`);
+  if (!isFloat(tableDtype)) throw new Error(`${op}: needs a float32 or float64 table, got ${tableDtype}${formatShape(tableShape)}`);
+  if (index.ndim !== 2) throw new Error(`${op}: index must be [batch, R], got ${formatShape(index.shape)}`);
+  const expected = perRowShape ?? index.shape;
+  const what = perRowShape ? 'g' : 'weight';
+  if (!shapesEqual(perRow.shape, expected)) {
+    throw new Error(`${op}: ${what} ${formatShape(perRow.shape)} must be ${formatShape(expected)} for index ${formatShape(index.shape)} and table ${formatShape(tableShape)}`);
+  }
+  if (perRow.dtype !== tableDtype) throw new Error(`${op}: ${what} is ${perRow.dtype} but the table is ${tableDtype}`);
+  assertIndexTensor(op, index, tableShape[0]!, `the table's ${tableShape[0]} rows`);
+  assertSameBackend(op, index, perRow);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Softmax
 
 function alongLastAxis(a: NDArray, axis: number, op: string, kernel: (x: NDArray) => NDArray): NDArray {

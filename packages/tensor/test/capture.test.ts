@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type CpuBackend, type NDArray, add, crossEntropyRows, getBackend, indexAdd, indexSelect, matmul, fused, mul, relu,
+  type CpuBackend, type NDArray, add, crossEntropyRows, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, getBackend, indexAdd, indexSelect, matmul, fused, mul, relu,
   type FusedKernel, scatterAdd, softmax, sub, sum, tensor,
 } from '@grok/tensor';
 import { randomValues, size } from './helpers.js';
@@ -24,6 +24,8 @@ function refill(t: NDArray, seed: number): void {
 /** The formula of autograd's ReLU backward (which the captured path runs as a wasm kernel), and another. */
 const RELU_BACKWARD: FusedKernel = { name: 'reluBackward', inputs: ['x', 'g'], outputs: ['x <= 0.0 ? 0.0 : g'] };
 const AXPY: FusedKernel = { name: 'axpy', inputs: ['x', 'y'], scalars: ['a'], outputs: ['a * x + y'] };
+
+const bagIndex = () => i32([0, 4, 4, 1, 1, 1, 3, 0, 2, 2, 4, 0, 1, 2, 3, 4, 4, 4, 0, 0, 3]).reshape([7, 3]);
 
 interface Case {
   name: string;
@@ -52,6 +54,11 @@ const cases: Case[] = [
   { name: 'sum over rows, 7 columns (wasm: 4 at a time, then 3)', inputs: () => [f32([11, 7], 26)], op: (x) => sum(x, 0) },
   { name: 'sum over rows, 512 columns (wasm)', inputs: () => [f32([300, 512], 28)], op: (x) => sum(x, 0, true) },
   { name: 'sum over a middle axis (JS loop)', inputs: () => [f32([3, 5, 4], 29)], op: (x) => sum(x, 1) },
+  // index [7, 3] into a 5-row table, with repeats within and across bags
+  { name: 'embeddingBag, 32 columns (wasm)', inputs: () => [f32([5, 32], 30), bagIndex(), f32([7, 3], 31)], op: (t, i, w) => embeddingBag(t, i, w) },
+  { name: 'embeddingBag, 20 columns (JS loop)', inputs: () => [f32([5, 20], 32), bagIndex(), f32([7, 3], 33)], op: (t, i, w) => embeddingBag(t, i, w) },
+  { name: 'embeddingBag weight gradient (wasm)', inputs: () => [f32([5, 48], 34), bagIndex(), f32([7, 48], 35)], op: (t, i, g) => embeddingBagWeightGrad(t, i, g) },
+  { name: 'embeddingBag table gradient, repeats (wasm)', inputs: () => [bagIndex(), f32([7, 3], 36), f32([7, 16], 37)], op: (i, w, g) => embeddingBagTableGrad(5, i, w, g) },
   {
     name: 'crossEntropyRows with its derivative',
     inputs: () => [f32([8, 5], 27), i32([0, 4, 2, 2, 1, 3, 0, 4])],

@@ -38,3 +38,21 @@ export function indexAdd(shape: readonly number[], axis: number, indices: Tensor
   const ax = T.normalizeAxis(axis, shape.length, 'indexAdd');
   return record('indexAdd', out, [src], (g) => [T.indexSelect(g, ax, indices.value)]);
 }
+
+/**
+ * out[b, :] = Σ_r weight[b, r] · table[index[b, r], :]: table [N, D], int32 index [B, R], weight [B, R] →
+ * [B, D]. A weighted sum of looked-up rows (torch's embedding_bag with per_sample_weights, mode 'sum'),
+ * differentiable in both the table and the weights:
+ *   d table[n]     = Σ_{index[b, r] = n} weight[b, r] · g[b]     (a weighted scatter-add)
+ *   d weight[b, r] = table[index[b, r]] · g[b]                  (a dot product per looked-up row)
+ */
+export function embeddingBag(table: Tensor, index: Tensor, weight: Tensor): Tensor {
+  assertTensor(table, 'embeddingBag', 'table');
+  assertTensor(index, 'embeddingBag', 'index');
+  assertTensor(weight, 'embeddingBag', 'weight');
+  const out = T.embeddingBag(table.value, index.value, weight.value);
+  return record('embeddingBag', out, [table, weight], (g) => [
+    table.requiresGrad ? T.embeddingBagTableGrad(table.shape[0]!, index.value, weight.value, g) : null,
+    weight.requiresGrad ? T.embeddingBagWeightGrad(table.value, index.value, g) : null,
+  ]);
+}

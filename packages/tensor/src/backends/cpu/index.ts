@@ -18,6 +18,7 @@ import type { NDArray } from '../../ndarray.js';
 import { type BoundKernel, ReferenceBackend, store } from '../reference/index.js';
 import { fusedInto } from '../reference/fused.js';
 import { indexAddInto, indexSelectInto } from '../reference/indexing.js';
+import { embeddingBagInto, embeddingBagTableGradInto, embeddingBagWeightGradInto } from '../reference/embedding-bag.js';
 import { matmulInto, planMatmul } from '../reference/matmul.js';
 import { reduceInto } from '../reference/reduce.js';
 import { KernelTape, type MemoryPlan } from './capture.js';
@@ -26,7 +27,7 @@ import { fastMatmulInto } from './fast/fast-matmul.js';
 import { isFastPathEnabled } from './fast/settings.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import {
-  type Allocate, wasmBinary, wasmColumnSum, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
+  type Allocate, wasmBinary, wasmColumnSum, wasmEmbeddingBag, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
 } from './wasm-dispatch.js';
 
 export class CpuBackend extends ReferenceBackend {
@@ -137,6 +138,40 @@ export class CpuBackend extends ReferenceBackend {
     const wasm = inner > 1 ? this.#wasm((alloc) => wasmColumnSum(alloc, x, out, n, inner)) : null;
     this.launch(wasm ?? (() => reduceInto(op, x, 1, n, inner, out)), out, `sum(axis ${axis})`, a);
     return this.wrap(out, outShape, 'float32');
+  }
+
+  // The embedding bag and its adjoints: on a captured tape, wasm SIMD kernels with the reference's numbers.
+  override embeddingBag(table: NDArray, index: NDArray, weight: NDArray): NDArray {
+    if (!this.#tape) return super.embeddingBag(table, index, weight);
+    const [B, R] = index.shape as [number, number];
+    const D = table.shape[1]!;
+    const out = this.alloc([B, D], table.dtype);
+    const [t, i, w] = [store(table), store(index) as Int32Array, store(weight)];
+    const wasm = this.#wasm((alloc) => wasmEmbeddingBag(alloc, 'forward', { table: t, index: i, weight: w, out }, R, D));
+    this.launch(wasm ?? (() => embeddingBagInto(t, i, w, out, R, D)), out, 'embeddingBag', table, index, weight);
+    return this.wrap(out, [B, D], table.dtype);
+  }
+
+  override embeddingBagWeightGrad(table: NDArray, index: NDArray, g: NDArray): NDArray {
+    if (!this.#tape) return super.embeddingBagWeightGrad(table, index, g);
+    const [B, R] = index.shape as [number, number];
+    const D = table.shape[1]!;
+    const out = this.alloc([B, R], table.dtype);
+    const [t, i, dy] = [store(table), store(index) as Int32Array, store(g)];
+    const wasm = this.#wasm((alloc) => wasmEmbeddingBag(alloc, 'weightGrad', { table: t, index: i, g: dy, out }, R, D));
+    this.launch(wasm ?? (() => embeddingBagWeightGradInto(t, i, dy, out, R, D)), out, 'embeddingBagWeightGrad', table, index, g);
+    return this.wrap(out, [B, R], table.dtype);
+  }
+
+  override embeddingBagTableGrad(rows: number, index: NDArray, weight: NDArray, g: NDArray): NDArray {
+    if (!this.#tape) return super.embeddingBagTableGrad(rows, index, weight, g);
+    const R = index.shape[1]!;
+    const D = g.shape[1]!;
+    const out = this.alloc([rows, D], g.dtype);
+    const [i, w, dy] = [store(index) as Int32Array, store(weight), store(g)];
+    const wasm = this.#wasm((alloc) => wasmEmbeddingBag(alloc, 'tableGrad', { index: i, weight: w, g: dy, out }, R, D));
+    this.launch(wasm ?? (() => embeddingBagTableGradInto(i, w, dy, out, R, D)), out, 'embeddingBagTableGrad', index, weight, g);
+    return this.wrap(out, [rows, D], g.dtype);
   }
 
   override indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray {

@@ -16,6 +16,7 @@ import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
 import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
 import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
 import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
+import { EMBEDDING_BAG_STEP, type EmbeddingBagKernels, embeddingBagKernels } from './fast/embedding-bag-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
@@ -36,6 +37,12 @@ let small: SmallMatmulKernels | undefined;
 function sm(): SmallMatmulKernels {
   const { memory, pages } = wasmMemory();
   return (small ??= smallMatmulKernels(memory, pages));
+}
+
+let bags: EmbeddingBagKernels | undefined;
+function eb(): EmbeddingBagKernels {
+  const { memory, pages } = wasmMemory();
+  return (bags ??= embeddingBagKernels(memory, pages));
 }
 
 /** An operand's address, with the copy that stages it when it lives outside the wasm memory. */
@@ -150,4 +157,22 @@ export function wasmColumnSum(alloc: Allocate, x: TypedArray, out: TypedArray, r
   const acc = alloc('float64', cols); // scratch: zeroed by the kernel
   if (!acc) return null;
   return bind(alloc, [x, out], (px, po) => cs().columnSum(px!, po!, acc.byteOffset, rows, cols));
+}
+
+/** The embedding bag and its adjoints (fast/embedding-bag-kernel.ts): float32, rows a multiple of 16 wide. */
+export function wasmEmbeddingBag(
+  alloc: Allocate, kind: 'forward' | 'weightGrad' | 'tableGrad', arrays: { table?: TypedArray; index: Int32Array; weight?: TypedArray; g?: TypedArray; out: TypedArray },
+  R: number, D: number,
+): BoundKernel | null {
+  const { table, index, weight, g, out } = arrays;
+  const floats = [table, weight, g, out].filter((x): x is TypedArray => x !== undefined);
+  if (!isF32(...floats) || D % EMBEDDING_BAG_STEP !== 0 || R === 0) return null;
+  const B = index.length / R;
+  if (kind === 'forward') return bind(alloc, [table!, index, weight!, out], (pt, pi, pw, po) => eb().embeddingBag(pt!, pi!, pw!, po!, B, R, D));
+  if (kind === 'weightGrad') return bind(alloc, [table!, index, g!, out], (pt, pi, pg, po) => eb().embeddingBagWeightGrad(pt!, pi!, pg!, po!, B, R, D));
+  const k = bind(alloc, [index, weight!, g!, out], (pi, pw, pg, po) => eb().embeddingBagTableGrad(pi!, pw!, pg!, po!, B, R, D));
+  return k && (() => {
+    out.fill(0);
+    k();
+  });
 }

@@ -13,6 +13,7 @@ import { registerBackend } from '../../registry.js';
 import { type Shape, sizeOf } from '../../shape.js';
 import { NDArray } from '../../ndarray.js';
 import { crossEntropyRowsInto } from './cross-entropy.js';
+import { embeddingBagInto, embeddingBagTableGradInto, embeddingBagWeightGradInto } from './embedding-bag.js';
 import { binaryInto, unaryInto, whereInto } from './elementwise.js';
 import { fusedInto } from './fused.js';
 import { gatherInto, indexAddInto, indexSelectInto, scatterAddInto } from './indexing.js';
@@ -115,6 +116,32 @@ export class ReferenceBackend implements Backend {
     const [x, t] = [store(logits), store(targets) as Int32Array];
     this.launch(() => crossEntropyRowsInto(x, t, rows, classes, losses, dloss), dloss ? [losses, dloss] : losses, 'crossEntropyRows', logits, targets);
     return { losses: this.wrap(losses, [rows], 'float64'), dloss: dloss && this.wrap(dloss, logits.shape, logits.dtype) };
+  }
+
+  embeddingBag(table: NDArray, index: NDArray, weight: NDArray): NDArray {
+    const [B, R] = index.shape as [number, number];
+    const D = table.shape[1]!;
+    const out = this.alloc([B, D], table.dtype);
+    const [t, i, w] = [store(table), store(index) as Int32Array, store(weight)];
+    this.launch(() => embeddingBagInto(t, i, w, out, R, D), out, 'embeddingBag', table, index, weight);
+    return this.wrap(out, [B, D], table.dtype);
+  }
+
+  embeddingBagWeightGrad(table: NDArray, index: NDArray, g: NDArray): NDArray {
+    const [B, R] = index.shape as [number, number];
+    const out = this.alloc([B, R], table.dtype);
+    const [t, i, dy] = [store(table), store(index) as Int32Array, store(g)];
+    this.launch(() => embeddingBagWeightGradInto(t, i, dy, out, R, table.shape[1]!), out, 'embeddingBagWeightGrad', table, index, g);
+    return this.wrap(out, [B, R], table.dtype);
+  }
+
+  embeddingBagTableGrad(rows: number, index: NDArray, weight: NDArray, g: NDArray): NDArray {
+    const R = index.shape[1]!;
+    const D = g.shape[1]!;
+    const out = this.alloc([rows, D], g.dtype);
+    const [i, w, dy] = [store(index) as Int32Array, store(weight), store(g)];
+    this.launch(() => embeddingBagTableGradInto(i, w, dy, out, R, D), out, 'embeddingBagTableGrad', index, weight, g);
+    return this.wrap(out, [rows, D], g.dtype);
   }
 
   softmax(a: NDArray): NDArray {

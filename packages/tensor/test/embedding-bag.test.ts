@@ -1,0 +1,61 @@
+/**
+ * The embedding bag (ops.ts embeddingBag and its two adjoints): the reference kernels against the composition
+ * that backends without them use (indexSelect, mul, sum, indexAdd), in float64 and float32, and the adjoint
+ * identity ⟨g, bag(T, w)⟩ = ⟨dTable(w, g), T⟩ = ⟨dWeight(T, g), w⟩ that makes them each other's gradients.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type DType, type NDArray, ReferenceBackend, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, tensor,
+} from '@grok/tensor';
+import { expectClose, randomValues, size } from './helpers.js';
+
+const kernels = new ReferenceBackend();
+// The same backend without the three kernels: ops.ts then composes them from other ops.
+const composed = Object.assign(new ReferenceBackend(), {
+  embeddingBag: undefined, embeddingBagWeightGrad: undefined, embeddingBagTableGrad: undefined,
+});
+
+const B = 9;
+const R = 5;
+const N = 6;
+const D = 19;
+const indexValues = Array.from({ length: B * R }, (_, k) => (k * 7 + (k >> 2)) % N); // repeats within and across bags
+
+function inputs(backend: ReferenceBackend, dtype: DType) {
+  const f = (shape: number[], seed: number) => tensor(randomValues(size(shape), seed), { shape, dtype, backend });
+  return {
+    table: f([N, D], 1),
+    weight: f([B, R], 2),
+    g: f([B, D], 3),
+    index: tensor(indexValues, { shape: [B, R], dtype: 'int32', backend }),
+  };
+}
+
+const dot = (x: NDArray, y: NDArray) => Array.from(x.data).reduce((s, v, i) => s + v * y.data[i]!, 0);
+
+describe('embeddingBag', () => {
+  for (const [dtype, tol] of [['float64', 1e-13], ['float32', 2e-6]] as const) {
+    it(`${dtype}: the kernels equal the composition of indexSelect, mul, sum and indexAdd`, () => {
+      const k = inputs(kernels, dtype);
+      const c = inputs(composed, dtype);
+      expectClose(embeddingBag(k.table, k.index, k.weight).data, embeddingBag(c.table, c.index, c.weight).data, tol);
+      expectClose(embeddingBagWeightGrad(k.table, k.index, k.g).data, embeddingBagWeightGrad(c.table, c.index, c.g).data, tol);
+      expectClose(embeddingBagTableGrad(N, k.index, k.weight, k.g).data, embeddingBagTableGrad(N, c.index, c.weight, c.g).data, tol);
+    });
+  }
+
+  it('the adjoints: ⟨g, bag(T, w)⟩ = ⟨dTable, T⟩ = ⟨dWeight, w⟩ (float64)', () => {
+    const { table, index, weight, g } = inputs(kernels, 'float64');
+    const forward = dot(g, embeddingBag(table, index, weight));
+    expect(dot(embeddingBagTableGrad(N, index, weight, g), table)).toBeCloseTo(forward, 12);
+    expect(dot(embeddingBagWeightGrad(table, index, g), weight)).toBeCloseTo(forward, 12);
+  });
+
+  it('names bad shapes and rows', () => {
+    const { table, index, weight, g } = inputs(kernels, 'float32');
+    expect(() => embeddingBagWeightGrad(table, index, weight)).toThrow(/g \[9, 5\] must be \[9, 19\]/);
+    expect(() => embeddingBagTableGrad(N - 1, index, weight, g)).toThrow(/index 5 is out of range for the table's 5 rows/);
+    expect(() => embeddingBagTableGrad(0, index, weight, g)).toThrow(/rows must be a positive integer/);
+    expect(() => embeddingBag(table.reshape([N * D]), index, weight)).toThrow(/table must be \[rows, D\]/);
+  });
+});
