@@ -20,7 +20,7 @@ import { LayerNorm } from './layers/layer-norm.js';
 import { PosEmbed } from './layers/pos-embed.js';
 import { Unembed } from './layers/unembed.js';
 import { Module, ModuleList } from './module.js';
-import { blockAtLastPosition, blockFromTable, useTokenTables } from './shortcuts.js';
+import { blockAtLastPosition, blockFromTable, useMlpTables, useTokenTables } from './shortcuts.js';
 
 /** Token ids: an int32 tensor [batch, pos] (autograd or raw), or nested arrays of integers. */
 export type Tokens = Tensor | NDArray | readonly (readonly number[])[];
@@ -37,6 +37,13 @@ export interface RunOptions {
    * hook_embed, hook_pos_embed, blocks.0.hook_resid_pre, blocks.0.ln1.* or blocks.0.attn.hook_q/k/v.
    */
   tokenTables?: boolean | 'auto';
+  /**
+   * With token tables and lastPositionOnly, also form the first block's MLP input at the last position from
+   * tables (an embedding bag weighted by the attention pattern, see shortcuts.ts). The same numbers up to
+   * summation order. 'auto' (default): when the block has an MLP with no LayerNorm before it and no hook
+   * looks at blocks.0.attn.hook_attn_scores / hook_pattern / hook_z, blocks.0.hook_attn_out or hook_resid_mid.
+   */
+  mlpTables?: boolean | 'auto';
 }
 
 export interface CacheOptions extends RunOptions {
@@ -108,7 +115,9 @@ export class HookedTransformer extends Module {
     if (useTokenTables(this, options.tokenTables ?? 'auto', ctx, batch)) {
       // resid_pre for every (position, token): W_pos[p] + W_E[t]   [pos, d_vocab, d_model]
       const table = this.pos_embed.W_pos.narrow(0, 0, pos).unsqueeze(1).add(this.embed.W_E.unsqueeze(0));
-      resid = blockFromTable(blocks[0]!, table, ids, ctx, last && final === 0);
+      const lastOnly = last && final === 0;
+      const mlpTables = lastOnly && useMlpTables(blocks[0]!, options.mlpTables ?? 'auto', ctx);
+      resid = blockFromTable(blocks[0]!, table, ids, ctx, lastOnly, mlpTables);
     } else {
       resid = runBlock(0, this.embedTokens(ids, ctx));
     }

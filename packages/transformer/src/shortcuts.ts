@@ -14,8 +14,18 @@
  * once — pos·d_vocab rows instead of batch·pos — and looked up per example, and their gradients scatter-add
  * back into the tables. Used when the batch is larger than d_vocab and no hook asks for an activation the
  * tables never form (hook_embed, hook_pos_embed, block 0's resid_pre, ln1 and q/k/v).
+ *
+ * MLP input from tables (block 0 at the last position, with token tables, no LayerNorm before the MLP). There
+ * resid_mid is a sum of table rows: the skip row of the last token, b_O, and for each head h and key
+ * position j, pattern[h, j] times the value row (j, token_j) of head h projected by W_O[h]. So the MLP's
+ * pre-activation resid_mid · W_in + b_in is a weighted sum of rows of two small tables,
+ *   VU[h, (j, t)] = v_table[(j, t), h] · (W_O[h] · W_in)        [H, pos·d_vocab, d_mlp]
+ *   S[t]         = table[last, t] · W_in + b_O · W_in + b_in     [d_vocab, d_mlp]
+ * with the pattern as weights: an embedding bag of H·pos + 1 rows per example, in place of the
+ * [batch, d_model] · [d_model, d_mlp] matmul and its two backward products (the step's largest cost).
+ * resid_mid itself is still formed, for the residual stream after the MLP.
  */
-import { Tensor, raw } from '@grok/autograd';
+import { Tensor, concat, embeddingBag, raw } from '@grok/autograd';
 import type { HookContext } from './hooks.js';
 import type { HookedTransformer } from './hooked-transformer.js';
 import { type Attention, headsFirst } from './layers/attention.js';
@@ -27,6 +37,22 @@ export function useTokenTables(model: HookedTransformer, mode: boolean | 'auto',
   const blind = ['hook_embed', 'hook_pos_embed', ...model.blocks.items[0]!.tableBlindHooks()].filter((n) => ctx.wants(n));
   if (mode === true && blind.length) throw new Error(`run: tokenTables cannot serve hooks on ${blind.join(', ')}`);
   return mode === true || (blind.length === 0 && batch > model.cfg.d_vocab);
+}
+
+/**
+ * Whether the MLP-input table shortcut applies to block 0 (given that token tables and the last position
+ * only are in use): an MLP without LayerNorm before it, and no hook that could see or change what the
+ * shortcut skips (the attention's scores, pattern and z, its output, resid_mid).
+ */
+export function useMlpTables(block: TransformerBlock, mode: boolean | 'auto', ctx: HookContext): boolean {
+  if (mode === false) return false;
+  const why = !block.mlp ? 'the block has no MLP' : block.ln2 ? 'a LayerNorm comes before the MLP' : null;
+  const blind = [...block.attn.hookNames().filter((n) => !/hook_[qkv]$/.test(n)), block.fullName('hook_attn_out'), block.fullName('hook_resid_mid')]
+    .filter((n) => ctx.wants(n));
+  if (mode === true && (why || blind.length)) {
+    throw new Error(`run: mlpTables cannot be used here: ${why ?? `hooks on ${blind.join(', ')} would not reach the MLP`}`);
+  }
+  return why === null && blind.length === 0;
 }
 
 /** A block at the last position only: resid [batch, pos, d_model] → [batch, 1, d_model]. */
@@ -50,18 +76,70 @@ export function blockAtLastPosition(block: TransformerBlock, resid: Tensor, ctx:
  * Block 0 from its input table: `table` [pos, d_vocab, d_model] holds resid_pre for every (position, token),
  * `tokens` is [batch, pos]. → [batch, pos, d_model], or [batch, 1, d_model] with `lastOnly`.
  */
-export function blockFromTable(block: TransformerBlock, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean): Tensor {
+export function blockFromTable(
+  block: TransformerBlock, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean, mlpTables = false,
+): Tensor {
   const [pos, d_vocab, d_model] = table.shape as [number, number, number];
   const batch = tokens.shape[0]!;
   const attnIn = block.ln1 ? block.ln1.forward(table, ctx) : table; // LayerNorm is per row: apply it to the table
-  const attnOut = ctx.hook(block.fullName('hook_attn_out'), attentionFromTable(block.attn, attnIn, tokens, ctx, lastOnly));
+  const kept: AttentionTables = {};
+  const attnOut = ctx.hook(block.fullName('hook_attn_out'), attentionFromTable(block.attn, attnIn, tokens, ctx, lastOnly, kept));
   // The residual stream at the positions attention produced, looked up in the same table.
   const first = lastOnly ? pos - 1 : 0;
   const ids = tokens.data;
   const rows = new Int32Array(batch * (pos - first));
   for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = p * d_vocab + ids[b * pos + p]!;
   const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, indexTensor(rows, table)).reshape(batch, pos - first, d_model);
-  return block.afterAttention(skip, attnOut, ctx);
+  const mlpPre = lastOnly && mlpTables ? mlpInputFromTables(block, table, tokens, kept) : undefined;
+  return block.afterAttention(skip, attnOut, ctx, mlpPre);
+}
+
+/** What attentionFromTable leaves for the MLP-input shortcut: the projected value table and the pattern. */
+interface AttentionTables {
+  /** [pos·d_vocab, H·d_head]: row (p·d_vocab + t) holds every head's value at (position p, token t). */
+  values?: Tensor;
+  /** [batch, H, 1, pos] at the last position. */
+  pattern?: Tensor;
+}
+
+/** The MLP's pre-activation at the last position from tables (see the file comment). → [batch, 1, d_mlp] */
+function mlpInputFromTables(block: TransformerBlock, table: Tensor, tokens: Tensor, kept: AttentionTables): Tensor {
+  const { attn } = block;
+  const mlp = block.mlp!;
+  const [pos, d_vocab, d_model] = table.shape as [number, number, number];
+  const [batch] = tokens.shape as [number];
+  const { n_heads: H, d_head } = attn;
+  const d_mlp = mlp.W_in.shape[1]!;
+  const rows = pos * d_vocab;
+  // VU[h, (j, t)] = v_table[(j, t), h] · W_O[h] · W_in   [H, pos·d_vocab, d_mlp]
+  const headValues = kept.values!.reshape(rows, H, d_head).permute(1, 0, 2); // [H, rows, d_head]
+  const VU = headValues.matmul(attn.W_O.matmul(mlp.W_in)); // [H, rows, d_head] · [H, d_head, d_mlp]
+  // S[t] = table[last, t] · W_in + (b_O · W_in + b_in)   [d_vocab, d_mlp]
+  const bias = attn.b_O ? attn.b_O.reshape(1, d_model).matmul(mlp.W_in).reshape(d_mlp).add(mlp.b_in) : mlp.b_in;
+  const S = table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model).matmul(mlp.W_in).add(bias);
+  const bagTable = concat([VU.reshape(H * rows, d_mlp), S], 0); // [(H·pos + 1)·d_vocab, d_mlp]
+  // Per example: H·pos value rows weighted by the pattern, then its S row with weight 1.
+  const ones = new Tensor(raw.full([batch, 1], 1, { dtype: table.dtype, backend: table.value.backend }));
+  const weight = concat([kept.pattern!.reshape(batch, H * pos), ones], 1); // [batch, H·pos + 1]
+  return embeddingBag(bagTable, bagRows(tokens, d_vocab, H), weight).reshape(batch, 1, d_mlp);
+}
+
+/**
+ * int32 [batch, H·pos + 1]: the rows of the bag table for each example, in the weights' order — for head h
+ * and position j, row h·pos·d_vocab + j·d_vocab + token[b, j]; then H·pos·d_vocab + token[b, last].
+ */
+function bagRows(tokens: Tensor, d_vocab: number, H: number): Tensor {
+  const [batch, pos] = tokens.shape as [number, number];
+  const ids = tokens.data;
+  const R = H * pos + 1;
+  const out = new Int32Array(batch * R);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < H; h++) {
+      for (let j = 0; j < pos; j++) out[b * R + h * pos + j] = (h * pos + j) * d_vocab + ids[b * pos + j]!;
+    }
+    out[b * R + H * pos] = H * pos * d_vocab + ids[b * pos + pos - 1]!;
+  }
+  return new Tensor(raw.tensor(out, { shape: [batch, R], dtype: 'int32', backend: tokens.value.backend }));
 }
 
 /**
@@ -69,21 +147,23 @@ export function blockFromTable(block: TransformerBlock, table: Tensor, tokens: T
  * [batch, head, pos, d_head] layout (no permutes). No hook_q/k/v here: the shortcut is not used when a hook
  * asks for them.
  */
-function attentionFromTable(attn: Attention, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean): Tensor {
+function attentionFromTable(attn: Attention, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean, kept: AttentionTables): Tensor {
   const [pos, d_vocab, d_model] = table.shape as [number, number, number];
   const batch = tokens.shape[0]!;
   const { n_heads: H, d_head } = attn;
   const rows = table.reshape(pos * d_vocab, d_model); // [pos·d_vocab, d_model]
   // Row ((p·d_vocab + token)·H + h) of a projected table [pos·d_vocab·H, d_head] is head h at (p, token).
-  const lookup = (W: Tensor, b: Tensor | null, tableRows: Tensor, index: Tensor, p: number) =>
-    attn.project(tableRows, W, b).reshape(-1, d_head).indexSelect(0, index).reshape(batch, H, p, d_head);
+  const lookupIn = (projected: Tensor, index: Tensor, p: number) =>
+    projected.reshape(-1, d_head).indexSelect(0, index).reshape(batch, H, p, d_head);
+  const lookup = (W: Tensor, b: Tensor | null, tableRows: Tensor, index: Tensor, p: number) => lookupIn(attn.project(tableRows, W, b), index, p);
   const kvIndex = headRows(tokens, d_vocab, H, 0, pos);
   const kh = lookup(attn.W_K, attn.b_K, rows, kvIndex, pos); // [batch, H, pos, d_head]
-  const vh = lookup(attn.W_V, attn.b_V, rows, kvIndex, pos);
+  kept.values = attn.project(rows, attn.W_V, attn.b_V); // [pos·d_vocab, H·d_head]
+  const vh = lookupIn(kept.values, kvIndex, pos);
   const qh = lastOnly
     ? lookup(attn.W_Q, attn.b_Q, table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model), headRows(tokens, d_vocab, H, pos - 1, 1), 1)
     : lookup(attn.W_Q, attn.b_Q, rows, kvIndex, pos); // [batch, H, qPos, d_head]
-  return attn.mix(qh, kh, vh, ctx, !lastOnly);
+  return attn.mix(qh, kh, vh, ctx, !lastOnly, kept);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The two shortcuts compute the same function as the plain full pass:
  * - lastPositionOnly: the last position's logits (and the gradients of a loss on them);
- * - tokenTables: the first block's q, k, v and residual input by lookups in per-(position, token) tables.
+ * - tokenTables: the first block's q, k, v and residual input by lookups in per-(position, token) tables;
+ * - mlpTables: with both, the first block's MLP input as an embedding bag of table rows.
  * Compared in float64, values and gradients, to 1e-12.
  */
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ function gradsOf(model: HookedTransformer, loss: () => Tensor): Map<string, Floa
 
 describe.each<[string, Partial<TransformerConfigInput>]>([
   ['paper-style (1 layer, no LN)', {}],
+  ['1 layer, biases', { attn_bias: true, unembed_bias: true }],
   ['2 layers, LN, biases', { n_layers: 2, normalization_type: 'LN', attn_bias: true, unembed_bias: true }],
   ['attention only', { attn_only: true }],
 ])('%s', (_, cfg) => {
@@ -28,11 +30,12 @@ describe.each<[string, Partial<TransformerConfigInput>]>([
   const refGrads = gradsOf(model, () => crossEntropy(lastOfFull(model.run(tokens, { tokenTables: false })), targets));
 
   it.each([
-    [false, true],
-    [true, false],
-    [true, true],
-  ])('lastPositionOnly %s, tokenTables %s: same values and gradients', (last, tables) => {
-    const run = () => model.run(tokens, { lastPositionOnly: last, tokenTables: tables });
+    [false, true, false],
+    [true, false, false],
+    [true, true, false],
+    [true, true, 'auto'],
+  ] as const)('lastPositionOnly %s, tokenTables %s, mlpTables %s: same values and gradients', (last, tables, mlpTables) => {
+    const run = () => model.run(tokens, { lastPositionOnly: last, tokenTables: tables, mlpTables });
     const out = run();
     if (last) {
       expect(out.shape).toEqual([9, 5]);
@@ -63,5 +66,52 @@ describe('tokenTables', () => {
     const z = model.runWithCache(tokens, { names: ['blocks.0.attn.hook_z'], tokenTables: true }).cache.get('blocks.0.attn.hook_z')!;
     const zPlain = model.runWithCache(tokens, { names: ['blocks.0.attn.hook_z'], tokenTables: false }).cache.get('blocks.0.attn.hook_z')!;
     expect(maxAbsDiff(z, zPlain)).toBeLessThan(1e-12);
+  });
+});
+
+/** Whether an op of this name is in the graph that produced `t`. */
+function graphHas(t: Tensor, op: string): boolean {
+  const seen = new Set<Tensor>();
+  const stack = [t];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.node?.op === op) return true;
+    stack.push(...(x.node?.parents ?? []));
+  }
+  return false;
+}
+
+describe('mlpTables', () => {
+  const model = tinyModel({ d_model: 16, n_heads: 4, d_mlp: 32, n_ctx: 3 });
+  const tokens = randomTokens(20, 3, 7);
+  const run = (options: Parameters<HookedTransformer['run']>[1]) => model.run(tokens, { lastPositionOnly: true, ...options });
+
+  it('auto takes the embedding bag with token tables at the last position, and not otherwise', () => {
+    expect(graphHas(run({}), 'embeddingBag')).toBe(true);
+    expect(graphHas(run({ mlpTables: false }), 'embeddingBag')).toBe(false);
+    expect(graphHas(run({ tokenTables: false }), 'embeddingBag')).toBe(false);
+    expect(graphHas(model.run(tokens), 'embeddingBag')).toBe(false);
+  });
+
+  it('steps aside for hooks that would not reach the MLP, and refuses them when forced', () => {
+    const pattern = { 'blocks.0.attn.hook_pattern': (x: Tensor) => x.mul(0.5) }; // changes what the MLP sees
+    const hooked = run({ hooks: pattern });
+    expect(graphHas(hooked, 'embeddingBag')).toBe(false);
+    expect(maxAbsDiff(hooked, run({ hooks: pattern, tokenTables: false }))).toBeLessThan(1e-12);
+    expect(() => run({ mlpTables: true, hooks: { 'blocks.0.hook_resid_mid': () => {} } })).toThrow(
+      /mlpTables cannot be used here: hooks on blocks.0.hook_resid_mid would not reach the MLP/,
+    );
+    // A hook on the MLP's own pre-activation is served: the shortcut forms it.
+    const { cache } = model.runWithCache(tokens, { lastPositionOnly: true, names: ['blocks.0.mlp.hook_pre'] });
+    const plain = model.runWithCache(tokens, { lastPositionOnly: true, names: ['blocks.0.mlp.hook_pre'], mlpTables: false });
+    expect(cache.get('blocks.0.mlp.hook_pre')!.shape).toEqual([20, 1, 32]);
+    expect(maxAbsDiff(cache.get('blocks.0.mlp.hook_pre')!, plain.cache.get('blocks.0.mlp.hook_pre')!)).toBeLessThan(1e-12);
+  });
+
+  it('is refused where the MLP has a LayerNorm before it', () => {
+    const ln = tinyModel({ d_model: 16, n_heads: 4, d_mlp: 32, n_ctx: 3, normalization_type: 'LN' });
+    expect(() => ln.run(tokens, { lastPositionOnly: true, mlpTables: true })).toThrow(/a LayerNorm comes before the MLP/);
   });
 });

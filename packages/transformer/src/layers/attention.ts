@@ -65,9 +65,10 @@ export class Attention extends Module {
   /**
    * From q [batch, H, qPos, d_head] and k, v [batch, H, pos, d_head] to the output [batch, qPos, d_model]:
    * scores, the causal mask (when `causal`; queries at the last position alone see every key and need
-   * none), pattern, z, and the output projection.
+   * none), pattern, z, and the output projection. `keep.pattern`, when `keep` is given, receives the pattern
+   * (the MLP-input table shortcut reuses it).
    */
-  mix(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean): Tensor {
+  mix(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean, keep?: { pattern?: Tensor }): Tensor {
     const [batch, H, qPos, d_head] = qh.shape as [number, number, number, number];
     const pos = kh.shape[2]!;
     const d_model = this.W_O.shape[2]!;
@@ -75,6 +76,7 @@ export class Attention extends Module {
     if (causal && pos > 1) scores = scores.add(causalMask(pos, scores)); // −∞ above the diagonal
     scores = ctx.hook(this.fullName('hook_attn_scores'), scores);
     const pattern = ctx.hook(this.fullName('hook_pattern'), scores.softmax(-1)); // rows sum to 1
+    if (keep) keep.pattern = pattern;
 
     const z = ctx.hook(this.fullName('hook_z'), headsFirst(pattern.matmul(vh))); // [batch, qPos, H, d_head]
     // Σ_head z[h]·W_O[h] is one matmul once heads sit side by side: [rows, H·d_head] · [H·d_head, d_model].

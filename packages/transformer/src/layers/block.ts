@@ -39,13 +39,16 @@ export class TransformerBlock extends Module {
     return this.afterAttention(residPre, attnOut, ctx);
   }
 
-  /** From the attention output on: the residual adds and the MLP (at the positions attention produced). */
-  afterAttention(skip: Tensor, attnOut: Tensor, ctx: HookContext): Tensor {
+  /**
+   * From the attention output on: the residual adds and the MLP (at the positions attention produced).
+   * `mlpPre`, when given, is the MLP's pre-activation, already formed from tables (see shortcuts.ts).
+   */
+  afterAttention(skip: Tensor, attnOut: Tensor, ctx: HookContext, mlpPre?: Tensor): Tensor {
     const h = (name: string, x: Tensor) => ctx.hook(this.fullName(name), x);
     if (!this.mlp) return h('hook_resid_post', skip.add(attnOut));
     const residMid = h('hook_resid_mid', skip.add(attnOut));
     const mlpIn = this.ln2 ? this.ln2.forward(residMid, ctx) : residMid;
-    const mlpOut = h('hook_mlp_out', this.mlp.forward(mlpIn, ctx));
+    const mlpOut = h('hook_mlp_out', mlpPre ? this.mlp.fromPreActivation(mlpPre, ctx) : this.mlp.forward(mlpIn, ctx));
     return h('hook_resid_post', residMid.add(mlpOut));
   }
 

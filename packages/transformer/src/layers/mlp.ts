@@ -30,7 +30,17 @@ export class MLP extends Module {
     const [batch, pos, d_model] = x.shape as [number, number, number];
     const d_mlp = this.W_in.shape[1]!;
     const rows = x.reshape(batch * pos, d_model);
-    const pre = ctx.hook(this.fullName('hook_pre'), rows.matmul(this.W_in).add(this.b_in).reshape(batch, pos, d_mlp));
+    return this.fromPreActivation(rows.matmul(this.W_in).add(this.b_in).reshape(batch, pos, d_mlp), ctx);
+  }
+
+  /**
+   * From pre = x · W_in + b_in [batch, pos, d_mlp] on (hook_pre onwards) → [batch, pos, d_model]. The
+   * MLP-input table shortcut (../shortcuts.ts) forms pre without x and enters here.
+   */
+  fromPreActivation(preActivation: Tensor, ctx: HookContext = NO_HOOKS): Tensor {
+    const [batch, pos, d_mlp] = preActivation.shape as [number, number, number];
+    const d_model = this.W_out.shape[1]!;
+    const pre = ctx.hook(this.fullName('hook_pre'), preActivation);
     const post = ctx.hook(this.fullName('hook_post'), activation(this.actFn, pre)); // [batch, pos, d_mlp]
     return post.reshape(batch * pos, d_mlp).matmul(this.W_out).add(this.b_out).reshape(batch, pos, d_model);
   }
