@@ -21,11 +21,11 @@
  * pre-activation resid_mid · W_in + b_in is a weighted sum of rows of two small tables,
  *   VU[h, (j, t)] = v_table[(j, t), h] · (W_O[h] · W_in)        [H, pos·d_vocab, d_mlp]
  *   S[t]         = table[last, t] · W_in + b_O · W_in + b_in     [d_vocab, d_mlp]
- * with the pattern as weights: an embedding bag of H·pos + 1 rows per example, in place of the
+ * with the pattern as weights: an embedding bag of H·pos rows of VU per example plus one row of S, in place of the
  * [batch, d_model] · [d_model, d_mlp] matmul and its two backward products (the step's largest cost).
  * resid_mid itself is still formed, for the residual stream after the MLP.
  */
-import { Tensor, concat, embeddingBag, raw } from '@grok/autograd';
+import { Tensor, embeddingBag, raw } from '@grok/autograd';
 import type { HookContext } from './hooks.js';
 import type { HookedTransformer } from './hooked-transformer.js';
 import { type Attention, headsFirst } from './layers/attention.js';
@@ -117,27 +117,25 @@ function mlpInputFromTables(block: TransformerBlock, table: Tensor, tokens: Tens
   // S[t] = table[last, t] · W_in + (b_O · W_in + b_in)   [d_vocab, d_mlp]
   const bias = attn.b_O ? attn.b_O.reshape(1, d_model).matmul(mlp.W_in).reshape(d_mlp).add(mlp.b_in) : mlp.b_in;
   const S = table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model).matmul(mlp.W_in).add(bias);
-  const bagTable = concat([VU.reshape(H * rows, d_mlp), S], 0); // [(H·pos + 1)·d_vocab, d_mlp]
-  // Per example: H·pos value rows weighted by the pattern, then its S row with weight 1.
-  const ones = new Tensor(raw.full([batch, 1], 1, { dtype: table.dtype, backend: table.value.backend }));
-  const weight = concat([kept.pattern!.reshape(batch, H * pos), ones], 1); // [batch, H·pos + 1]
-  return embeddingBag(bagTable, bagRows(tokens, d_vocab, H), weight).reshape(batch, 1, d_mlp);
+  // Per example: the H·pos value rows weighted by the pattern [batch, H, 1, pos], and its S row.
+  const values = embeddingBag(VU.reshape(H * rows, d_mlp), bagRows(tokens, d_vocab, H), kept.pattern!.reshape(batch, H * pos));
+  const last = new Int32Array(batch).map((_, b) => tokens.data[b * pos + pos - 1]!);
+  return values.add(S.indexSelect(0, indexTensor(last, tokens))).reshape(batch, 1, d_mlp);
 }
 
 /**
- * int32 [batch, H·pos + 1]: the rows of the bag table for each example, in the weights' order — for head h
- * and position j, row h·pos·d_vocab + j·d_vocab + token[b, j]; then H·pos·d_vocab + token[b, last].
+ * int32 [batch, H·pos]: the rows of VU [H·pos·d_vocab, d_mlp] for each example, in the pattern's order:
+ * for head h and key position j, row (h·pos + j)·d_vocab + token[b, j].
  */
 function bagRows(tokens: Tensor, d_vocab: number, H: number): Tensor {
   const [batch, pos] = tokens.shape as [number, number];
   const ids = tokens.data;
-  const R = H * pos + 1;
+  const R = H * pos;
   const out = new Int32Array(batch * R);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < H; h++) {
       for (let j = 0; j < pos; j++) out[b * R + h * pos + j] = (h * pos + j) * d_vocab + ids[b * pos + j]!;
     }
-    out[b * R + H * pos] = H * pos * d_vocab + ids[b * pos + pos - 1]!;
   }
   return new Tensor(raw.tensor(out, { shape: [batch, R], dtype: 'int32', backend: tokens.value.backend }));
 }
