@@ -38,10 +38,10 @@ export interface RunOptions {
    */
   tokenTables?: boolean | 'auto';
   /**
-   * With token tables and lastPositionOnly, also form the first block's MLP input at the last position from
-   * tables (an embedding bag weighted by the attention pattern, see shortcuts.ts). The same numbers up to
-   * summation order. 'auto' (default): when the block has an MLP with no LayerNorm before it and no hook
-   * looks at blocks.0.attn.hook_attn_scores / hook_pattern / hook_z, blocks.0.hook_attn_out or hook_resid_mid.
+   * With token tables, also form the first block's MLP input from tables (an embedding bag weighted by the
+   * attention pattern, see shortcuts.ts). The same numbers up to summation order. 'auto' (default): when
+   * the block has an MLP with no LayerNorm before it and no hook looks at blocks.0.attn.hook_attn_scores /
+   * hook_pattern / hook_z, blocks.0.hook_attn_out or blocks.0.hook_resid_mid.
    */
   mlpTables?: boolean | 'auto';
 }
@@ -115,9 +115,8 @@ export class HookedTransformer extends Module {
     if (useTokenTables(this, options.tokenTables ?? 'auto', ctx, batch)) {
       // resid_pre for every (position, token): W_pos[p] + W_E[t]   [pos, d_vocab, d_model]
       const table = this.pos_embed.W_pos.narrow(0, 0, pos).unsqueeze(1).add(this.embed.W_E.unsqueeze(0));
-      const lastOnly = last && final === 0;
-      const mlpTables = lastOnly && useMlpTables(blocks[0]!, options.mlpTables ?? 'auto', ctx);
-      resid = blockFromTable(blocks[0]!, table, ids, ctx, lastOnly, mlpTables);
+      const mlpTables = useMlpTables(blocks[0]!, options.mlpTables ?? 'auto', ctx);
+      resid = blockFromTable(blocks[0]!, table, ids, ctx, last && final === 0, mlpTables);
     } else {
       resid = runBlock(0, this.embedTokens(ids, ctx));
     }

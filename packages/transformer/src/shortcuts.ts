@@ -15,14 +15,14 @@
  * back into the tables. Used when the batch is larger than d_vocab and no hook asks for an activation the
  * tables never form (hook_embed, hook_pos_embed, block 0's resid_pre, ln1 and q/k/v).
  *
- * MLP input from tables (block 0 at the last position, with token tables, no LayerNorm before the MLP). There
- * resid_mid is a sum of table rows: the skip row of the last token, b_O, and for each head h and key
- * position j, pattern[h, j] times the value row (j, token_j) of head h projected by W_O[h]. So the MLP's
+ * MLP input from tables (block 0, with token tables, no LayerNorm before the MLP). There resid_mid at query
+ * position i is a sum of table rows: the skip row of token i, b_O, and for each head h and key position j,
+ * pattern[h, i, j] times the value row (j, token_j) of head h projected by W_O[h]. So the MLP's
  * pre-activation resid_mid · W_in + b_in is a weighted sum of rows of two small tables,
  *   VU[h, (j, t)] = v_table[(j, t), h] · (W_O[h] · W_in)        [H, pos·d_vocab, d_mlp]
- *   S[t]         = table[last, t] · W_in + b_O · W_in + b_in     [d_vocab, d_mlp]
- * with the pattern as weights: an embedding bag of H·pos rows of VU per example plus one row of S, in place of the
- * [batch, d_model] · [d_model, d_mlp] matmul and its two backward products (the step's largest cost).
+ *   S[(i, t)]     = table[i, t] · W_in + b_O · W_in + b_in       [pos·d_vocab, d_mlp]
+ * with the pattern as weights: an embedding bag of H·pos rows of VU per (example, query) plus one row of S,
+ * in place of the [batch·pos, d_model] · [d_model, d_mlp] matmul and its two backward products.
  * resid_mid itself is still formed, for the residual stream after the MLP.
  */
 import { Tensor, embeddingBag, raw } from '@grok/autograd';
@@ -90,7 +90,7 @@ export function blockFromTable(
   const rows = new Int32Array(batch * (pos - first));
   for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = p * d_vocab + ids[b * pos + p]!;
   const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, indexTensor(rows, table)).reshape(batch, pos - first, d_model);
-  const mlpPre = lastOnly && mlpTables ? mlpInputFromTables(block, table, tokens, kept) : undefined;
+  const mlpPre = mlpTables ? mlpInputFromTables(block, table, tokens, kept, lastOnly) : undefined;
   return block.afterAttention(skip, attnOut, ctx, mlpPre);
 }
 
@@ -102,42 +102,52 @@ interface AttentionTables {
   pattern?: Tensor;
 }
 
-/** The MLP's pre-activation at the last position from tables (see the file comment). → [batch, 1, d_mlp] */
-function mlpInputFromTables(block: TransformerBlock, table: Tensor, tokens: Tensor, kept: AttentionTables): Tensor {
+/**
+ * The MLP's pre-activation from tables (see the file comment) at the query positions attention produced:
+ * the last one (`lastOnly`) or all of them. → [batch, qPos, d_mlp]
+ */
+function mlpInputFromTables(block: TransformerBlock, table: Tensor, tokens: Tensor, kept: AttentionTables, lastOnly: boolean): Tensor {
   const { attn } = block;
   const mlp = block.mlp!;
   const [pos, d_vocab, d_model] = table.shape as [number, number, number];
   const [batch] = tokens.shape as [number];
   const { n_heads: H, d_head } = attn;
   const d_mlp = mlp.W_in.shape[1]!;
+  const first = lastOnly ? pos - 1 : 0; // the first query position
+  const qPos = pos - first;
   const rows = pos * d_vocab;
   // VU[h, (j, t)] = v_table[(j, t), h] · W_O[h] · W_in   [H, pos·d_vocab, d_mlp]
   const headValues = kept.values!.reshape(rows, H, d_head).permute(1, 0, 2); // [H, rows, d_head]
   const VU = headValues.matmul(attn.W_O.matmul(mlp.W_in)); // [H, rows, d_head] · [H, d_head, d_mlp]
-  // S[t] = table[last, t] · W_in + (b_O · W_in + b_in)   [d_vocab, d_mlp]
+  // S[(i, t)] = table[i, t] · W_in + (b_O · W_in + b_in) for the query positions i   [qPos·d_vocab, d_mlp]
   const bias = attn.b_O ? attn.b_O.reshape(1, d_model).matmul(mlp.W_in).reshape(d_mlp).add(mlp.b_in) : mlp.b_in;
-  const S = table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model).matmul(mlp.W_in).add(bias);
-  // Per example: the H·pos value rows weighted by the pattern [batch, H, 1, pos], and its S row.
-  const values = embeddingBag(VU.reshape(H * rows, d_mlp), bagRows(tokens, d_vocab, H), kept.pattern!.reshape(batch, H * pos));
-  const last = new Int32Array(batch).map((_, b) => tokens.data[b * pos + pos - 1]!);
-  return values.add(S.indexSelect(0, indexTensor(last, tokens))).reshape(batch, 1, d_mlp);
+  const S = table.narrow(0, first, qPos).reshape(qPos * d_vocab, d_model).matmul(mlp.W_in).add(bias);
+  // One bag per (example, query position): the H·pos value rows weighted by that query's pattern row
+  // (zero past a causal query), and its S row. pattern [batch, H, qPos, pos] → [batch·qPos, H·pos]
+  const pattern = kept.pattern!;
+  const weights = (qPos === 1 ? pattern : pattern.permute(0, 2, 1, 3)).reshape(batch * qPos, H * pos);
+  const values = embeddingBag(VU.reshape(H * rows, d_mlp), bagRows(tokens, d_vocab, H, qPos), weights);
+  const ids = tokens.data;
+  const skipRows = new Int32Array(batch * qPos).map((_, k) => (k % qPos) * d_vocab + ids[Math.floor(k / qPos) * pos + first + (k % qPos)]!);
+  return values.add(S.indexSelect(0, indexTensor(skipRows, tokens))).reshape(batch, qPos, d_mlp);
 }
 
 /**
- * int32 [batch, H·pos]: the rows of VU [H·pos·d_vocab, d_mlp] for each example, in the pattern's order:
- * for head h and key position j, row (h·pos + j)·d_vocab + token[b, j].
+ * int32 [batch·qPos, H·pos]: the rows of VU [H·pos·d_vocab, d_mlp] for each bag, in the weights' order: for
+ * head h and key position j, row (h·pos + j)·d_vocab + token[b, j] (the same for every query of an example).
  */
-function bagRows(tokens: Tensor, d_vocab: number, H: number): Tensor {
+function bagRows(tokens: Tensor, d_vocab: number, H: number, qPos: number): Tensor {
   const [batch, pos] = tokens.shape as [number, number];
   const ids = tokens.data;
   const R = H * pos;
-  const out = new Int32Array(batch * R);
-  for (let b = 0; b < batch; b++) {
+  const out = new Int32Array(batch * qPos * R);
+  for (let bag = 0; bag < batch * qPos; bag++) {
+    const b = Math.floor(bag / qPos);
     for (let h = 0; h < H; h++) {
-      for (let j = 0; j < pos; j++) out[b * R + h * pos + j] = (h * pos + j) * d_vocab + ids[b * pos + j]!;
+      for (let j = 0; j < pos; j++) out[bag * R + h * pos + j] = (h * pos + j) * d_vocab + ids[b * pos + j]!;
     }
   }
-  return new Tensor(raw.tensor(out, { shape: [batch, R], dtype: 'int32', backend: tokens.value.backend }));
+  return new Tensor(raw.tensor(out, { shape: [batch * qPos, R], dtype: 'int32', backend: tokens.value.backend }));
 }
 
 /**

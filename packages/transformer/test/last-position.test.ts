@@ -19,6 +19,7 @@ function gradsOf(model: HookedTransformer, loss: () => Tensor): Map<string, Floa
 describe.each<[string, Partial<TransformerConfigInput>]>([
   ['paper-style (1 layer, no LN)', {}],
   ['1 layer, biases', { attn_bias: true, unembed_bias: true }],
+  ['2 layers, no LN', { n_layers: 2 }],
   ['2 layers, LN, biases', { n_layers: 2, normalization_type: 'LN', attn_bias: true, unembed_bias: true }],
   ['attention only', { attn_only: true }],
 ])('%s', (_, cfg) => {
@@ -34,6 +35,7 @@ describe.each<[string, Partial<TransformerConfigInput>]>([
     [true, false, false],
     [true, true, false],
     [true, true, 'auto'],
+    [false, true, 'auto'],
   ] as const)('lastPositionOnly %s, tokenTables %s, mlpTables %s: same values and gradients', (last, tables, mlpTables) => {
     const run = () => model.run(tokens, { lastPositionOnly: last, tokenTables: tables, mlpTables });
     const out = run();
@@ -88,11 +90,12 @@ describe('mlpTables', () => {
   const tokens = randomTokens(20, 3, 7);
   const run = (options: Parameters<HookedTransformer['run']>[1]) => model.run(tokens, { lastPositionOnly: true, ...options });
 
-  it('auto takes the embedding bag with token tables at the last position, and not otherwise', () => {
+  it('auto takes the embedding bag with token tables, at the last position or all of them, and not otherwise', () => {
     expect(graphHas(run({}), 'embeddingBag')).toBe(true);
+    expect(graphHas(model.run(tokens), 'embeddingBag')).toBe(true);
     expect(graphHas(run({ mlpTables: false }), 'embeddingBag')).toBe(false);
     expect(graphHas(run({ tokenTables: false }), 'embeddingBag')).toBe(false);
-    expect(graphHas(model.run(tokens), 'embeddingBag')).toBe(false);
+    expect(graphHas(model.run(randomTokens(5, 3, 7)), 'embeddingBag')).toBe(false); // batch ≤ d_vocab: no token tables
   });
 
   it('steps aside for hooks that would not reach the MLP, and refuses them when forced', () => {
