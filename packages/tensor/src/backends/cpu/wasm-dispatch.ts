@@ -170,7 +170,7 @@ export function wasmEmbeddingBag(
   const B = index.length / R;
   if (kind === 'forward') return bind(alloc, [table!, index, weight!, out], (pt, pi, pw, po) => eb().embeddingBag(pt!, pi!, pw!, po!, B, R, D));
   if (kind === 'weightGrad') return bind(alloc, [table!, index, g!, out], (pt, pi, pg, po) => eb().embeddingBagWeightGrad(pt!, pi!, pg!, po!, B, R, D));
-  const k = bind(alloc, [index, weight!, g!, out], (pi, pw, pg, po) => eb().embeddingBagTableGrad(pi!, pw!, pg!, po!, B, R, D));
+  const k = bind(alloc, [index, weight!, g!, out], (pi, pw, pg, po) => eb().embeddingBagTableGrad(pi!, pw!, pg!, po!, B, R, D, D));
   return k && (() => {
     out.fill(0);
     k();

@@ -4,9 +4,11 @@
  *
  *   embeddingBag(table, index, weight, out, B, R, D)           out[b] = Σ_r weight[b, r] · table[index[b, r]]
  *   embeddingBagWeightGrad(table, index, g, out, B, R, D)      out[b, r] = table[index[b, r]] · g[b]
- *   embeddingBagTableGrad(index, weight, g, out, B, R, D)      out[index[b, r]] += weight[b, r] · g[b]  (out zeroed by the caller)
+ *   embeddingBagTableGrad(index, weight, g, out, B, R, D, cols)  out[index[b, r], :cols] += weight[b, r] · g[b, :cols]
+ *                                                              (out zeroed by the caller; rows D apart, so that
+ *                                                              threads can each take a band of columns)
  *
- * Pointers are byte addresses; B, R, D count elements. D must be a multiple of 16 (the caller checks): every
+ * Pointers are byte addresses; B, R, D count elements. D (and cols) must be multiples of 16 (the caller checks): every
  * loop walks a row 16 floats at a time, as four f32x4 vectors. Products and sums are separate float32 lane
  * operations (no fused multiply-add), so each lane rounds exactly as Math.fround does in the reference loop.
  *   - The forward keeps 16 columns of out[b] in four accumulators while it runs over the R rows, so each
@@ -23,7 +25,7 @@ import { instanceOver } from './instances.js';
 export interface EmbeddingBagKernels {
   embeddingBag(table: number, index: number, weight: number, out: number, B: number, R: number, D: number): void;
   embeddingBagWeightGrad(table: number, index: number, g: number, out: number, B: number, R: number, D: number): void;
-  embeddingBagTableGrad(index: number, weight: number, g: number, out: number, B: number, R: number, D: number): void;
+  embeddingBagTableGrad(index: number, weight: number, g: number, out: number, B: number, R: number, D: number, cols: number): void;
 }
 
 /** Columns a loop step covers: four f32x4 vectors. */
@@ -88,10 +90,10 @@ export function emitEmbeddingBagModule(memoryPages: MemoryPages): Uint8Array {
     );
   }
 
-  // out = 0, then out[index[b, r]] += w[b, r] · g[b] for (b, r) in order.
+  // out[index[b, r], 0:cols] += w[b, r] · g[b, 0:cols] for (b, r) in order (rows D apart; out zeroed first).
   {
-    const f = m.function({ name: 'embeddingBagTableGrad', params: PARAMS, exported: true });
-    const [INDEX, WEIGHT, G, OUT, B, R, D] = [0, 1, 2, 3, 4, 5, 6];
+    const f = m.function({ name: 'embeddingBagTableGrad', params: [...PARAMS, type.i32], exported: true });
+    const [INDEX, WEIGHT, G, OUT, B, R, D, COLS] = [0, 1, 2, 3, 4, 5, 6, 7];
     const [b, r, d0, k, row, gRow] = Array.from({ length: 6 }, () => f.local(type.i32)) as number[] as [number, number, number, number, number, number];
     const w = f.local(type.v128);
     // The caller zeroes `out` (the kernel does not know the table's row count).
@@ -101,7 +103,7 @@ export function emitEmbeddingBagModule(memoryPages: MemoryPages): Uint8Array {
         set(k, i32.add(i32.mul(get(b), get(R)), get(r))),
         set(w, v128.load32_splat(at(get(WEIGHT), get(k)))),
         set(row, at(get(OUT), i32.mul(i32.load(at(get(INDEX), get(k))), get(D)))),
-        forRange(d0, c(0), get(D), c(EMBEDDING_BAG_STEP),
+        forRange(d0, c(0), get(COLS), c(EMBEDDING_BAG_STEP),
           ...Array.from({ length: 4 }, (_, q) =>
             v128.store(get(row), f32x4.add(v128.load(get(row), 16 * q), f32x4.mul(get(w), v128.load(at(get(gRow), get(d0)), 16 * q))), 16 * q)),
           set(row, i32.add(get(row), c(4 * EMBEDDING_BAG_STEP))),
