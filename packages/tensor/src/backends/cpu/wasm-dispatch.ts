@@ -17,6 +17,8 @@ import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
 import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
 import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
+import type { AttentionDims } from '../reference/attention.js';
+import { type AttentionKernels, attentionKernels } from './fast/attention-kernel.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
 
@@ -150,4 +152,37 @@ export function wasmColumnSum(alloc: Allocate, x: TypedArray, out: TypedArray, r
   const acc = alloc('float64', cols); // scratch: zeroed by the kernel
   if (!acc) return null;
   return bind(alloc, [x, out], (px, po) => cs().columnSum(px!, po!, acc.byteOffset, rows, cols));
+}
+
+let attn: AttentionKernels | undefined;
+function ak(): AttentionKernels {
+  const { memory, pages } = wasmMemory();
+  return (attn ??= attentionKernels(memory, pages));
+}
+
+/** Attention over a short context (see fast/attention-kernel.ts): the loops of reference/attention.ts in wasm. */
+export function wasmAttention(
+  alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, z: TypedArray, pattern: TypedArray, dims: AttentionDims, causal: boolean,
+): BoundKernel | null {
+  const { entries, qPos, pos, d } = dims;
+  if (!isF32(q, k, v, z, pattern) || d % 4 !== 0) return null;
+  const scratch = alloc('float64', qPos * pos + pos);
+  if (!scratch) return null;
+  const scale = Math.fround(Math.sqrt(d));
+  return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) =>
+    ak().attention(pq!, pk!, pv!, pz!, pp!, scratch.byteOffset, entries, qPos, pos, d, causal ? 1 : 0, scale));
+}
+
+/** Its backward: dq, dk, dv from q, k, v, the pattern and dz. */
+export function wasmAttentionBackward(
+  alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, pattern: TypedArray, dz: TypedArray,
+  dq: TypedArray, dk: TypedArray, dv: TypedArray, dims: AttentionDims,
+): BoundKernel | null {
+  const { entries, qPos, pos, d } = dims;
+  if (!isF32(q, k, v, pattern, dz, dq, dk, dv) || d % 4 !== 0) return null;
+  const scratch = alloc('float64', qPos * pos + pos);
+  if (!scratch) return null;
+  const scale = Math.fround(Math.sqrt(d));
+  return bind(alloc, [q, k, v, pattern, dz, dq, dk, dv], (pq, pk, pv, pp, pg, pdq, pdk, pdv) =>
+    ak().attentionBackward(pq!, pk!, pv!, pp!, pg!, pdq!, pdk!, pdv!, scratch.byteOffset, entries, qPos, pos, d, scale));
 }

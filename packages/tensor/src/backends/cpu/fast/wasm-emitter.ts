@@ -100,8 +100,15 @@ export const f64 = {
   const: (x: number): Code => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)],
   load: (addr: Code, offset = 0): Code => [...addr, 0x2b, ...memarg(3, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x39, ...memarg(3, offset)],
+  /** Comparisons give an i32 0 or 1; any comparison with NaN is false (0), except ne. */
+  eq: binary(0x61),
+  ne: binary(0x62),
   add: binary(0xa0),
+  sub: binary(0xa1),
   mul: binary(0xa2),
+  div: binary(0xa3),
+  /** NaN if either operand is NaN; max(−0, +0) = +0 (as Math.max). */
+  max: binary(0xa5),
   /** f32 → f64, exact. */
   promote_f32: (x: Code): Code => [...x, 0xbb],
   /** f64 → f32, rounded to nearest even. */
@@ -110,7 +117,9 @@ export const f64 = {
 
 /** Two float64 lanes, and the conversions from and to four float32 lanes. */
 export const f64x2 = {
+  splat: (x: Code): Code => [...x, ...simd(0x14)],
   add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf0)],
+  mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf2)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
   promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
 };
@@ -132,6 +141,8 @@ export const v128 = {
 };
 
 export const f32x4 = {
+  /** The two f64 lanes of x rounded to f32 in lanes 0 and 1; lanes 2 and 3 are zero. */
+  demote_f64x2_zero: (x: Code): Code => [...x, ...simd(0x5e)],
   /** An f32 broadcast to all four lanes. */
   splat: (x: Code): Code => [...x, ...simd(0x13)],
   /** Lane-wise x > y as a mask: all ones where true, all zeros where false (so NaN lanes give zeros). */
@@ -218,25 +229,43 @@ export interface MemoryImport {
   shared: boolean;
 }
 
+/** A function the host provides (Math.exp): imported functions take the first function indices. */
+export interface FunctionImport {
+  module: string;
+  name: string;
+  params: readonly ValType[];
+  results?: readonly ValType[];
+}
+
 export class ModuleBuilder {
   private readonly functions: FunctionBuilder[] = [];
+  private readonly imported: FunctionImport[] = [];
   private memory?: MemoryImport;
+
+  /** Declares an imported function and returns its index (for control.call); before any function. */
+  importFunction(f: FunctionImport): number {
+    if (this.functions.length) throw new Error('importFunction: declare imports before functions (they take the first indices)');
+    this.imported.push(f);
+    return this.imported.length - 1;
+  }
 
   importMemory(m: MemoryImport): void {
     this.memory = m;
   }
 
   function(spec: FunctionSpec): FunctionBuilder {
-    const f = new FunctionBuilder(spec, this.functions.length);
+    const f = new FunctionBuilder(spec, this.imported.length + this.functions.length);
     this.functions.push(f);
     return f;
   }
 
   emit(): Uint8Array {
-    const signature = (f: FunctionBuilder) => [0x60, ...vec(f.spec.params.map((t) => [t])), ...vec((f.spec.results ?? []).map((t) => [t]))];
-    // One type per function keeps the builder simple; duplicates are legal.
-    const types = section(1, vec(this.functions.map(signature)));
-    const imports = this.memory ? section(2, vec([memoryImport(this.memory)])) : [];
+    const signature = (f: { params: readonly ValType[]; results?: readonly ValType[] }) =>
+      [0x60, ...vec(f.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))];
+    // One type per function, imports first, so a function's type index is its function index; duplicates are legal.
+    const types = section(1, vec([...this.imported.map(signature), ...this.functions.map((f) => signature(f.spec))]));
+    const importEntries = [...(this.memory ? [memoryImport(this.memory)] : []), ...this.imported.map(functionImport)];
+    const imports = importEntries.length ? section(2, vec(importEntries)) : [];
     const funcs = section(3, vec(this.functions.map((f) => uleb(f.index))));
     const exports = section(7, vec(this.functions.filter((f) => f.spec.exported).map(exportEntry)));
     const code = section(10, vec(this.functions.map((f) => f.encode())));
@@ -248,6 +277,9 @@ const name = (s: string) => [...uleb(utf8(s).length), ...utf8(s)];
 
 /** An export of a function (kind 0x00) under its own name. */
 const exportEntry = (f: FunctionBuilder): Code => [...name(f.spec.name), 0x00, ...uleb(f.index)];
+
+/** An import of a function (kind 0x00) whose type is the one at its own index. */
+const functionImport = (f: FunctionImport, index: number): Code => [...name(f.module), ...name(f.name), 0x00, ...uleb(index)];
 
 function memoryImport(m: MemoryImport): Code {
   const flags = m.shared ? 0x03 : 0x01; // bit 0: has a maximum; bit 1: shared
