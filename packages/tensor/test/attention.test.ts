@@ -125,7 +125,7 @@ describe('gpujs', () => {
   it('composes the op from its own kernels (no fused kernel), matching cpu to float32 precision', () => {
     const gpu = new GpuJsBackend({ mode: 'cpu' });
     try {
-      expect(gpu.attentionShortContext).toBeUndefined();
+      expect((gpu as Backend).attentionShortContext).toBeUndefined();
       for (const c of cases.slice(0, 2)) {
         const got = fusedRun(inputs(gpu, c, 'float32', 51), c.causal).map(values);
         const want = fusedRun(inputs(new CpuBackend(), c, 'float32', 51), c.causal).map(values);

@@ -17,7 +17,7 @@ function lossAndGrads(model: HookedTransformer, tokens: Tensor, targets: Tensor,
   const last = options?.lastPositionOnly ? logits : logits.narrow(1, tokens.shape[1]! - 1, 1).reshape(tokens.shape[0]!, -1);
   const loss = crossEntropy(last, targets);
   loss.backward();
-  return { logits: Array.from(logits.data), grads: [...model.namedParameters()].map(([n, p]) => [n, Array.from(p.grad!.data)]) };
+  return { logits: Array.from(logits.data), grads: [...model.namedParameters()].map(([n, p]): [string, number[]] => [n, Array.from(p.grad!.data)]) };
 }
 
 describe.each(['float32', 'float64'] as const)('%s', (dtype) => {
