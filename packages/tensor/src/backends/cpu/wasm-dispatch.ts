@@ -18,7 +18,7 @@ import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul
 import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 import type { AttentionDims } from '../reference/attention.js';
-import { type AttentionKernels, attentionKernels } from './fast/attention-kernel.js';
+import { type AttentionKernels, attentionForward, attentionKernels } from './fast/attention-kernel.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
 
@@ -166,11 +166,12 @@ export function wasmAttention(
 ): BoundKernel | null {
   const { entries, qPos, pos, d } = dims;
   if (!isF32(q, k, v, z, pattern) || d % 4 !== 0) return null;
-  const scratch = alloc('float64', qPos * pos + pos);
-  if (!scratch) return null;
+  const exps = alloc('float64', entries * qPos * pos) as Float64Array | null;
+  const dots = alloc('float64', pos + 4);
+  if (!exps || !dots) return null;
   const scale = Math.fround(Math.sqrt(d));
   return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) =>
-    ak().attention(pq!, pk!, pv!, pz!, pp!, scratch.byteOffset, entries, qPos, pos, d, causal ? 1 : 0, scale));
+    attentionForward(ak(), exps, dots.byteOffset, pq!, pk!, pv!, pz!, pp!, entries, qPos, pos, d, causal, scale));
 }
 
 /** Its backward: dq, dk, dv from q, k, v, the pattern and dz. */
@@ -180,7 +181,7 @@ export function wasmAttentionBackward(
 ): BoundKernel | null {
   const { entries, qPos, pos, d } = dims;
   if (!isF32(q, k, v, pattern, dz, dq, dk, dv) || d % 4 !== 0) return null;
-  const scratch = alloc('float64', qPos * pos + pos);
+  const scratch = alloc('float64', qPos * pos + pos + 4);
   if (!scratch) return null;
   const scale = Math.fround(Math.sqrt(d));
   return bind(alloc, [q, k, v, pattern, dz, dq, dk, dv], (pq, pk, pv, pp, pg, pdq, pdk, pdv) =>
