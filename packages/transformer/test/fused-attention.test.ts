@@ -1,10 +1,11 @@
 /**
  * The model's attention takes the fused op (attentionShortContext) for short contexts and the op-by-op path
  * when a hook wants the scores or the pattern. Both give the same logits and gradients, bit for bit, in
- * float32 and float64, with and without the shortcuts; hook_z sees z either way.
+ * float32 and float64, with and without the shortcuts; hook_z sees z either way. And a compiled float32
+ * step (the fused kernels in wasm) replays the eager steps bit for bit, with the causal mask.
  */
 import { describe, expect, it } from 'vitest';
-import { Tensor, crossEntropy, raw } from '@grok/autograd';
+import { AdamW, Tensor, compileStep, crossEntropy, raw } from '@grok/autograd';
 import type { HookedTransformer, Hooks } from '@grok/transformer';
 import { randomTokens, tinyModel } from './helpers.js';
 
@@ -48,5 +49,40 @@ describe.each(['float32', 'float64'] as const)('%s', (dtype) => {
     expect(Array.from(zs[0]!.data)).toEqual(Array.from(cache.get('blocks.0.attn.hook_z')!.data));
     const zeroed = model.run(tokens, { hooks: { 'blocks.0.attn.hook_z': (z) => z.mul(0) } });
     expect(Array.from(zeroed.data)).not.toEqual(Array.from(plain.data));
+  });
+});
+
+describe('a compiled step with fused causal attention', () => {
+  it.each([false, true])('lastPositionOnly %s: 5 AdamW steps replayed equal 5 eager steps bit for bit', (last) => {
+    const tokens = randomTokens(40, 3, 7, 6);
+    const targets = new Tensor(raw.randint(0, 5, [40], { seed: 7 }));
+    const learner = () => {
+      const model = tinyModel({ dtype: 'float32', d_model: 16, n_heads: 4, d_head: 8, d_mlp: 32, n_ctx: 3, seed: 10 });
+      return { model, optimizer: new AdamW(model.parameters(), { lr: 1e-2 }) };
+    };
+    const stepOf = (model: HookedTransformer) => () => {
+      const logits = model.run(tokens, { lastPositionOnly: last, tokenTables: false });
+      const loss = crossEntropy(last ? logits : logits.narrow(1, 2, 1).reshape(40, -1), targets);
+      loss.backward();
+      return loss;
+    };
+    const train = (l: ReturnType<typeof learner>, step: () => Tensor) =>
+      Array.from({ length: 5 }, () => {
+        const loss = step().item();
+        l.optimizer.step();
+        l.optimizer.zeroGrad();
+        return loss;
+      });
+    const [eager, compiled] = [learner(), learner()];
+    const step = compileStep(stepOf(compiled.model));
+    const a = train(eager, stepOf(eager.model));
+    expect(train(compiled, step)).toEqual(a);
+    expect(step.mode).toBe('replay');
+    expect(a[4]!).toBeLessThan(a[0]!);
+    const pa = eager.model.parameters();
+    compiled.model.parameters().forEach((p, i) => expect(Array.from(p.data)).toEqual(Array.from(pa[i]!.data)));
+    const labels = step.profile()!.map((k) => k.label.split(' [')[0]);
+    expect(labels).toContain('attention'); // the fused op is on the tape
+    expect(labels).toContain('attention backward');
   });
 });

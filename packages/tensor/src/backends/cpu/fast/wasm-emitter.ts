@@ -229,43 +229,25 @@ export interface MemoryImport {
   shared: boolean;
 }
 
-/** A function the host provides (Math.exp): imported functions take the first function indices. */
-export interface FunctionImport {
-  module: string;
-  name: string;
-  params: readonly ValType[];
-  results?: readonly ValType[];
-}
-
 export class ModuleBuilder {
   private readonly functions: FunctionBuilder[] = [];
-  private readonly imported: FunctionImport[] = [];
   private memory?: MemoryImport;
-
-  /** Declares an imported function and returns its index (for control.call); before any function. */
-  importFunction(f: FunctionImport): number {
-    if (this.functions.length) throw new Error('importFunction: declare imports before functions (they take the first indices)');
-    this.imported.push(f);
-    return this.imported.length - 1;
-  }
 
   importMemory(m: MemoryImport): void {
     this.memory = m;
   }
 
   function(spec: FunctionSpec): FunctionBuilder {
-    const f = new FunctionBuilder(spec, this.imported.length + this.functions.length);
+    const f = new FunctionBuilder(spec, this.functions.length);
     this.functions.push(f);
     return f;
   }
 
   emit(): Uint8Array {
-    const signature = (f: { params: readonly ValType[]; results?: readonly ValType[] }) =>
-      [0x60, ...vec(f.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))];
-    // One type per function, imports first, so a function's type index is its function index; duplicates are legal.
-    const types = section(1, vec([...this.imported.map(signature), ...this.functions.map((f) => signature(f.spec))]));
-    const importEntries = [...(this.memory ? [memoryImport(this.memory)] : []), ...this.imported.map(functionImport)];
-    const imports = importEntries.length ? section(2, vec(importEntries)) : [];
+    const signature = (f: FunctionBuilder) => [0x60, ...vec(f.spec.params.map((t) => [t])), ...vec((f.spec.results ?? []).map((t) => [t]))];
+    // One type per function keeps the builder simple; duplicates are legal.
+    const types = section(1, vec(this.functions.map(signature)));
+    const imports = this.memory ? section(2, vec([memoryImport(this.memory)])) : [];
     const funcs = section(3, vec(this.functions.map((f) => uleb(f.index))));
     const exports = section(7, vec(this.functions.filter((f) => f.spec.exported).map(exportEntry)));
     const code = section(10, vec(this.functions.map((f) => f.encode())));
@@ -277,9 +259,6 @@ const name = (s: string) => [...uleb(utf8(s).length), ...utf8(s)];
 
 /** An export of a function (kind 0x00) under its own name. */
 const exportEntry = (f: FunctionBuilder): Code => [...name(f.spec.name), 0x00, ...uleb(f.index)];
-
-/** An import of a function (kind 0x00) whose type is the one at its own index. */
-const functionImport = (f: FunctionImport, index: number): Code => [...name(f.module), ...name(f.name), 0x00, ...uleb(index)];
 
 function memoryImport(m: MemoryImport): Code {
   const flags = m.shared ? 0x03 : 0x01; // bit 0: has a maximum; bit 1: shared
