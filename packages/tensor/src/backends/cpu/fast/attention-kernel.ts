@@ -111,7 +111,14 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
       set(wv, f64x2.splat(loadF64(get(wAt)))),
       set(x, v128.load(i32.add(get(rowAt), get(col)))),
     );
-    f.body = forRange(col, c(0), get(rowBytes), c(16),
+    // One row (dk and dv when one query attends): f32(w·x) is the float32 product itself (the float64
+    // product of two float32 values is exact, so rounding it once is rounding the float32 product).
+    const single = seq(
+      set(wv, f32x4.splat(f32.load(get(w)))),
+      forRange(col, c(0), get(rowBytes), c(16),
+        v128.store(i32.add(get(out), get(col)), f32x4.mul(get(wv), v128.load(i32.add(get(rows), get(col)))))),
+    );
+    const several = forRange(col, c(0), get(rowBytes), c(16),
       set(wAt, get(w)),
       set(rowAt, get(rows)),
       loadTerm,
@@ -126,6 +133,7 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
       ),
       v128.store(i32.add(get(out), get(col)), v128.shuffle32(f32x4.demote_f64x2_zero(get(lo)), f32x4.demote_f64x2_zero(get(hi)), [0, 1, 4, 5])),
     );
+    f.body = control.if(i32.eq(get(n), c(1)), single, several);
     return f.index;
   })();
 
