@@ -107,7 +107,7 @@ export class Attention extends Module {
   }
 }
 
-/** Contexts up to this many positions take the fused attention op (its kernels keep a row of keys at hand). */
+/** Contexts up to this many positions take the fused attention op: its kernels are written for a handful of keys per query. */
 export const SHORT_CONTEXT = 8;
 
 /**

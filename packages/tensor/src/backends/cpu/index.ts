@@ -129,7 +129,9 @@ export class CpuBackend extends ReferenceBackend {
 
   /**
    * float32 attention over a short context: the plain loops with the rounding of this backend's small
-   * matmuls (so the numbers of its op-by-op path), or, for captured buffers, the same loops in wasm.
+   * matmuls (so the numbers of its op-by-op path, whose products are all small matmuls while pos·d·pos ≤
+   * SMALL_MATMUL_WORK; beyond, they differ by float32 rounding), or, for captured buffers, the same loops
+   * in wasm.
    */
   override attentionShortContext(q: NDArray, k: NDArray, v: NDArray, causal: boolean): { z: NDArray; pattern: NDArray } {
     // float64 (and the fast path off) matmuls are the reference loops: so is attention.

@@ -12,7 +12,7 @@
  *     round each partial sum to float32 as the JS loop's float32 output does;
  *   - exp is the host's Math.exp, so the softmax is the one JS computes: the forward runs in two passes,
  *     scores − max into a float64 buffer, then (after a JS loop of Math.exp over it) pattern and z. A wasm
- *     call into JS per exp costs ≈ 35 ns here, 1.6 ms for the paper's 46k scores; the loop ≈ 0.1 ms.
+ *     call into JS per exp costs ≈ 35 ns here, 1.6 ms for the paper’s 46k scores; the loop ≈ 0.3 ms.
  * Rows are d floats with d a multiple of 4 (the caller checks).
  *
  * Arguments (pointers are byte addresses of contiguous float32 arrays; exps is float64 memory of
