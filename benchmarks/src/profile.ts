@@ -33,6 +33,7 @@ type Phase = (typeof PHASES)[number];
 const KERNELS = [
   'fromArray', 'unary', 'binary', 'where', 'reduce', 'matmul', 'softmax', 'logSoftmax', 'permute', 'slice',
   'concat', 'cast', 'gather', 'scatterAdd', 'indexSelect', 'indexAdd', 'fused', 'crossEntropyRows',
+  'attentionShortContext', 'attentionShortContextBackward',
 ] as const;
 
 interface Entry {

@@ -18,6 +18,7 @@ export * from './ops/matmul.js';
 export * from './ops/shape.js';
 export * from './ops/indexing.js';
 export * from './ops/nn.js';
+export * from './ops/attention.js';
 export { compileStep, type CompiledStep, type CompileStepOptions } from './compile.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.js';
 

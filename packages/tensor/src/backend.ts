@@ -110,6 +110,20 @@ export interface Backend {
   embeddingBagWeightGrad?(table: NDArray, index: NDArray, g: NDArray): NDArray;
   embeddingBagTableGrad?(rows: number, index: NDArray, weight: NDArray, g: NDArray): NDArray;
 
+  /**
+   * Optional fused attention over a short context (see ../attention.ts, which validates and, for a backend
+   * without these, composes the same from matmul, div, add, softmax, mul, sub and sum). For each of the
+   * [batch, H] entries, q [qPos, d], k and v [pos, d] (all contiguous, one float dtype):
+   *   scores  = q·kᵀ / √d, with −∞ added where key j > i + pos − qPos when `causal`
+   *   pattern = softmax(scores) over keys       [batch, H, qPos, pos]
+   *   z       = pattern·v                       [batch, H, qPos, d]
+   */
+  attentionShortContext?(q: NDArray, k: NDArray, v: NDArray, causal: boolean): { z: NDArray; pattern: NDArray };
+  /** Its backward: from the forward's pattern and dz [batch, H, qPos, d] to dq, dk and dv (shaped like q, k, v). */
+  attentionShortContextBackward?(
+    q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray,
+  ): { dq: NDArray; dk: NDArray; dv: NDArray };
+
   /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */
   softmax(a: NDArray): NDArray;
   logSoftmax(a: NDArray): NDArray;

@@ -10,6 +10,7 @@ export * from './registry.js';
 export { NDArray, type NestedArray } from './ndarray.js';
 export * from './creation.js';
 export * from './ops.js';
+export * from './attention.js';
 export { CpuBackend } from './backends/cpu/index.js';
 export { ReferenceBackend } from './backends/reference/index.js';
 export { erf } from './backends/reference/math.js';

@@ -14,8 +14,12 @@
  *
  * The model's shortcuts (queries at the last position only, q/k/v from token tables) live in
  * ../shortcuts.ts and reuse `project` and `mix`.
+ *
+ * Short contexts (the paper's 3 positions) take one fused op from scores to z (attentionShortContext of
+ * @grok/autograd: one kernel forward, one backward, the same numbers) unless a hook wants to see the scores
+ * or the pattern, which the fused op never hands out; the op-by-op path below is the readable reference.
  */
-import { Parameter, Tensor, raw, zeros } from '@grok/autograd';
+import { Parameter, Tensor, attentionShortContext, raw, zeros } from '@grok/autograd';
 import type { TransformerConfig } from '../config.js';
 import { type HookContext, NO_HOOKS } from '../hooks.js';
 import { Module } from '../module.js';
@@ -72,17 +76,27 @@ export class Attention extends Module {
     const [batch, H, qPos, d_head] = qh.shape as [number, number, number, number];
     const pos = kh.shape[2]!;
     const d_model = this.W_O.shape[2]!;
+    // The fused op keeps the pattern inside its graph node: a caller that needs it as a tensor (`keep`, with
+    // gradients flowing into it) gets the op-by-op path, as do hooks on scores or pattern.
+    const fused = !keep && pos <= SHORT_CONTEXT && !ctx.wants(this.fullName('hook_attn_scores')) && !ctx.wants(this.fullName('hook_pattern'));
+    const zh = fused ? attentionShortContext(qh, kh, vh, { causal }) : this.mixByOps(qh, kh, vh, ctx, causal, keep);
+    const z = ctx.hook(this.fullName('hook_z'), headsFirst(zh)); // [batch, qPos, H, d_head]
+    // Σ_head z[h]·W_O[h] is one matmul once heads sit side by side: [rows, H·d_head] · [H·d_head, d_model].
+    let out = z.reshape(batch * qPos, H * d_head).matmul(this.W_O.reshape(H * d_head, d_model));
+    if (this.b_O) out = out.add(this.b_O);
+    return out.reshape(batch, qPos, d_model);
+  }
+
+  /** The op-by-op attention, with its hooks on scores and pattern: → [batch, H, qPos, d_head]. */
+  private mixByOps(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean, keep?: { pattern?: Tensor }): Tensor {
+    const d_head = qh.shape[3]!;
+    const pos = kh.shape[2]!;
     let scores = qh.matmul(kh, { transB: true }).div(Math.sqrt(d_head)); // [batch, H, qPos, pos]
     if (causal && pos > 1) scores = scores.add(causalMask(pos, scores)); // −∞ above the diagonal
     scores = ctx.hook(this.fullName('hook_attn_scores'), scores);
     const pattern = ctx.hook(this.fullName('hook_pattern'), scores.softmax(-1)); // rows sum to 1
     if (keep) keep.pattern = pattern;
-
-    const z = ctx.hook(this.fullName('hook_z'), headsFirst(pattern.matmul(vh))); // [batch, qPos, H, d_head]
-    // Σ_head z[h]·W_O[h] is one matmul once heads sit side by side: [rows, H·d_head] · [H·d_head, d_model].
-    let out = z.reshape(batch * qPos, H * d_head).matmul(this.W_O.reshape(H * d_head, d_model));
-    if (this.b_O) out = out.add(this.b_O);
-    return out.reshape(batch, qPos, d_model);
+    return pattern.matmul(vh);
   }
 
   /** rows [n, d_model] · W [H, d_model, d_head] viewed as [d_model, H·d_head] (+ b [H, d_head]) → [n, H·d_head]. */
@@ -96,6 +110,9 @@ export class Attention extends Module {
     return ['hook_q', 'hook_k', 'hook_v', 'hook_attn_scores', 'hook_pattern', 'hook_z'].map((n) => this.fullName(n));
   }
 }
+
+/** Contexts up to this many positions take the fused attention op: its kernels are written for a handful of keys per query. */
+export const SHORT_CONTEXT = 8;
 
 /**
  * Swaps axes 1 and 2 ([b, p, h, d] ↔ [b, h, p, d]). When one of them has size 1 (a single query position)

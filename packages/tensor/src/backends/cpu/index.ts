@@ -7,7 +7,8 @@
  *   - kernel capture (capture.ts, for @grok/autograd's compileStep): outputs in the shared wasm memory by a
  *     static memory plan, every kernel recorded on a tape, and the hot float32 kernels of captured buffers run
  *     as wasm (wasm-dispatch.ts): ReLU and its backward, adds, bias adds, scales, row gathers and
- *     scatter-adds, sums over rows, and attention's tiny matmuls.
+ *     scatter-adds, sums over rows, attention's tiny matmuls, and fused short-context attention
+ *     (fast/attention-kernel.ts).
  * `setFastPath(false)` (or GROK_FAST=0) sends every kernel to its reference loop.
  */
 import type { BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
@@ -15,7 +16,8 @@ import type { DType, TypedArray } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import type { NDArray } from '../../ndarray.js';
-import { type BoundKernel, ReferenceBackend, store } from '../reference/index.js';
+import { type BoundKernel, ReferenceBackend, attentionDims, patternShape, store } from '../reference/index.js';
+import { attentionBackwardInto, attentionForwardInto } from '../reference/attention.js';
 import { fusedInto } from '../reference/fused.js';
 import { indexAddInto, indexSelectInto } from '../reference/indexing.js';
 import { embeddingBagInto, embeddingBagTableGradInto, embeddingBagWeightGradInto } from '../reference/embedding-bag.js';
@@ -27,7 +29,7 @@ import { fastMatmulInto } from './fast/fast-matmul.js';
 import { isFastPathEnabled } from './fast/settings.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import {
-  type Allocate, wasmBinary, wasmColumnSum, wasmEmbeddingBag, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
+  type Allocate, wasmAttention, wasmAttentionBackward, wasmBinary, wasmColumnSum, wasmEmbeddingBag, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
 } from './wasm-dispatch.js';
 
 export class CpuBackend extends ReferenceBackend {
@@ -124,6 +126,38 @@ export class CpuBackend extends ReferenceBackend {
       this.launch(gemm, out, `matmul${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`, a, b);
     }
     return this.wrap(out, plan.outShape, a.dtype);
+  }
+
+  /**
+   * float32 attention over a short context: the plain loops with the rounding of this backend's small
+   * matmuls (so the numbers of its op-by-op path, whose products are all small matmuls while pos·d·pos ≤
+   * SMALL_MATMUL_WORK; beyond, they differ by float32 rounding), or, for captured buffers, the same loops
+   * in wasm.
+   */
+  override attentionShortContext(q: NDArray, k: NDArray, v: NDArray, causal: boolean): { z: NDArray; pattern: NDArray } {
+    // float64 (and the fast path off) matmuls are the reference loops: so is attention.
+    if (!(q.dtype === 'float32' && isFastPathEnabled())) return super.attentionShortContext(q, k, v, causal);
+    const dims = attentionDims(q, k);
+    const pShape = patternShape(q, k);
+    const [z, pattern] = [this.alloc(q.shape, q.dtype), this.alloc(pShape, q.dtype)];
+    const [x, y, w] = [store(q), store(k), store(v)];
+    const wasm = this.#wasm((alloc) => wasmAttention(alloc, x, y, w, z, pattern, dims, causal));
+    const plain = () => attentionForwardInto(x, y, w, dims, causal, z, pattern, 'each-term');
+    this.launch(wasm ?? plain, [z, pattern], 'attention', q, k, v);
+    return { z: this.wrap(z, q.shape, q.dtype), pattern: this.wrap(pattern, pShape, q.dtype) };
+  }
+
+  override attentionShortContextBackward(
+    q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray,
+  ): { dq: NDArray; dk: NDArray; dv: NDArray } {
+    if (!(q.dtype === 'float32' && isFastPathEnabled())) return super.attentionShortContextBackward(q, k, v, pattern, dz);
+    const dims = attentionDims(q, k);
+    const [dq, dk, dv] = [this.alloc(q.shape, q.dtype), this.alloc(k.shape, q.dtype), this.alloc(v.shape, q.dtype)];
+    const [x, y, w, p, g] = [store(q), store(k), store(v), store(pattern), store(dz)];
+    const wasm = this.#wasm((alloc) => wasmAttentionBackward(alloc, x, y, w, p, g, dq, dk, dv, dims));
+    const plain = () => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv, 'each-term');
+    this.launch(wasm ?? plain, [dq, dk, dv], 'attention backward', q, k, v, pattern, dz);
+    return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype), dv: this.wrap(dv, v.shape, q.dtype) };
   }
 
   override reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray {

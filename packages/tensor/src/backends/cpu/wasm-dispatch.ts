@@ -18,6 +18,8 @@ import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul
 import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
 import { EMBEDDING_BAG_STEP, type EmbeddingBagKernels, embeddingBagKernels } from './fast/embedding-bag-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
+import type { AttentionDims } from '../reference/attention.js';
+import { type AttentionKernels, attentionForward, attentionKernels } from './fast/attention-kernel.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
 
@@ -175,4 +177,38 @@ export function wasmEmbeddingBag(
     out.fill(0);
     k();
   });
+}
+
+let attn: AttentionKernels | undefined;
+function ak(): AttentionKernels {
+  const { memory, pages } = wasmMemory();
+  return (attn ??= attentionKernels(memory, pages));
+}
+
+/** Attention over a short context (see fast/attention-kernel.ts): the loops of reference/attention.ts in wasm. */
+export function wasmAttention(
+  alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, z: TypedArray, pattern: TypedArray, dims: AttentionDims, causal: boolean,
+): BoundKernel | null {
+  const { entries, qPos, pos, d } = dims;
+  if (!isF32(q, k, v, z, pattern) || d % 4 !== 0) return null;
+  const exps = alloc('float64', entries * qPos * pos) as Float64Array | null;
+  const dots = alloc('float64', pos + 4);
+  if (!exps || !dots) return null;
+  const scale = Math.fround(Math.sqrt(d));
+  return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) =>
+    attentionForward(ak(), exps, dots.byteOffset, pq!, pk!, pv!, pz!, pp!, entries, qPos, pos, d, causal, scale));
+}
+
+/** Its backward: dq, dk, dv from q, k, v, the pattern and dz. */
+export function wasmAttentionBackward(
+  alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, pattern: TypedArray, dz: TypedArray,
+  dq: TypedArray, dk: TypedArray, dv: TypedArray, dims: AttentionDims,
+): BoundKernel | null {
+  const { entries, qPos, pos, d } = dims;
+  if (!isF32(q, k, v, pattern, dz, dq, dk, dv) || d % 4 !== 0) return null;
+  const scratch = alloc('float64', qPos * pos + pos + 4);
+  if (!scratch) return null;
+  const scale = Math.fround(Math.sqrt(d));
+  return bind(alloc, [q, k, v, pattern, dz, dq, dk, dv], (pq, pk, pv, pp, pg, pdq, pdk, pdv) =>
+    ak().attentionBackward(pq!, pk!, pv!, pp!, pg!, pdq!, pdk!, pdv!, scratch.byteOffset, entries, qPos, pos, d, scale));
 }

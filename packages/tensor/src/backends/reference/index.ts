@@ -12,6 +12,7 @@ import { type DType, type TypedArray, allocate } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, sizeOf } from '../../shape.js';
 import { NDArray } from '../../ndarray.js';
+import { type AttentionDims, attentionBackwardInto, attentionForwardInto } from './attention.js';
 import { crossEntropyRowsInto } from './cross-entropy.js';
 import { embeddingBagInto, embeddingBagTableGradInto, embeddingBagWeightGradInto } from './embedding-bag.js';
 import { binaryInto, unaryInto, whereInto } from './elementwise.js';
@@ -144,6 +145,23 @@ export class ReferenceBackend implements Backend {
     return this.wrap(out, [rows, D], g.dtype);
   }
 
+  attentionShortContext(q: NDArray, k: NDArray, v: NDArray, causal: boolean): { z: NDArray; pattern: NDArray } {
+    const dims = attentionDims(q, k);
+    const z = this.alloc(q.shape, q.dtype);
+    const pattern = this.alloc(patternShape(q, k), q.dtype);
+    const [x, y, w] = [store(q), store(k), store(v)];
+    this.launch(() => attentionForwardInto(x, y, w, dims, causal, z, pattern), [z, pattern], 'attention', q, k, v);
+    return { z: this.wrap(z, q.shape, q.dtype), pattern: this.wrap(pattern, patternShape(q, k), q.dtype) };
+  }
+
+  attentionShortContextBackward(q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray): { dq: NDArray; dk: NDArray; dv: NDArray } {
+    const dims = attentionDims(q, k);
+    const [dq, dk, dv] = [this.alloc(q.shape, q.dtype), this.alloc(k.shape, q.dtype), this.alloc(v.shape, q.dtype)];
+    const [x, y, w, p, g] = [store(q), store(k), store(v), store(pattern), store(dz)];
+    this.launch(() => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv), [dq, dk, dv], 'attention backward', q, k, v, pattern, dz);
+    return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype), dv: this.wrap(dv, v.shape, q.dtype) };
+  }
+
   softmax(a: NDArray): NDArray {
     return this.softmaxRows(a, false);
   }
@@ -228,6 +246,15 @@ export class ReferenceBackend implements Backend {
     return this.wrap(out, shape, src.dtype);
   }
 }
+
+/** The attention kernels' sizes, from q [batch, H, qPos, d] and k [batch, H, pos, d]. */
+export function attentionDims(q: NDArray, k: NDArray): AttentionDims {
+  const [qPos, d] = q.shape.slice(-2) as [number, number];
+  return { entries: sizeOf(q.shape.slice(0, -2)), qPos, pos: k.shape.at(-2)!, d };
+}
+
+/** [batch, H, qPos, pos]. */
+export const patternShape = (q: NDArray, k: NDArray): Shape => [...q.shape.slice(0, -1), k.shape.at(-2)!];
 
 export function dataMatches(data: TypedArray, dtype: DType): boolean {
   return (

@@ -100,8 +100,15 @@ export const f64 = {
   const: (x: number): Code => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)],
   load: (addr: Code, offset = 0): Code => [...addr, 0x2b, ...memarg(3, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x39, ...memarg(3, offset)],
+  /** Comparisons give an i32 0 or 1; any comparison with NaN is false (0), except ne. */
+  eq: binary(0x61),
+  ne: binary(0x62),
   add: binary(0xa0),
+  sub: binary(0xa1),
   mul: binary(0xa2),
+  div: binary(0xa3),
+  /** NaN if either operand is NaN; max(−0, +0) = +0 (as Math.max). */
+  max: binary(0xa5),
   /** f32 → f64, exact. */
   promote_f32: (x: Code): Code => [...x, 0xbb],
   /** f64 → f32, rounded to nearest even. */
@@ -110,7 +117,9 @@ export const f64 = {
 
 /** Two float64 lanes, and the conversions from and to four float32 lanes. */
 export const f64x2 = {
+  splat: (x: Code): Code => [...x, ...simd(0x14)],
   add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf0)],
+  mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf2)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
   promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
 };
@@ -132,6 +141,8 @@ export const v128 = {
 };
 
 export const f32x4 = {
+  /** The two f64 lanes of x rounded to f32 in lanes 0 and 1; lanes 2 and 3 are zero. */
+  demote_f64x2_zero: (x: Code): Code => [...x, ...simd(0x5e)],
   /** An f32 broadcast to all four lanes. */
   splat: (x: Code): Code => [...x, ...simd(0x13)],
   /** Lane-wise x > y as a mask: all ones where true, all zeros where false (so NaN lanes give zeros). */

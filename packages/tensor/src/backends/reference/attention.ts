@@ -1,0 +1,138 @@
+/**
+ * Attention over a short context as plain loops, forward and backward, for each (batch, head) entry:
+ *
+ *   scores  = q·kᵀ / √d   (+ −∞ above the causal diagonal)   [qPos, pos]
+ *   pattern = softmax(scores) over keys                      [qPos, pos]
+ *   z       = pattern·v                                      [qPos, d]
+ *
+ *   dpattern = dz·vᵀ
+ *   dscores  = pattern ⊙ (dpattern − Σ_keys pattern ⊙ dpattern)
+ *   dq = (dscores / √d)·k     dk = (dscores / √d)ᵀ·q     dv = patternᵀ·dz
+ *
+ * The loops round where the op-by-op path (matmul, div, add the mask, softmax; and autograd's backward of
+ * each) stores a result in the tensors' dtype, so in float64 they give its numbers, and in float32 they give
+ * them too when `sums` says how that path's matmul adds its terms (see SumRounding).
+ *
+ * Arrays are contiguous: q [entries, qPos, d], k and v [entries, pos, d], pattern [entries, qPos, pos].
+ * A causal query i (of qPos, the last qPos positions of the context) sees keys j ≤ i + pos − qPos.
+ */
+import type { TypedArray } from '../../dtype.js';
+
+export interface AttentionDims {
+  /** batch · heads. */
+  entries: number;
+  qPos: number;
+  pos: number;
+  d: number;
+}
+
+/**
+ * How a matmul that adds rows of B (pattern·v, dscores·k, …) rounds its running sums: 'once' keeps them in
+ * float64 and rounds the total (the reference matmul); 'each-term' rounds after every term (the cpu backend's
+ * small-matmul loop, which accumulates in its float32 output). In float64 the two differ only in the sign
+ * of a zero (0 + (−0) is +0): backends pick the one their matmul uses. Dot products
+ * (q·kᵀ, dz·vᵀ) are summed in float64 and rounded once on both backends.
+ */
+export type SumRounding = 'once' | 'each-term';
+
+const identity = (x: number) => x;
+const rounding = (a: TypedArray) => (a instanceof Float32Array ? Math.fround : identity);
+
+/** The mask term of key j for query i: 0 where it may look, −∞ where it may not. */
+const maskTerm = (i: number, j: number, qPos: number, pos: number) => (j > i + pos - qPos ? -Infinity : 0);
+
+/** Σ_c a[pa + c]·b[pb + c] over c < d, in float64. */
+function dot(a: TypedArray, pa: number, b: TypedArray, pb: number, d: number): number {
+  let s = 0;
+  for (let c = 0; c < d; c++) s += a[pa + c]! * b[pb + c]!;
+  return s;
+}
+
+/**
+ * out[po + c] = Σ_m w[pw + m·ws] · rows[pr + m·d + c] for m < n: a weighted sum of n rows of length d
+ * (one output row of a matmul whose B has n rows).
+ */
+function weightedRowsInto(
+  w: TypedArray, pw: number, ws: number, rows: TypedArray, pr: number, n: number, d: number, out: TypedArray, po: number, sums: SumRounding,
+): void {
+  if (sums === 'each-term') {
+    // Accumulating in `out` rounds each partial sum to its dtype.
+    const w0 = w[pw]!;
+    for (let c = 0; c < d; c++) out[po + c] = w0 * rows[pr + c]!;
+    for (let m = 1; m < n; m++) {
+      const wm = w[pw + m * ws]!;
+      for (let c = 0; c < d; c++) out[po + c]! += wm * rows[pr + m * d + c]!;
+    }
+    return;
+  }
+  for (let c = 0; c < d; c++) {
+    let s = 0;
+    for (let m = 0; m < n; m++) s += w[pw + m * ws]! * rows[pr + m * d + c]!;
+    out[po + c] = s;
+  }
+}
+
+/** Fills z [entries, qPos, d] and pattern [entries, qPos, pos]. */
+export function attentionForwardInto(
+  q: TypedArray, k: TypedArray, v: TypedArray, dims: AttentionDims, causal: boolean,
+  z: TypedArray, pattern: TypedArray, sums: SumRounding = 'once',
+): void {
+  const { entries, qPos, pos, d } = dims;
+  const round = rounding(z);
+  const scale = round(Math.sqrt(d)); // √d as a scalar of the tensors' dtype, as `scores.div(√d)` makes it
+  const scores = new Float64Array(pos); // one row, each value rounded to the dtype
+  for (let t = 0; t < entries; t++) {
+    const kv = t * pos * d;
+    for (let i = 0; i < qPos; i++) {
+      const row = (t * qPos + i) * pos;
+      let max = -Infinity;
+      for (let j = 0; j < pos; j++) {
+        let s = round(round(dot(q, (t * qPos + i) * d, k, kv + j * d, d)) / scale);
+        if (causal) s = round(s + maskTerm(i, j, qPos, pos));
+        scores[j] = s;
+        max = Math.max(max, s);
+      }
+      // The softmax of the row, as the backend's softmax computes it (in float64, max-subtracted).
+      if (max === -Infinity || Number.isNaN(max)) max = 0;
+      let sum = 0;
+      for (let j = 0; j < pos; j++) sum += Math.exp(scores[j]! - max);
+      for (let j = 0; j < pos; j++) pattern[row + j] = Math.exp(scores[j]! - max) / sum;
+      weightedRowsInto(pattern, row, 1, v, kv, pos, d, z, (t * qPos + i) * d, sums);
+    }
+  }
+}
+
+/** Fills dq (like q), dk and dv (like k and v) from the forward's pattern and dz [entries, qPos, d]. */
+export function attentionBackwardInto(
+  q: TypedArray, k: TypedArray, v: TypedArray, pattern: TypedArray, dz: TypedArray, dims: AttentionDims,
+  dq: TypedArray, dk: TypedArray, dv: TypedArray, sums: SumRounding = 'once',
+): void {
+  const { entries, qPos, pos, d } = dims;
+  const round = rounding(dq);
+  const scale = round(Math.sqrt(d));
+  const dpattern = new Float64Array(pos);
+  const dscores = new Float64Array(qPos * pos); // dscores / √d, [qPos, pos] of one entry
+  for (let t = 0; t < entries; t++) {
+    const kv = t * pos * d;
+    const qz = t * qPos * d;
+    const p = t * qPos * pos;
+    for (let i = 0; i < qPos; i++) {
+      // dpattern = dz·vᵀ, then the softmax backward: Σ_j pattern ⊙ dpattern first.
+      let s = 0;
+      for (let j = 0; j < pos; j++) {
+        dpattern[j] = round(dot(dz, qz + i * d, v, kv + j * d, d));
+        s += round(dpattern[j]! * pattern[p + i * pos + j]!);
+      }
+      s = round(s);
+      for (let j = 0; j < pos; j++) {
+        const y = pattern[p + i * pos + j]!;
+        dscores[i * pos + j] = round(round(y * round(dpattern[j]! - s)) / scale);
+      }
+    }
+    for (let i = 0; i < qPos; i++) weightedRowsInto(dscores, i * pos, 1, k, kv, pos, d, dq, qz + i * d, sums);
+    for (let j = 0; j < pos; j++) {
+      weightedRowsInto(dscores, j, pos, q, qz, qPos, d, dk, kv + j * d, sums); // dscoresᵀ·q
+      weightedRowsInto(pattern, p + j, pos, dz, qz, qPos, d, dv, kv + j * d, sums); // patternᵀ·dz
+    }
+  }
+}
