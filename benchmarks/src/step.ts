@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import { AdamW, type CompiledStep, Tensor, compileStep, crossEntropy, raw } from '@grok/autograd';
 import { makeBatch, randomSplit } from '@grok/grokking';
-import { HookedTransformer, paperConfig } from '@grok/transformer';
+import { HookedTransformer, type RunOptions, paperConfig } from '@grok/transformer';
 import { setThreads, startThreads } from '@grok/tensor';
 
 export type Variant = 'last' | 'full';
@@ -44,6 +44,8 @@ export interface PaperStepOptions {
   lossPrecision?: 'float64' | 'input';
   /** Replay the step as a compiled tape (default true; a backend without capture runs it eagerly anyway). */
   compiled?: boolean;
+  /** Options for model.run beyond lastPositionOnly (e.g. `{ mlpTables: false }` to time a shortcut's effect). */
+  run?: Omit<RunOptions, 'lastPositionOnly'>;
 }
 
 /** One training step in its three phases (the profile times them apart). */
@@ -59,7 +61,7 @@ export interface StepPhases {
  * Builds the model, batch and optimizer; returns one training step (which returns the loss; compiled unless
  * `compiled: false`), the same step as its eager phases, and the batch size.
  */
-export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64', compiled = true }: PaperStepOptions): {
+export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64', compiled = true, run = {} }: PaperStepOptions): {
   step: () => number;
   phases: StepPhases;
   batch: number;
@@ -77,7 +79,7 @@ export function paperStep({ p = 113, batch, variant, lossPrecision = 'float64', 
   const last = variant === 'last';
   const phases: StepPhases = {
     forward: () => {
-      const out = model.run(tokens, { lastPositionOnly: last }); // [n, p] or [n, 3, p]
+      const out = model.run(tokens, { ...run, lastPositionOnly: last }); // [n, p] or [n, 3, p]
       const logits = last ? out : out.slice([0, -1]).squeeze(1); // [n, p]
       return crossEntropy(logits, labels, { precision: lossPrecision });
     },
