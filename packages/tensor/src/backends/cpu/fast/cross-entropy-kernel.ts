@@ -1,0 +1,169 @@
+/**
+ * Cross-entropy of logit rows (the loss of the training step) as one WebAssembly function per logits dtype,
+ * for buffers of a captured tape: the loop of the reference crossEntropyRowsInto (../../reference/
+ * cross-entropy.ts), bit for bit, with its Math.exp and Math.log replaced by fdlibm.ts's wasm versions of the
+ * same algorithm (which give the same bits). Per row r of x [rows, classes]:
+ *
+ *   max    = max_j x[r, j]            (0 if that is −∞ or NaN)                 f64x2.max, two at a time
+ *   e[j]   = exp(x[r, j] − max)       into a float64 scratch row [classes]    exp two at a time
+ *   sum    = ((0 + e[0]) + e[1]) + …  in order, as the reference adds          one lane after the other
+ *   loss   = −((x[r, t] − max) − log(sum))                                      scalar
+ *   dloss[r, j] = e[j] / sum, then dloss[r, t] = e[t] / sum − 1  (rounded to the logits' dtype)
+ *
+ * The division e[j]/sum is a true division (not a product with 1/sum), as in the reference.
+ * Only the sum is sequential; everything else runs two lanes at a time. An odd last class takes the two-lane
+ * exp with one lane used.
+ *
+ *   crossEntropyRowsF32(x, targets, losses, dloss, scratch, rowStart, rowEnd, classes, withDerivative)
+ *   crossEntropyRowsF64(…the same…)
+ *
+ * x and dloss are float32 (F32) or float64 (F64) [rows, classes], targets int32 [rows], losses float64
+ * [rows], scratch float64 [classes]; pointers are byte addresses. Rows rowStart ≤ r < rowEnd are computed, so
+ * a caller may split the rows between threads (each with a scratch row of its own). dloss is written only if
+ * withDerivative is 1. A target outside 0 … classes − 1 (which the op rejects before any kernel runs) gives a
+ * NaN loss and no −1, rather than reading or writing another row.
+ *
+ * The module also exports `exp(src, dst, n)` (float64 arrays) and `log(x)`, so their bits can be tested
+ * against Math.exp and Math.log directly.
+ */
+import type { MemoryPages } from './wasm-arena.js';
+import { emitLog, expF64x2 } from './fdlibm.js';
+import { instanceOver } from './instances.js';
+import {
+  type Code, type FunctionBuilder, ModuleBuilder, control, f32, f32x4, f64, f64x2, forRange, i32, local, seq, type, v128,
+} from './wasm-emitter.js';
+
+type Ptr = number;
+
+export interface CrossEntropyKernels {
+  crossEntropyRowsF32(x: Ptr, targets: Ptr, losses: Ptr, dloss: Ptr, scratch: Ptr, rowStart: number, rowEnd: number, classes: number, withDerivative: number): void;
+  crossEntropyRowsF64(x: Ptr, targets: Ptr, losses: Ptr, dloss: Ptr, scratch: Ptr, rowStart: number, rowEnd: number, classes: number, withDerivative: number): void;
+  /** dst[i] = exp(src[i]), float64, i < n. */
+  exp(src: Ptr, dst: Ptr, n: number): void;
+  log(x: number): number;
+}
+
+const { get, set } = local;
+const c = i32.const;
+
+/** How the logits' dtype is read and written: as float64, one value or two lanes at a time. */
+interface Element {
+  name: 'F32' | 'F64';
+  bytes: number;
+  loadOne(addr: Code): Code;
+  loadTwo(addr: Code): Code;
+  storeOne(addr: Code, value: Code): Code;
+  storeTwo(addr: Code, value: Code): Code;
+}
+
+const FLOAT32: Element = {
+  name: 'F32',
+  bytes: 4,
+  loadOne: (addr) => f64.promote_f32(f32.load(addr)),
+  loadTwo: (addr) => f64x2.promote_low_f32x4(v128.load64_zero(addr)),
+  storeOne: (addr, value) => f32.store(addr, f64.demote_to_f32(value)),
+  storeTwo: (addr, value) => v128.store64_low(addr, f32x4.demote_f64x2_zero(value)),
+};
+
+const FLOAT64: Element = {
+  name: 'F64',
+  bytes: 8,
+  loadOne: (addr) => f64.load(addr),
+  loadTwo: (addr) => v128.load(addr),
+  storeOne: (addr, value) => f64.store(addr, value),
+  storeTwo: (addr, value) => v128.store(addr, value),
+};
+
+const PARAMS = [type.i32, type.i32, type.i32, type.i32, type.i32, type.i32, type.i32, type.i32, type.i32];
+const [X, TARGETS, LOSSES, DLOSS, SCRATCH, ROW_START, ROW_END, CLASSES, WITH_DERIVATIVE] = PARAMS.map((_, i) => i) as number[];
+
+/** Byte address base + index·bytes. */
+const at = (base: Code, index: Code, bytes: number): Code => i32.add(base, i32.mul(index, c(bytes)));
+
+function emitRows(m: ModuleBuilder, el: Element, log: number): void {
+  const f = m.function({ name: `crossEntropyRows${el.name}`, params: PARAMS, exported: true });
+  const [r, j, pairs, row, dRow, t, targetOk] = Array.from({ length: 7 }, () => f.local(type.i32));
+  const [max, sum] = [f.local(type.f64), f.local(type.f64)];
+  const [two, maxTwo, e] = [f.local(type.v128), f.local(type.v128), f.local(type.v128)];
+  const odd = i32.lt_s(get(pairs), get(CLASSES)); // one class left after the pairs
+  const x = (index: Code) => at(get(row), index, el.bytes);
+  const scratch = (index: Code) => at(get(SCRATCH), index, 8);
+  const addToSum = (value: Code) => set(sum, f64.add(get(sum), value));
+
+  const rowBody = seq(
+    set(row, at(get(X), i32.mul(get(r), get(CLASSES)), el.bytes)),
+    // max: the order does not matter (f64.max is associative and commutative, NaN and ±0 included).
+    set(two, f64x2.const(-Infinity)),
+    forRange(j, c(0), get(pairs), c(2), set(two, f64x2.max(get(two), el.loadTwo(x(get(j)))))),
+    set(max, f64.max(f64x2.extract_lane(get(two), 0), f64x2.extract_lane(get(two), 1))),
+    control.if(odd, set(max, f64.max(get(max), el.loadOne(x(get(pairs)))))),
+    control.if(i32.or(f64.eq(get(max), f64.const(-Infinity)), f64.ne(get(max), get(max))), set(max, f64.const(0))),
+    // e = exp(x − max) into the scratch row, summed in order.
+    set(maxTwo, f64x2.splat(get(max))),
+    set(sum, f64.const(0)),
+    forRange(j, c(0), get(pairs), c(2),
+      set(e, expF64x2(f, f64x2.sub(el.loadTwo(x(get(j))), get(maxTwo)))),
+      v128.store(scratch(get(j)), get(e)),
+      addToSum(f64x2.extract_lane(get(e), 0)),
+      addToSum(f64x2.extract_lane(get(e), 1)),
+    ),
+    control.if(odd, seq(
+      set(e, expF64x2(f, f64x2.splat(f64.sub(el.loadOne(x(get(pairs))), get(max))))),
+      f64.store(scratch(get(pairs)), f64x2.extract_lane(get(e), 0)),
+      addToSum(f64x2.extract_lane(get(e), 0)),
+    )),
+    // loss = −((x_t − max) − log Σ)
+    set(t, i32.load(at(get(TARGETS), get(r), 4))),
+    set(targetOk, i32.lt_u(get(t), get(CLASSES))),
+    f64.store(at(get(LOSSES), get(r), 8), control.ifElseValue(type.f64, get(targetOk),
+      f64.neg(f64.sub(f64.sub(el.loadOne(x(get(t))), get(max)), control.call(log, get(sum)))),
+      f64.const(NaN))),
+    // dloss = e / Σ − one-hot(t)
+    control.if(get(WITH_DERIVATIVE), seq(
+      set(dRow, at(get(DLOSS), i32.mul(get(r), get(CLASSES)), el.bytes)),
+      set(two, f64x2.splat(get(sum))),
+      forRange(j, c(0), get(pairs), c(2),
+        el.storeTwo(at(get(dRow), get(j), el.bytes), f64x2.div(v128.load(scratch(get(j))), get(two)))),
+      control.if(odd, el.storeOne(at(get(dRow), get(pairs), el.bytes), f64.div(f64.load(scratch(get(pairs))), get(sum)))),
+      control.if(get(targetOk),
+        el.storeOne(at(get(dRow), get(t), el.bytes), f64.sub(f64.div(f64.load(scratch(get(t))), get(sum)), f64.const(1)))),
+    )),
+  );
+  f.body = seq(
+    set(pairs, i32.and(get(CLASSES), c(-2))),
+    forRange(r, get(ROW_START), get(ROW_END), c(1), rowBody),
+  );
+}
+
+/** exp(src[i]) for i < n, two at a time, an odd last one alone: for testing exp against Math.exp. */
+function emitExpArray(m: ModuleBuilder): void {
+  const f: FunctionBuilder = m.function({ name: 'exp', params: [type.i32, type.i32, type.i32], exported: true });
+  const [SRC, DST, N] = [0, 1, 2];
+  const i = f.local(type.i32);
+  const e = f.local(type.v128);
+  f.body = seq(
+    forRange(i, c(0), i32.and(get(N), c(-2)), c(2),
+      v128.store(at(get(DST), get(i), 8), expF64x2(f, v128.load(at(get(SRC), get(i), 8))))),
+    control.if(i32.and(get(N), c(1)), seq(
+      set(e, expF64x2(f, f64x2.splat(f64.load(at(get(SRC), i32.sub(get(N), c(1)), 8))))),
+      f64.store(at(get(DST), i32.sub(get(N), c(1)), 8), f64x2.extract_lane(get(e), 0)),
+    )),
+  );
+}
+
+export function emitCrossEntropyModule(memoryPages: MemoryPages): Uint8Array {
+  const m = new ModuleBuilder();
+  m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: memoryPages.shared ?? true });
+  const log = emitLog(m, true);
+  emitRows(m, FLOAT32, log);
+  emitRows(m, FLOAT64, log);
+  emitExpArray(m);
+  return m.emit();
+}
+
+const instances = new WeakMap<WebAssembly.Memory, CrossEntropyKernels>();
+
+/** The kernels instantiated over `memory` (compiled once per memory). */
+export function crossEntropyKernels(memory: WebAssembly.Memory, pages: MemoryPages): CrossEntropyKernels {
+  return instanceOver(instances, memory, () => emitCrossEntropyModule(pages));
+}

@@ -1,0 +1,180 @@
+/**
+ * exp and log in WebAssembly, bit for bit V8's Math.exp and Math.log.
+ *
+ * V8 computes Math.exp and Math.log with its port of fdlibm (src/base/ieee754.cc: __ieee754_exp and
+ * __ieee754_log), which uses only IEEE double +, −, ×, ÷ (nothing fused) and bit manipulation. WebAssembly's
+ * f64 arithmetic is exactly IEEE double, so the same steps in the same order, with the same constants, give
+ * the same bits. This file writes those steps again as wasm:
+ *
+ *   exp, two lanes at a time (f64x2) and without branches: every lane takes fdlibm's main path, and the few
+ *        inputs fdlibm answers otherwise (|x| < 2⁻²⁸, x = 1, overflow, underflow) are selected afterwards.
+ *   log, one value, with fdlibm's branches as they are (it runs once per row, where speed does not matter).
+ *
+ * Why the branchless exp is still fdlibm's, case by case (x reduced as x = k·ln2 + r, |r| ≤ ½ln2):
+ *   - ½ln2 < |x| < 1.5ln2: fdlibm takes k = ±1 and hi = x ∓ ln2HI, lo = ±ln2LO directly; the general
+ *     k = trunc(x/ln2 ± ½) is ±1 on that whole range (its bounds are fdlibm's high-word tests), and
+ *     x − k·ln2HI, k·ln2LO are then the same two numbers.
+ *   - |x| ≤ ½ln2 (by fdlibm's high-word test): k is forced to 0, so hi = x, lo = 0, r = x, and the main
+ *     formula 1 − ((lo − r·c/(2 − c)) − hi) equals fdlibm's k = 0 formula 1 − (r·c/(c − 2) − r) exactly
+ *     (negating a divisor and subtracting from 0 are exact).
+ *   - the scaling y·2ᵏ: fdlibm multiplies once (or via 2ᵏ⁺¹⁰⁰⁰·2⁻¹⁰⁰⁰ or 2·2¹⁰²³ near the ends); here
+ *     y·2ᵃ·2ᵇ with a = k >> 1, b = k − a. y·2ᵃ is exact, so both round y·2ᵏ once, the same way.
+ */
+import {
+  type Code, type FunctionBuilder, type ModuleBuilder, control, f64, f64x2, i32, i32x4, i64, i64x2, local, seq, type, v128,
+} from './wasm-emitter.js';
+
+const { get, set } = local;
+
+/** The double whose high and low 32-bit words these are (fdlibm writes its constants this way). */
+export function fromWords(high: number, low: number): number {
+  const words = new Uint32Array([low >>> 0, high >>> 0]); // little-endian: the low word first
+  return new Float64Array(words.buffer)[0]!;
+}
+
+// ---- exp's constants (fdlibm e_exp.c) ----
+const EXP = {
+  overflow: fromWords(0x40862e42, 0xfefa39ef), // above: +∞
+  underflow: fromWords(0xc0874910, 0xd52d3051), // below: +0
+  ln2Hi: fromWords(0x3fe62e42, 0xfee00000), // ln2 = ln2Hi + ln2Lo; k·ln2Hi is exact for the k that occur
+  ln2Lo: fromWords(0x3dea39ef, 0x35793c76),
+  invLn2: fromWords(0x3ff71547, 0x652b82fe),
+  P1: fromWords(0x3fc55555, 0x5555553e),
+  P2: fromWords(0xbf66c16c, 0x16bebd93),
+  P3: fromWords(0x3f11566a, 0xaf25de2c),
+  P4: fromWords(0xbebbbd41, 0xc5d26bf1),
+  P5: fromWords(0x3e663769, 0x72bea4d0),
+  e: fromWords(0x4005bf0a, 0x8b145769), // exp(1), which fdlibm returns as a constant
+  /** The least |x| that fdlibm reduces (its test: high word of |x| > 0x3fd62e42, i.e. |x| > ½ln2). */
+  reduceFrom: fromWords(0x3fd62e43, 0),
+  /** Below this |x| (2⁻²⁸) fdlibm returns 1 + x. */
+  tiny: fromWords(0x3e300000, 0),
+};
+
+const F64_SIGN = -0x8000000000000000n; // the sign bit of each 64-bit lane
+const EXPONENT_BIAS = 1023n;
+
+/**
+ * Code that leaves exp(x) of both lanes of the f64x2 `x` on the stack, bit for bit Math.exp of each lane.
+ * Declares its scratch locals in `f`; `x` is evaluated once.
+ */
+export function expF64x2(f: FunctionBuilder, x: Code): Code {
+  const [xv, mask, k, t, hi, lo, r, rr, c, y, k64, a, out] = Array.from({ length: 13 }, () => f.local(type.v128));
+  const K = f64x2.const;
+  const { add, sub, mul, div } = f64x2;
+  const twoToThe = (n: Code) => i64x2.shl(i64x2.add(n, i64x2.const(EXPONENT_BIAS)), i32.const(52)); // 2ⁿ's bits, n in i64 lanes
+  const where = (cond: Code, value: Code) => set(out, v128.bitselect(value, get(out), cond));
+  return seq(
+    set(xv, x),
+    // k = trunc(x/ln2 ± ½) (the sign of x's), as an i32 in lanes 0 and 1; 0 where |x| ≤ ½ln2.
+    set(mask, f64x2.ge(f64x2.abs(get(xv)), K(EXP.reduceFrom))), // 64-bit lane masks ...
+    set(mask, v128.shuffle32(get(mask), get(mask), [0, 2, 0, 2])), // ... as 32-bit ones for lanes 0, 1
+    set(k, v128.and(get(mask), i32x4.trunc_sat_f64x2_s_zero(
+      add(mul(get(xv), K(EXP.invLn2)), v128.or(K(0.5), v128.and(get(xv), i64x2.const(F64_SIGN))))))),
+    set(t, f64x2.convert_low_i32x4_s(get(k))),
+    // x = hi − lo with hi = x − k·ln2Hi, lo = k·ln2Lo; then fdlibm's rational approximation of exp(r).
+    set(hi, sub(get(xv), mul(get(t), K(EXP.ln2Hi)))),
+    set(lo, mul(get(t), K(EXP.ln2Lo))),
+    set(r, sub(get(hi), get(lo))),
+    set(rr, mul(get(r), get(r))),
+    set(c, sub(get(r), mul(get(rr),
+      add(K(EXP.P1), mul(get(rr), add(K(EXP.P2), mul(get(rr), add(K(EXP.P3), mul(get(rr), add(K(EXP.P4), mul(get(rr), K(EXP.P5)))))))))))),
+    set(y, sub(K(1), sub(sub(get(lo), div(mul(get(r), get(c)), sub(K(2), get(c)))), get(hi)))),
+    // y·2ᵏ as (y·2ᵃ)·2ᵇ, a = k >> 1, b = k − a: the first product exact, the second rounding once.
+    set(k64, i64x2.extend_low_i32x4_s(get(k))),
+    set(a, i64x2.shr_s(get(k64), i32.const(1))),
+    // (A v128 has no lane type: the i64 lanes 2ᵃ, 2ᵇ are multiplied as the f64 lanes with those bits.)
+    set(out, mul(mul(get(y), twoToThe(get(a))), twoToThe(i64x2.sub(get(k64), get(a))))),
+    // The inputs fdlibm answers before (or instead of) the main path.
+    where(f64x2.lt(f64x2.abs(get(xv)), K(EXP.tiny)), add(K(1), get(xv))),
+    where(f64x2.eq(get(xv), K(1)), K(EXP.e)),
+    where(f64x2.gt(get(xv), K(EXP.overflow)), K(Infinity)),
+    where(f64x2.lt(get(xv), K(EXP.underflow)), K(0)), // and −∞; NaN lanes stay NaN from the main path
+    get(out),
+  );
+}
+
+// ---- log's constants (fdlibm e_log.c) ----
+const LOG = {
+  ln2Hi: fromWords(0x3fe62e42, 0xfee00000),
+  ln2Lo: fromWords(0x3dea39ef, 0x35793c76),
+  two54: fromWords(0x43500000, 0),
+  Lg1: fromWords(0x3fe55555, 0x55555593),
+  Lg2: fromWords(0x3fd99999, 0x9997fa04),
+  Lg3: fromWords(0x3fd24924, 0x94229359),
+  Lg4: fromWords(0x3fcc71c5, 0x1d8e78af),
+  Lg5: fromWords(0x3fc74664, 0x96cb03de),
+  Lg6: fromWords(0x3fc39a09, 0xd078c69f),
+  Lg7: fromWords(0x3fc2f112, 0xdf3e5244),
+};
+
+/** The high and low 32-bit words of an f64, and the f64 with its high word replaced. */
+const highWord = (x: Code): Code => i32.wrap_i64(i64.shr_u(i64.reinterpret_f64(x), i64.const(32)));
+const lowWord = (x: Code): Code => i32.wrap_i64(i64.reinterpret_f64(x));
+const withHighWord = (x: Code, high: Code): Code =>
+  f64.reinterpret_i64(i64.or(i64.shl(i64.extend_i32_u(high), i64.const(32)), i64.extend_i32_u(lowWord(x))));
+
+/**
+ * Adds `log(x: f64) → f64` to the module, bit for bit Math.log: fdlibm's steps and branches as they are.
+ * Returns its function index.
+ */
+export function emitLog(m: ModuleBuilder, exported = false): number {
+  const f = m.function({ name: 'log', params: [type.f64], results: [type.f64], exported });
+  const X = 0;
+  const [hx, k, i, j] = [f.local(type.i32), f.local(type.i32), f.local(type.i32), f.local(type.i32)];
+  const [fr, s, z, w, R, hfsq, dk] = Array.from({ length: 7 }, () => f.local(type.f64));
+  const c = i32.const;
+  const K = f64.const;
+  const { add, sub, mul, div } = f64;
+  const ret = control.return;
+  const kIsZero = i32.eqz(get(k));
+  f.body = seq(
+    set(hx, highWord(get(X))),
+    set(k, c(0)),
+    control.if(i32.lt_s(get(hx), c(0x00100000)), seq( // x < 2⁻¹⁰²²: zero, negative or subnormal
+      control.if(i32.eqz(i32.or(i32.and(get(hx), c(0x7fffffff)), lowWord(get(X)))), ret(K(-Infinity))),
+      control.if(i32.lt_s(get(hx), c(0)), ret(K(NaN))),
+      set(k, c(-54)),
+      set(X, mul(get(X), K(LOG.two54))), // scale a subnormal up
+      set(hx, highWord(get(X))),
+    )),
+    control.if(i32.ge_s(get(hx), c(0x7ff00000)), ret(add(get(X), get(X)))), // +∞ or NaN
+    // x = 2ᵏ·(1 + f) with √2/2 < 1 + f < √2.
+    set(k, i32.add(get(k), i32.sub(i32.shr_s(get(hx), c(20)), c(1023)))),
+    set(hx, i32.and(get(hx), c(0x000fffff))),
+    set(i, i32.and(i32.add(get(hx), c(0x95f64)), c(0x100000))),
+    set(X, withHighWord(get(X), i32.or(get(hx), i32.xor(get(i), c(0x3ff00000))))), // normalise x or x/2
+    set(k, i32.add(get(k), i32.shr_s(get(i), c(20)))),
+    set(fr, sub(get(X), K(1))),
+    set(dk, f64.convert_i32_s(get(k))),
+    control.if(i32.lt_s(i32.and(c(0x000fffff), i32.add(c(2), get(hx))), c(3)), seq( // |f| < 2⁻²⁰
+      control.if(f64.eq(get(fr), K(0)), seq(
+        control.if(kIsZero, ret(K(0))),
+        ret(add(mul(get(dk), K(LOG.ln2Hi)), mul(get(dk), K(LOG.ln2Lo)))),
+      )),
+      set(R, mul(mul(get(fr), get(fr)), sub(K(0.5), mul(K(0.33333333333333333), get(fr))))),
+      control.if(kIsZero, ret(sub(get(fr), get(R)))),
+      ret(sub(mul(get(dk), K(LOG.ln2Hi)), sub(sub(get(R), mul(get(dk), K(LOG.ln2Lo))), get(fr)))),
+    )),
+    set(s, div(get(fr), add(K(2), get(fr)))),
+    set(z, mul(get(s), get(s))),
+    set(i, i32.sub(get(hx), c(0x6147a))),
+    set(w, mul(get(z), get(z))),
+    set(j, i32.sub(c(0x6b851), get(hx))),
+    // R = t2 + t1, the polynomial split over even and odd powers of w.
+    set(R, add(
+      mul(get(z), add(K(LOG.Lg1), mul(get(w), add(K(LOG.Lg3), mul(get(w), add(K(LOG.Lg5), mul(get(w), K(LOG.Lg7)))))))),
+      mul(get(w), add(K(LOG.Lg2), mul(get(w), add(K(LOG.Lg4), mul(get(w), K(LOG.Lg6)))))),
+    )),
+    set(i, i32.or(get(i), get(j))),
+    control.if(i32.gt_s(get(i), c(0)), seq(
+      set(hfsq, mul(mul(K(0.5), get(fr)), get(fr))),
+      control.if(kIsZero, ret(sub(get(fr), sub(get(hfsq), mul(get(s), add(get(hfsq), get(R))))))),
+      ret(sub(mul(get(dk), K(LOG.ln2Hi)),
+        sub(sub(get(hfsq), add(mul(get(s), add(get(hfsq), get(R))), mul(get(dk), K(LOG.ln2Lo)))), get(fr)))),
+    )),
+    control.if(kIsZero, ret(sub(get(fr), mul(get(s), sub(get(fr), get(R)))))),
+    ret(sub(mul(get(dk), K(LOG.ln2Hi)), sub(sub(mul(get(s), sub(get(fr), get(R))), mul(get(dk), K(LOG.ln2Lo))), get(fr)))),
+  );
+  return f.index;
+}
