@@ -8,7 +8,7 @@
  *     with and without the derivative, and on a sub-range of rows (the others untouched).
  */
 import { describe, expect, it } from 'vitest';
-import { crossEntropyKernels } from '../src/backends/cpu/fast/cross-entropy-kernel.js';
+import { crossEntropyKernels, crossEntropyScratchBytes } from '../src/backends/cpu/fast/cross-entropy-kernel.js';
 import { fromWords } from '../src/backends/cpu/fast/fdlibm.js';
 import { crossEntropyRowsInto } from '../src/backends/reference/cross-entropy.js';
 import { testRng } from './helpers.js';
@@ -37,7 +37,7 @@ function expBoth(values: readonly number[]): { got: Float64Array; want: Float64A
   const src = new Float64Array(heap, EXP_AT, n);
   const dst = new Float64Array(heap, EXP_AT + 8 * n, n);
   src.set(values);
-  k.exp(src.byteOffset, dst.byteOffset, n);
+  k.exp(src.byteOffset, dst.byteOffset, n, 64); // exp's constants at bytes 64 … 1023
   return { got: dst.slice(), want: Float64Array.from(values, Math.exp) };
 }
 
@@ -184,7 +184,7 @@ function wasm(
   ts.set(targets);
   const losses = alloc(Float64Array, rows).fill(7);
   const dloss = alloc(Kind, rows * classes, skew ? 4 : 0).fill(7);
-  const scratch = alloc(Float64Array, classes);
+  const scratch = alloc(Float64Array, crossEntropyScratchBytes(classes) / 8);
   const run = dtype === 'float32' ? k.crossEntropyRowsF32 : k.crossEntropyRowsF64;
   run(xs.byteOffset, ts.byteOffset, losses.byteOffset, dloss.byteOffset, scratch.byteOffset, rowStart, rowEnd, classes, withDerivative ? 1 : 0);
   return { losses: losses.slice(), dloss: dloss.slice() };

@@ -4,7 +4,7 @@
  * cross-entropy.ts), bit for bit, with its Math.exp and Math.log replaced by fdlibm.ts's wasm versions of the
  * same algorithm (which give the same bits). Per row r of x [rows, classes]:
  *
- *   max    = max_j x[r, j]            (0 if that is −∞ or NaN)                 f64x2.max, two at a time
+ *   max    = max_j x[r, j]            (0 if that is −∞ or NaN)                 two at a time
  *   e[j]   = exp(x[r, j] − max)       into a float64 scratch row [classes]    exp two at a time
  *   sum    = ((0 + e[0]) + e[1]) + …  in order, as the reference adds          one lane after the other
  *   loss   = −((x[r, t] − max) − log(sum))                                      scalar
@@ -18,7 +18,8 @@
  *   crossEntropyRowsF64(…the same…)
  *
  * x and dloss are float32 (F32) or float64 (F64) [rows, classes], targets int32 [rows], losses float64
- * [rows], scratch float64 [classes]; pointers are byte addresses. Rows rowStart ≤ r < rowEnd are computed, so
+ * [rows], scratch crossEntropyScratchBytes(classes) bytes (exp's constants, then a float64 row [classes]);
+ * pointers are byte addresses. Rows rowStart ≤ r < rowEnd are computed, so
  * a caller may split the rows between threads (each with a scratch row of its own). dloss is written only if
  * withDerivative is 1. A target outside 0 … classes − 1 (which the op rejects before any kernel runs) gives a
  * NaN loss and no −1, rather than reading or writing another row.
@@ -27,7 +28,7 @@
  * against Math.exp and Math.log directly.
  */
 import type { MemoryPages } from './wasm-arena.js';
-import { emitLog, expF64x2 } from './fdlibm.js';
+import { EXP_TABLE_BYTES, emitLog, expF64x2 } from './fdlibm.js';
 import { instanceOver } from './instances.js';
 import {
   type Code, type FunctionBuilder, ModuleBuilder, control, f32, f32x4, f64, f64x2, forRange, i32, local, seq, type, v128,
@@ -38,8 +39,8 @@ type Ptr = number;
 export interface CrossEntropyKernels {
   crossEntropyRowsF32(x: Ptr, targets: Ptr, losses: Ptr, dloss: Ptr, scratch: Ptr, rowStart: number, rowEnd: number, classes: number, withDerivative: number): void;
   crossEntropyRowsF64(x: Ptr, targets: Ptr, losses: Ptr, dloss: Ptr, scratch: Ptr, rowStart: number, rowEnd: number, classes: number, withDerivative: number): void;
-  /** dst[i] = exp(src[i]), float64, i < n. */
-  exp(src: Ptr, dst: Ptr, n: number): void;
+  /** dst[i] = exp(src[i]), float64, i < n; table: EXP_TABLE_BYTES of scratch for exp's constants. */
+  exp(src: Ptr, dst: Ptr, n: number, table: Ptr): void;
   log(x: number): number;
 }
 
@@ -82,33 +83,52 @@ const at = (base: Code, index: Code, bytes: number): Code => i32.add(base, i32.m
 
 function emitRows(m: ModuleBuilder, el: Element, log: number): void {
   const f = m.function({ name: `crossEntropyRows${el.name}`, params: PARAMS, exported: true });
-  const [r, j, pairs, row, dRow, t, targetOk] = Array.from({ length: 7 }, () => f.local(type.i32));
+  const [r, j, quads, pairs, row, dRow, t, targetOk] = Array.from({ length: 8 }, () => f.local(type.i32));
   const [max, sum] = [f.local(type.f64), f.local(type.f64)];
-  const [two, maxTwo, e] = [f.local(type.v128), f.local(type.v128), f.local(type.v128)];
+  const [two, maxTwo, e, e2, nan] = Array.from({ length: 5 }, () => f.local(type.v128));
+  const { constants, exp, exp2 } = expF64x2(f, SCRATCH); // its constant table starts the scratch
   const odd = i32.lt_s(get(pairs), get(CLASSES)); // one class left after the pairs
   const x = (index: Code) => at(get(row), index, el.bytes);
-  const scratch = (index: Code) => at(get(SCRATCH), index, 8);
+  const scratch = (index: Code) => at(i32.add(get(SCRATCH), c(EXP_TABLE_BYTES)), index, 8);
   const addToSum = (value: Code) => set(sum, f64.add(get(sum), value));
 
   const rowBody = seq(
     set(row, at(get(X), i32.mul(get(r), get(CLASSES)), el.bytes)),
-    // max: the order does not matter (f64.max is associative and commutative, NaN and ±0 included).
+    // max = Math.max over the row, then 0 if that is −∞ or NaN. f64x2.max would be exact in any order but
+    // costs a long dependent sequence per pair; pmax is one instruction and exact except that it skips NaN
+    // (seen separately here) and may keep −0 over +0 (so a zero max is recomputed exactly, one by one).
     set(two, f64x2.const(-Infinity)),
-    forRange(j, c(0), get(pairs), c(2), set(two, f64x2.max(get(two), el.loadTwo(x(get(j)))))),
+    set(nan, v128.zero()),
+    forRange(j, c(0), get(pairs), c(2),
+      set(e, el.loadTwo(x(get(j)))),
+      set(two, f64x2.pmax(get(two), get(e))),
+      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
+    ),
     set(max, f64.max(f64x2.extract_lane(get(two), 0), f64x2.extract_lane(get(two), 1))),
     control.if(odd, set(max, f64.max(get(max), el.loadOne(x(get(pairs)))))),
-    control.if(i32.or(f64.eq(get(max), f64.const(-Infinity)), f64.ne(get(max), get(max))), set(max, f64.const(0))),
+    control.if(f64.eq(get(max), f64.const(0)), forRange(j, c(0), get(pairs), c(1), set(max, f64.max(get(max), el.loadOne(x(get(j))))))),
+    control.if(i32.or(v128.any_true(get(nan)), i32.or(f64.eq(get(max), f64.const(-Infinity)), f64.ne(get(max), get(max)))),
+      set(max, f64.const(0))),
     // e = exp(x − max) into the scratch row, summed in order.
     set(maxTwo, f64x2.splat(get(max))),
     set(sum, f64.const(0)),
-    forRange(j, c(0), get(pairs), c(2),
-      set(e, expF64x2(f, f64x2.sub(el.loadTwo(x(get(j))), get(maxTwo)))),
+    forRange(j, c(0), get(quads), c(4),
+      exp2(f64x2.sub(el.loadTwo(x(get(j))), get(maxTwo)), f64x2.sub(el.loadTwo(x(i32.add(get(j), c(2)))), get(maxTwo)), [e, e2]),
       v128.store(scratch(get(j)), get(e)),
+      v128.store(scratch(i32.add(get(j), c(2))), get(e2)),
       addToSum(f64x2.extract_lane(get(e), 0)),
       addToSum(f64x2.extract_lane(get(e), 1)),
+      addToSum(f64x2.extract_lane(get(e2), 0)),
+      addToSum(f64x2.extract_lane(get(e2), 1)),
     ),
+    control.if(i32.lt_s(get(quads), get(pairs)), seq(
+      set(e, exp(f64x2.sub(el.loadTwo(x(get(quads))), get(maxTwo)))),
+      v128.store(scratch(get(quads)), get(e)),
+      addToSum(f64x2.extract_lane(get(e), 0)),
+      addToSum(f64x2.extract_lane(get(e), 1)),
+    )),
     control.if(odd, seq(
-      set(e, expF64x2(f, f64x2.splat(f64.sub(el.loadOne(x(get(pairs))), get(max))))),
+      set(e, exp(f64x2.splat(f64.sub(el.loadOne(x(get(pairs))), get(max))))),
       f64.store(scratch(get(pairs)), f64x2.extract_lane(get(e), 0)),
       addToSum(f64x2.extract_lane(get(e), 0)),
     )),
@@ -130,22 +150,34 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
     )),
   );
   f.body = seq(
+    constants,
+    set(quads, i32.and(get(CLASSES), c(-4))), // classes in groups of 4, then perhaps a pair, then perhaps one
     set(pairs, i32.and(get(CLASSES), c(-2))),
     forRange(r, get(ROW_START), get(ROW_END), c(1), rowBody),
   );
 }
 
-/** exp(src[i]) for i < n, two at a time, an odd last one alone: for testing exp against Math.exp. */
+/** exp(src[i]) for i < n, as the kernel computes them (4, then 2, then 1 at a time): for testing exp against Math.exp. */
 function emitExpArray(m: ModuleBuilder): void {
-  const f: FunctionBuilder = m.function({ name: 'exp', params: [type.i32, type.i32, type.i32], exported: true });
-  const [SRC, DST, N] = [0, 1, 2];
+  const f: FunctionBuilder = m.function({ name: 'exp', params: [type.i32, type.i32, type.i32, type.i32], exported: true });
+  const [SRC, DST, N, TABLE] = [0, 1, 2, 3];
   const i = f.local(type.i32);
-  const e = f.local(type.v128);
+  const [e, e2] = [f.local(type.v128), f.local(type.v128)];
+  const { constants, exp, exp2 } = expF64x2(f, TABLE);
+  const src = (index: Code) => at(get(SRC), index, 8);
+  const dst = (index: Code) => at(get(DST), index, 8);
   f.body = seq(
-    forRange(i, c(0), i32.and(get(N), c(-2)), c(2),
-      v128.store(at(get(DST), get(i), 8), expF64x2(f, v128.load(at(get(SRC), get(i), 8))))),
+    constants,
+    forRange(i, c(0), i32.and(get(N), c(-4)), c(4),
+      exp2(v128.load(src(get(i))), v128.load(src(i32.add(get(i), c(2)))), [e, e2]),
+      v128.store(dst(get(i)), get(e)),
+      v128.store(dst(i32.add(get(i), c(2))), get(e2))),
+    control.if(i32.and(get(N), c(2)), seq(
+      set(i, i32.and(get(N), c(-4))),
+      v128.store(dst(get(i)), exp(v128.load(src(get(i))))),
+    )),
     control.if(i32.and(get(N), c(1)), seq(
-      set(e, expF64x2(f, f64x2.splat(f64.load(at(get(SRC), i32.sub(get(N), c(1)), 8))))),
+      set(e, exp(f64x2.splat(f64.load(at(get(SRC), i32.sub(get(N), c(1)), 8))))),
       f64.store(at(get(DST), i32.sub(get(N), c(1)), 8), f64x2.extract_lane(get(e), 0)),
     )),
   );
@@ -159,6 +191,11 @@ export function emitCrossEntropyModule(memoryPages: MemoryPages): Uint8Array {
   emitRows(m, FLOAT64, log);
   emitExpArray(m);
   return m.emit();
+}
+
+/** Bytes of scratch memory one call of the row kernel needs: exp's constant table and a float64 row. */
+export function crossEntropyScratchBytes(classes: number): number {
+  return EXP_TABLE_BYTES + 8 * classes;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, CrossEntropyKernels>();

@@ -51,47 +51,111 @@ const EXP = {
   tiny: fromWords(0x3e300000, 0),
 };
 
-const F64_SIGN = -0x8000000000000000n; // the sign bit of each 64-bit lane
-const EXPONENT_BIAS = 1023n;
-
 /**
- * Code that leaves exp(x) of both lanes of the f64x2 `x` on the stack, bit for bit Math.exp of each lane.
- * Declares its scratch locals in `f`; `x` is evaluated once.
+ * exp of the two lanes of an f64x2, bit for bit Math.exp of each lane, emitted into function `f`.
+ *   constants   code that writes the constants into a table in memory, at the byte address in local
+ *               `table` (EXP_TABLE_BYTES bytes); it must run before any exp. The exp code reads them from
+ *               there: a v128.const is rebuilt from immediates at each use, and ~20 constants held in locals
+ *               would not fit in the 16 vector registers (they spill, and the loop moves them back and forth).
+ *   exp(x)      code that evaluates x once and leaves exp(x) on the stack.
+ *   exp2(x, y, [ex, ey])  code that sets local ex to exp(x) and ey to exp(y), the two computations
+ *               interleaved step by step: each is one long chain of dependent operations (≈ 90 cycles),
+ *               so two side by side keep the core busy where one leaves it waiting.
+ * Every lane takes fdlibm's main path; the lanes fdlibm answers otherwise (|x| < 2⁻²⁸, x = 1, overflow,
+ * underflow) are then overwritten, by code that is skipped when no lane is one of those (|x| > 708 is
+ * sent there too, a safe margin inside the thresholds; NaN needs nothing: the main path keeps it NaN).
+ * The scratch locals are shared: uses must not nest.
  */
-export function expF64x2(f: FunctionBuilder, x: Code): Code {
-  const [xv, mask, k, t, hi, lo, r, rr, c, y, k64, a, out] = Array.from({ length: 13 }, () => f.local(type.v128));
-  const K = f64x2.const;
+export interface ExpF64x2 {
+  constants: Code;
+  exp(x: Code): Code;
+  exp2(x: Code, y: Code, into: readonly [number, number]): Code;
+}
+
+const EXP_CONSTANTS = {
+  ...EXP, one: 1, two: 2, half: 0.5, infinity: Infinity, zero: 0,
+  sign: -0, // only the sign bit set
+  exponentBias: fromWords(0, 1023), // 1023 in the low word of each lane
+  roundingShift: 1.5 * 2 ** 52,
+  ordinaryBelow: 708, // |x| up to here is neither overflow nor underflow
+};
+type Name = keyof typeof EXP_CONSTANTS;
+const NAMES = Object.keys(EXP_CONSTANTS) as Name[];
+
+/** Bytes of the constant table that exp reads (both lanes of each constant). */
+export const EXP_TABLE_BYTES = 16 * NAMES.length;
+
+export function expF64x2(f: FunctionBuilder, table: number): ExpF64x2 {
+  const K = (name: Name) => v128.load(get(table), 16 * NAMES.indexOf(name));
+  const constants = seq(...NAMES.map((name, i) => v128.store(get(table), f64x2.const(EXP_CONSTANTS[name]), 16 * i)));
   const { add, sub, mul, div } = f64x2;
-  const twoToThe = (n: Code) => i64x2.shl(i64x2.add(n, i64x2.const(EXPONENT_BIAS)), i32.const(52)); // 2ⁿ's bits, n in i64 lanes
-  const where = (cond: Code, value: Code) => set(out, v128.bitselect(value, get(out), cond));
-  return seq(
+  // 2ⁿ for n in the low word of each 64-bit lane: n + 1023 (< 2¹¹) shifted into the exponent bits.
+  const twoToThe = (n: Code) => i64x2.shl(i32x4.add(n, K('exponentBias')), i32.const(52));
+
+  /** One exp's locals: the input, |input|, k, and the working values; the result ends in `out`. */
+  const locals = () => {
+    const [x, abs, k, t, hi, lo, r, rr, out] = Array.from({ length: 9 }, () => f.local(type.v128));
+    return { x: x!, abs: abs!, k: k!, t: t!, hi: hi!, lo: lo!, r: r!, rr: rr!, out: out! };
+  };
+  type Locals = ReturnType<typeof locals>;
+
+  /** fdlibm's main path as separate statements (so two can be interleaved). */
+  const mainPath = ({ x: xv, abs, k, t, hi, lo, r, rr, out }: Locals, x: Code): Code[] => [
     set(xv, x),
-    // k = trunc(x/ln2 ± ½) (the sign of x's), as an i32 in lanes 0 and 1; 0 where |x| ≤ ½ln2.
-    set(mask, f64x2.ge(f64x2.abs(get(xv)), K(EXP.reduceFrom))), // 64-bit lane masks ...
-    set(mask, v128.shuffle32(get(mask), get(mask), [0, 2, 0, 2])), // ... as 32-bit ones for lanes 0, 1
-    set(k, v128.and(get(mask), i32x4.trunc_sat_f64x2_s_zero(
-      add(mul(get(xv), K(EXP.invLn2)), v128.or(K(0.5), v128.and(get(xv), i64x2.const(F64_SIGN))))))),
-    set(t, f64x2.convert_low_i32x4_s(get(k))),
-    // x = hi − lo with hi = x − k·ln2Hi, lo = k·ln2Lo; then fdlibm's rational approximation of exp(r).
-    set(hi, sub(get(xv), mul(get(t), K(EXP.ln2Hi)))),
-    set(lo, mul(get(t), K(EXP.ln2Lo))),
+    set(abs, f64x2.abs(get(xv))),
+    // k = trunc(x/ln2 ± ½) (the sign of x's), as a float; 0 where |x| ≤ ½ln2 (masking gives +0).
+    set(t, f64x2.trunc(add(mul(get(xv), K('invLn2')), v128.or(K('half'), v128.and(get(xv), K('sign')))))),
+    set(t, v128.and(f64x2.ge(get(abs), K('reduceFrom')), get(t))),
+    // k as an integer: adding 1.5·2⁵² puts k (two's complement) in each lane's low word, exactly.
+    set(k, add(get(t), K('roundingShift'))),
+    // x = hi − lo with hi = x − k·ln2Hi, lo = k·ln2Lo; then fdlibm's rational approximation of exp(r),
+    // c = r − r²·(P1 + r²·(P2 + r²·(P3 + r²·(P4 + r²·P5)))), one Horner step at a time.
+    set(hi, sub(get(xv), mul(get(t), K('ln2Hi')))),
+    set(lo, mul(get(t), K('ln2Lo'))),
     set(r, sub(get(hi), get(lo))),
     set(rr, mul(get(r), get(r))),
-    set(c, sub(get(r), mul(get(rr),
-      add(K(EXP.P1), mul(get(rr), add(K(EXP.P2), mul(get(rr), add(K(EXP.P3), mul(get(rr), add(K(EXP.P4), mul(get(rr), K(EXP.P5)))))))))))),
-    set(y, sub(K(1), sub(sub(get(lo), div(mul(get(r), get(c)), sub(K(2), get(c)))), get(hi)))),
-    // y·2ᵏ as (y·2ᵃ)·2ᵇ, a = k >> 1, b = k − a: the first product exact, the second rounding once.
-    set(k64, i64x2.extend_low_i32x4_s(get(k))),
-    set(a, i64x2.shr_s(get(k64), i32.const(1))),
-    // (A v128 has no lane type: the i64 lanes 2ᵃ, 2ᵇ are multiplied as the f64 lanes with those bits.)
-    set(out, mul(mul(get(y), twoToThe(get(a))), twoToThe(i64x2.sub(get(k64), get(a))))),
-    // The inputs fdlibm answers before (or instead of) the main path.
-    where(f64x2.lt(f64x2.abs(get(xv)), K(EXP.tiny)), add(K(1), get(xv))),
-    where(f64x2.eq(get(xv), K(1)), K(EXP.e)),
-    where(f64x2.gt(get(xv), K(EXP.overflow)), K(Infinity)),
-    where(f64x2.lt(get(xv), K(EXP.underflow)), K(0)), // and −∞; NaN lanes stay NaN from the main path
-    get(out),
-  );
+    set(out, add(K('P4'), mul(get(rr), K('P5')))),
+    set(out, add(K('P3'), mul(get(rr), get(out)))),
+    set(out, add(K('P2'), mul(get(rr), get(out)))),
+    set(out, add(K('P1'), mul(get(rr), get(out)))),
+    set(out, sub(get(r), mul(get(rr), get(out)))), // c
+    // y = 1 − ((lo − r·c/(2 − c)) − hi)
+    set(out, div(mul(get(r), get(out)), sub(K('two'), get(out)))),
+    set(out, sub(K('one'), sub(sub(get(lo), get(out)), get(hi)))),
+    // y·2ᵏ as (y·2ᵃ)·2ᵇ, a = k >> 1, b = k − a (in the low words): the first product exact, the second
+    // rounding once.
+    set(t, i32x4.shr_s(get(k), i32.const(1))),
+    set(out, mul(get(out), twoToThe(get(t)))),
+    set(out, mul(get(out), twoToThe(i32x4.sub(get(k), get(t))))),
+  ];
+  /** A mask of the lanes that may need a fix-up (NaN lanes do not: comparisons with NaN are false). */
+  const special = ({ x, abs }: Locals): Code =>
+    v128.or(v128.or(f64x2.lt(get(abs), K('tiny')), f64x2.gt(get(abs), K('ordinaryBelow'))), f64x2.eq(get(x), K('one')));
+  /** The inputs fdlibm answers before (or instead of) the main path. */
+  const fixUps = ({ x, abs, out }: Locals): Code => {
+    const where = (cond: Code, value: Code) => set(out, v128.bitselect(value, get(out), cond));
+    return seq(
+      where(f64x2.lt(get(abs), K('tiny')), add(K('one'), get(x))),
+      where(f64x2.eq(get(x), K('one')), K('e')),
+      where(f64x2.gt(get(x), K('overflow')), K('infinity')),
+      where(f64x2.lt(get(x), K('underflow')), K('zero')), // and −∞
+    );
+  };
+  const first = locals();
+  const second = locals();
+  return {
+    constants,
+    exp: (x) => seq(...mainPath(first, x), control.if(v128.any_true(special(first)), fixUps(first)), get(first.out)),
+    exp2: (x, y, [ex, ey]) => {
+      const [a, b] = [mainPath(first, x), mainPath(second, y)];
+      return seq(
+        ...a.flatMap((step, i) => [step, b[i]!]),
+        control.if(v128.any_true(v128.or(special(first), special(second))), seq(fixUps(first), fixUps(second))),
+        set(ex, get(first.out)),
+        set(ey, get(second.out)),
+      );
+    },
+  };
 }
 
 // ---- log's constants (fdlibm e_log.c) ----

@@ -152,6 +152,7 @@ export const f64x2 = {
   extract_lane: (x: Code, lane: 0 | 1): Code => [...x, ...simd(0x21), lane],
   /** Lane-wise comparisons as masks: all ones where true, all zeros where false (NaN: false, except ne). */
   eq: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x47)],
+  ne: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x48)],
   lt: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x49)],
   gt: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x4a)],
   ge: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x4c)],
@@ -160,8 +161,12 @@ export const f64x2 = {
   sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf1)],
   mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf2)],
   div: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf3)],
-  /** Lane-wise f64.max (NaN propagates, max(−0, +0) = +0). */
+  /** Each lane rounded toward zero, as a float (ties, NaN and ±∞ as f64.trunc). */
+  trunc: (x: Code): Code => [...x, ...simd(0x7a)],
+  /** Lane-wise f64.max (NaN propagates, max(−0, +0) = +0): a sequence of several instructions on x86. */
   max: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf5)],
+  /** Lane-wise x < y ? y : x, one maxpd on x86 (so a NaN y, or y = ±0 against x = ∓0, keeps x). */
+  pmax: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf7)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
   promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
   /** The low two i32 lanes of x as two f64 lanes (exact). */
@@ -181,8 +186,13 @@ export const i64x2 = {
   sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xd1)],
 };
 
-/** Conversions between the f64 lanes and narrower ones. */
+/** Four 32-bit integer lanes; shifts take an i32 count (mod 32). */
 export const i32x4 = {
+  shl: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xab)],
+  /** Arithmetic shift right (the sign bit copied in). */
+  shr_s: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xac)],
+  add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xae)],
+  sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xb1)],
   /** Two f64 lanes truncated toward zero to two i32 lanes (saturating; NaN → 0), the upper two lanes zero. */
   trunc_sat_f64x2_s_zero: (x: Code): Code => [...x, ...simd(0xfc)],
 };
@@ -200,6 +210,8 @@ export const v128 = {
   /** Bitwise and of all 128 bits: with a comparison's lane mask it keeps the lanes where the mask is true. */
   and: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x4e)],
   or: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x50)],
+  /** i32 1 if any bit of x is set, else 0. */
+  any_true: (x: Code): Code => [...x, ...simd(0x53)],
   /** Bit by bit, `mask ? x : y`. */
   bitselect: (x: Code, y: Code, mask: Code): Code => [...x, ...y, ...mask, ...simd(0x52)],
   /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane lanes[i] of (x ++ y), lanes in 0..7. */
