@@ -18,7 +18,7 @@
  *   crossEntropyRowsF64(…the same…)
  *
  * x and dloss are float32 (F32) or float64 (F64) [rows, classes], targets int32 [rows], losses float64
- * [rows], scratch crossEntropyScratchBytes(classes) bytes (exp's constants, then a float64 row [classes]);
+ * [rows], scratch a float64 row [classes] (crossEntropyScratchBytes);
  * pointers are byte addresses. Rows rowStart ≤ r < rowEnd are computed, so
  * a caller may split the rows between threads (each with a scratch row of its own). dloss is written only if
  * withDerivative is 1. A target outside 0 … classes − 1 (which the op rejects before any kernel runs) gives a
@@ -28,7 +28,7 @@
  * against Math.exp and Math.log directly.
  */
 import type { MemoryPages } from './wasm-arena.js';
-import { EXP_TABLE_BYTES, emitLog, expF64x2 } from './fdlibm.js';
+import { emitLog, expF64x2 } from './fdlibm.js';
 import { instanceOver } from './instances.js';
 import {
   type Code, type FunctionBuilder, ModuleBuilder, control, f32, f32x4, f64, f64x2, forRange, i32, local, seq, type, v128,
@@ -39,8 +39,8 @@ type Ptr = number;
 export interface CrossEntropyKernels {
   crossEntropyRowsF32(x: Ptr, targets: Ptr, losses: Ptr, dloss: Ptr, scratch: Ptr, rowStart: number, rowEnd: number, classes: number, withDerivative: number): void;
   crossEntropyRowsF64(x: Ptr, targets: Ptr, losses: Ptr, dloss: Ptr, scratch: Ptr, rowStart: number, rowEnd: number, classes: number, withDerivative: number): void;
-  /** dst[i] = exp(src[i]), float64, i < n; table: EXP_TABLE_BYTES of scratch for exp's constants. */
-  exp(src: Ptr, dst: Ptr, n: number, table: Ptr): void;
+  /** dst[i] = exp(src[i]), float64, i < n. */
+  exp(src: Ptr, dst: Ptr, n: number): void;
   log(x: number): number;
 }
 
@@ -86,10 +86,10 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
   const [r, j, quads, pairs, row, dRow, t, targetOk] = Array.from({ length: 8 }, () => f.local(type.i32));
   const [max, sum] = [f.local(type.f64), f.local(type.f64)];
   const [two, maxTwo, e, e2, nan] = Array.from({ length: 5 }, () => f.local(type.v128));
-  const { constants, exp, exp2 } = expF64x2(f, SCRATCH); // its constant table starts the scratch
+  const { constants, exp, exp2 } = expF64x2(f);
   const odd = i32.lt_s(get(pairs), get(CLASSES)); // one class left after the pairs
   const x = (index: Code) => at(get(row), index, el.bytes);
-  const scratch = (index: Code) => at(i32.add(get(SCRATCH), c(EXP_TABLE_BYTES)), index, 8);
+  const scratch = (index: Code) => at(get(SCRATCH), index, 8);
   const addToSum = (value: Code) => set(sum, f64.add(get(sum), value));
 
   const rowBody = seq(
@@ -98,12 +98,22 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
     // costs a long dependent sequence per pair; pmax is one instruction and exact except that it skips NaN
     // (seen separately here) and may keep −0 over +0 (so a zero max is recomputed exactly, one by one).
     set(two, f64x2.const(-Infinity)),
+    set(e2, f64x2.const(-Infinity)), // a second running max: two independent chains
     set(nan, v128.zero()),
-    forRange(j, c(0), get(pairs), c(2),
+    forRange(j, c(0), get(quads), c(4),
       set(e, el.loadTwo(x(get(j)))),
       set(two, f64x2.pmax(get(two), get(e))),
       set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
+      set(e, el.loadTwo(x(i32.add(get(j), c(2))))),
+      set(e2, f64x2.pmax(get(e2), get(e))),
+      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
     ),
+    control.if(i32.lt_s(get(quads), get(pairs)), seq(
+      set(e, el.loadTwo(x(get(quads)))),
+      set(two, f64x2.pmax(get(two), get(e))),
+      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
+    )),
+    set(two, f64x2.pmax(get(two), get(e2))),
     set(max, f64.max(f64x2.extract_lane(get(two), 0), f64x2.extract_lane(get(two), 1))),
     control.if(odd, set(max, f64.max(get(max), el.loadOne(x(get(pairs)))))),
     control.if(f64.eq(get(max), f64.const(0)), forRange(j, c(0), get(pairs), c(1), set(max, f64.max(get(max), el.loadOne(x(get(j))))))),
@@ -159,11 +169,11 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
 
 /** exp(src[i]) for i < n, as the kernel computes them (4, then 2, then 1 at a time): for testing exp against Math.exp. */
 function emitExpArray(m: ModuleBuilder): void {
-  const f: FunctionBuilder = m.function({ name: 'exp', params: [type.i32, type.i32, type.i32, type.i32], exported: true });
-  const [SRC, DST, N, TABLE] = [0, 1, 2, 3];
+  const f: FunctionBuilder = m.function({ name: 'exp', params: [type.i32, type.i32, type.i32], exported: true });
+  const [SRC, DST, N] = [0, 1, 2];
   const i = f.local(type.i32);
   const [e, e2] = [f.local(type.v128), f.local(type.v128)];
-  const { constants, exp, exp2 } = expF64x2(f, TABLE);
+  const { constants, exp, exp2 } = expF64x2(f);
   const src = (index: Code) => at(get(SRC), index, 8);
   const dst = (index: Code) => at(get(DST), index, 8);
   f.body = seq(
@@ -193,9 +203,9 @@ export function emitCrossEntropyModule(memoryPages: MemoryPages): Uint8Array {
   return m.emit();
 }
 
-/** Bytes of scratch memory one call of the row kernel needs: exp's constant table and a float64 row. */
+/** Bytes of scratch memory one call of the row kernel needs: a float64 row of exponentials. */
 export function crossEntropyScratchBytes(classes: number): number {
-  return EXP_TABLE_BYTES + 8 * classes;
+  return 8 * classes;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, CrossEntropyKernels>();

@@ -53,17 +53,15 @@ const EXP = {
 
 /**
  * exp of the two lanes of an f64x2, bit for bit Math.exp of each lane, emitted into function `f`.
- *   constants   code that writes the constants into a table in memory, at the byte address in local
- *               `table` (EXP_TABLE_BYTES bytes); it must run before any exp. The exp code reads them from
- *               there: a v128.const is rebuilt from immediates at each use, and ~20 constants held in locals
- *               would not fit in the 16 vector registers (they spill, and the loop moves them back and forth).
+ *   constants   code that puts the constants into locals; it must run once, at the top of the function,
+ *               before any exp (a v128.const is rebuilt from immediates at each use: loops read locals).
  *   exp(x)      code that evaluates x once and leaves exp(x) on the stack.
  *   exp2(x, y, [ex, ey])  code that sets local ex to exp(x) and ey to exp(y), the two computations
  *               interleaved step by step: each is one long chain of dependent operations (≈ 90 cycles),
  *               so two side by side keep the core busy where one leaves it waiting.
- * Every lane takes fdlibm's main path; the lanes fdlibm answers otherwise (|x| < 2⁻²⁸, x = 1, overflow,
- * underflow) are then overwritten, by code that is skipped when no lane is one of those (|x| > 708 is
- * sent there too, a safe margin inside the thresholds; NaN needs nothing: the main path keeps it NaN).
+ * Every lane takes fdlibm's main path, scaling y by 2ᵏ in one product (exact for |x| ≤ 708). The lanes
+ * that need more (|x| < 2⁻²⁸, x = 1, |x| > 708: subnormal results, overflow, underflow) are then redone,
+ * by code that is skipped when no lane is one of those. NaN needs nothing: the main path keeps it NaN.
  * The scratch locals are shared: uses must not nest.
  */
 export interface ExpF64x2 {
@@ -77,30 +75,28 @@ const EXP_CONSTANTS = {
   sign: -0, // only the sign bit set
   exponentBias: fromWords(0, 1023), // 1023 in the low word of each lane
   roundingShift: 1.5 * 2 ** 52,
-  ordinaryBelow: 708, // |x| up to here is neither overflow nor underflow
+  ordinaryBelow: 708, // for |x| up to here, 2ᵏ is a normal number and y·2ᵏ neither overflows nor underflows
 };
 type Name = keyof typeof EXP_CONSTANTS;
-const NAMES = Object.keys(EXP_CONSTANTS) as Name[];
 
-/** Bytes of the constant table that exp reads (both lanes of each constant). */
-export const EXP_TABLE_BYTES = 16 * NAMES.length;
-
-export function expF64x2(f: FunctionBuilder, table: number): ExpF64x2 {
-  const K = (name: Name) => v128.load(get(table), 16 * NAMES.indexOf(name));
-  const constants = seq(...NAMES.map((name, i) => v128.store(get(table), f64x2.const(EXP_CONSTANTS[name]), 16 * i)));
+export function expF64x2(f: FunctionBuilder): ExpF64x2 {
+  const names = Object.keys(EXP_CONSTANTS) as Name[];
+  const slot = Object.fromEntries(names.map((name) => [name, f.local(type.v128)])) as Record<Name, number>;
+  const K = (name: Name) => get(slot[name]);
+  const constants = seq(...names.map((name) => set(slot[name], f64x2.const(EXP_CONSTANTS[name]))));
   const { add, sub, mul, div } = f64x2;
   // 2ⁿ for n in the low word of each 64-bit lane: n + 1023 (< 2¹¹) shifted into the exponent bits.
   const twoToThe = (n: Code) => i64x2.shl(i32x4.add(n, K('exponentBias')), i32.const(52));
 
   /** One exp's locals: the input, |input|, k, and the working values; the result ends in `out`. */
   const locals = () => {
-    const [x, abs, k, t, hi, lo, r, rr, out] = Array.from({ length: 9 }, () => f.local(type.v128));
-    return { x: x!, abs: abs!, k: k!, t: t!, hi: hi!, lo: lo!, r: r!, rr: rr!, out: out! };
+    const [x, abs, k, t, hi, lo, r, rr, y, out] = Array.from({ length: 10 }, () => f.local(type.v128));
+    return { x: x!, abs: abs!, k: k!, t: t!, hi: hi!, lo: lo!, r: r!, rr: rr!, y: y!, out: out! };
   };
   type Locals = ReturnType<typeof locals>;
 
   /** fdlibm's main path as separate statements (so two can be interleaved). */
-  const mainPath = ({ x: xv, abs, k, t, hi, lo, r, rr, out }: Locals, x: Code): Code[] => [
+  const mainPath = ({ x: xv, abs, k, t, hi, lo, r, rr, y }: Locals, x: Code): Code[] => [
     set(xv, x),
     set(abs, f64x2.abs(get(xv))),
     // k = trunc(x/ln2 ± ½) (the sign of x's), as a float; 0 where |x| ≤ ½ln2 (masking gives +0).
@@ -114,27 +110,28 @@ export function expF64x2(f: FunctionBuilder, table: number): ExpF64x2 {
     set(lo, mul(get(t), K('ln2Lo'))),
     set(r, sub(get(hi), get(lo))),
     set(rr, mul(get(r), get(r))),
-    set(out, add(K('P4'), mul(get(rr), K('P5')))),
-    set(out, add(K('P3'), mul(get(rr), get(out)))),
-    set(out, add(K('P2'), mul(get(rr), get(out)))),
-    set(out, add(K('P1'), mul(get(rr), get(out)))),
-    set(out, sub(get(r), mul(get(rr), get(out)))), // c
+    set(y, add(K('P4'), mul(get(rr), K('P5')))),
+    set(y, add(K('P3'), mul(get(rr), get(y)))),
+    set(y, add(K('P2'), mul(get(rr), get(y)))),
+    set(y, add(K('P1'), mul(get(rr), get(y)))),
+    set(y, sub(get(r), mul(get(rr), get(y)))), // c
     // y = 1 − ((lo − r·c/(2 − c)) − hi)
-    set(out, div(mul(get(r), get(out)), sub(K('two'), get(out)))),
-    set(out, sub(K('one'), sub(sub(get(lo), get(out)), get(hi)))),
-    // y·2ᵏ as (y·2ᵃ)·2ᵇ, a = k >> 1, b = k − a (in the low words): the first product exact, the second
-    // rounding once.
-    set(t, i32x4.shr_s(get(k), i32.const(1))),
-    set(out, mul(get(out), twoToThe(get(t)))),
-    set(out, mul(get(out), twoToThe(i32x4.sub(get(k), get(t))))),
+    set(y, div(mul(get(r), get(y)), sub(K('two'), get(y)))),
+    set(y, sub(K('one'), sub(sub(get(lo), get(y)), get(hi)))),
   ];
-  /** A mask of the lanes that may need a fix-up (NaN lanes do not: comparisons with NaN are false). */
+  /** exp = y·2ᵏ: exact (one product) where 2ᵏ is normal and the result is too, as for |x| ≤ 708. */
+  const scale = ({ k, y, out }: Locals): Code => set(out, mul(get(y), twoToThe(get(k))));
+  /** A mask of the lanes that need more than the main path (NaN lanes do not: comparisons with NaN are false). */
   const special = ({ x, abs }: Locals): Code =>
     v128.or(v128.or(f64x2.lt(get(abs), K('tiny')), f64x2.gt(get(abs), K('ordinaryBelow'))), f64x2.eq(get(x), K('one')));
-  /** The inputs fdlibm answers before (or instead of) the main path. */
-  const fixUps = ({ x, abs, out }: Locals): Code => {
+  /** The general scaling, and the inputs fdlibm answers before (or instead of) the main path. */
+  const fixUps = ({ x, abs, k, t, y, out }: Locals): Code => {
     const where = (cond: Code, value: Code) => set(out, v128.bitselect(value, get(out), cond));
     return seq(
+      // y·2ᵏ as (y·2ᵃ)·2ᵇ, a = k >> 1, b = k − a (in the low words): the first product exact, the second
+      // rounding once, as fdlibm's scalings near the ends of the range round y·2ᵏ once.
+      set(t, i32x4.shr_s(get(k), i32.const(1))),
+      set(out, mul(mul(get(y), twoToThe(get(t))), twoToThe(i32x4.sub(get(k), get(t))))),
       where(f64x2.lt(get(abs), K('tiny')), add(K('one'), get(x))),
       where(f64x2.eq(get(x), K('one')), K('e')),
       where(f64x2.gt(get(x), K('overflow')), K('infinity')),
@@ -145,11 +142,18 @@ export function expF64x2(f: FunctionBuilder, table: number): ExpF64x2 {
   const second = locals();
   return {
     constants,
-    exp: (x) => seq(...mainPath(first, x), control.if(v128.any_true(special(first)), fixUps(first)), get(first.out)),
+    exp: (x) => seq(
+      ...mainPath(first, x),
+      scale(first),
+      control.if(v128.any_true(special(first)), fixUps(first)),
+      get(first.out),
+    ),
     exp2: (x, y, [ex, ey]) => {
       const [a, b] = [mainPath(first, x), mainPath(second, y)];
       return seq(
         ...a.flatMap((step, i) => [step, b[i]!]),
+        scale(first),
+        scale(second),
         control.if(v128.any_true(v128.or(special(first), special(second))), seq(fixUps(first), fixUps(second))),
         set(ex, get(first.out)),
         set(ey, get(second.out)),
