@@ -7,7 +7,7 @@
  *   - kernel capture (capture.ts, for @grok/autograd's compileStep): outputs in the shared wasm memory by a
  *     static memory plan, every kernel recorded on a tape, and the hot float32 kernels of captured buffers run
  *     as wasm (wasm-dispatch.ts): ReLU and its backward, adds, bias adds, scales, row gathers and
- *     scatter-adds, sums over rows, and attention's tiny matmuls.
+ *     scatter-adds, sums over rows, attention's tiny matmuls, and the loss's cross-entropy rows.
  * `setFastPath(false)` (or GROK_FAST=0) sends every kernel to its reference loop.
  */
 import type { BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
@@ -16,6 +16,7 @@ import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import type { NDArray } from '../../ndarray.js';
 import { type BoundKernel, ReferenceBackend, store } from '../reference/index.js';
+import { crossEntropyRowsInto } from '../reference/cross-entropy.js';
 import { fusedInto } from '../reference/fused.js';
 import { indexAddInto, indexSelectInto } from '../reference/indexing.js';
 import { matmulInto, planMatmul } from '../reference/matmul.js';
@@ -26,7 +27,8 @@ import { fastMatmulInto } from './fast/fast-matmul.js';
 import { isFastPathEnabled } from './fast/settings.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import {
-  type Allocate, wasmBinary, wasmColumnSum, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
+  type Allocate, wasmBinary, wasmColumnSum, wasmCrossEntropyRows, wasmGatherRows, wasmReluBackward, wasmScatterAddRows,
+  wasmSmallMatmul, wasmUnary,
 } from './wasm-dispatch.js';
 
 export class CpuBackend extends ReferenceBackend {
@@ -123,6 +125,19 @@ export class CpuBackend extends ReferenceBackend {
       this.launch(gemm, out, `matmul${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`, a, b);
     }
     return this.wrap(out, plan.outShape, a.dtype);
+  }
+
+  override crossEntropyRows(logits: NDArray, targets: NDArray, withDerivative: boolean): { losses: NDArray; dloss: NDArray | null } {
+    if (!this.#tape) return super.crossEntropyRows(logits, targets, withDerivative);
+    // Captured: the wasm kernel (fast/cross-entropy-kernel.ts), the same numbers as the reference loop.
+    const [rows, classes] = logits.shape as [number, number];
+    const losses = this.alloc([rows], 'float64') as Float64Array;
+    const dloss = withDerivative ? this.alloc(logits.shape, logits.dtype) : null;
+    const [x, t] = [store(logits), store(targets) as Int32Array];
+    const wasm = this.#wasm((alloc) => wasmCrossEntropyRows(alloc, x, t, losses, dloss, rows, classes));
+    const plain = () => crossEntropyRowsInto(x, t, rows, classes, losses, dloss);
+    this.launch(wasm ?? plain, dloss ? [losses, dloss] : losses, 'crossEntropyRows', logits, targets);
+    return { losses: this.wrap(losses, [rows], 'float64'), dloss: dloss && this.wrap(dloss, logits.shape, logits.dtype) };
   }
 
   override reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray {

@@ -16,6 +16,7 @@ import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
 import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
 import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
 import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
+import { type CrossEntropyKernels, crossEntropyKernels, crossEntropyScratchBytes } from './fast/cross-entropy-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
@@ -38,6 +39,12 @@ function sm(): SmallMatmulKernels {
   return (small ??= smallMatmulKernels(memory, pages));
 }
 
+let losses: CrossEntropyKernels | undefined;
+function ce(): CrossEntropyKernels {
+  const { memory, pages } = wasmMemory();
+  return (losses ??= crossEntropyKernels(memory, pages));
+}
+
 /** An operand's address, with the copy that stages it when it lives outside the wasm memory. */
 interface Operand {
   ptr: number;
@@ -50,7 +57,7 @@ export type Allocate = (dtype: 'float32' | 'float64' | 'int32', length: number, 
 function operand(data: TypedArray, alloc: Allocate): Operand | null {
   const at = wasmAddressOf(data);
   if (at !== null) return { ptr: at, stage: null };
-  const dtype = data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : null;
+  const dtype = data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : null;
   const buffer = dtype && alloc(dtype, data.length);
   if (!buffer) return null;
   return { ptr: buffer.byteOffset, stage: () => buffer.set(data) };
@@ -150,4 +157,26 @@ export function wasmColumnSum(alloc: Allocate, x: TypedArray, out: TypedArray, r
   const acc = alloc('float64', cols); // scratch: zeroed by the kernel
   if (!acc) return null;
   return bind(alloc, [x, out], (px, po) => cs().columnSum(px!, po!, acc.byteOffset, rows, cols));
+}
+
+/**
+ * Cross-entropy of logit rows [rows, classes] (float32 or float64) against int32 targets: the float64 losses
+ * and, if asked, dloss in the logits' dtype, as the reference loop computes them (see
+ * fast/cross-entropy-kernel.ts). The outputs must already live in the wasm memory (they are never staged).
+ */
+export function wasmCrossEntropyRows(
+  alloc: Allocate, x: TypedArray, targets: Int32Array, losses: Float64Array, dloss: TypedArray | null, rows: number, classes: number,
+): BoundKernel | null {
+  const f32 = x instanceof Float32Array && (dloss === null || dloss instanceof Float32Array);
+  const f64 = x instanceof Float64Array && (dloss === null || dloss instanceof Float64Array);
+  if (!(f32 || f64) || rows === 0 || classes === 0) return null;
+  if (wasmAddressOf(losses) === null || (dloss && wasmAddressOf(dloss) === null)) return null;
+  const scratch = alloc('float64', crossEntropyScratchBytes(classes) / 8);
+  if (!scratch) return null;
+  const withDerivative = dloss ? 1 : 0;
+  const outputs: TypedArray[] = dloss ? [losses, dloss] : [losses];
+  return bind(alloc, [x, targets, ...outputs], (px, pt, pl, pd) => {
+    const run = f32 ? ce().crossEntropyRowsF32 : ce().crossEntropyRowsF64;
+    run(px!, pt!, pl!, pd ?? 0, scratch.byteOffset, 0, rows, classes, withDerivative);
+  });
 }
