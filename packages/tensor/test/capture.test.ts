@@ -63,11 +63,11 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'crossEntropyRows, the loss\'s shape [3830, 113], large logits, its losses and derivative side by side (wasm)',
-    inputs: () => [scaled(f32([3830, 113], 33), 40), i32(Array.from({ length: 3830 }, (_, r) => (r * 37) % 113))],
+    name: 'crossEntropyRows, 113 classes, large logits, its losses and derivative side by side (wasm)',
+    inputs: () => [scaled(f32([700, 113], 33), 40), i32(Array.from({ length: 700 }, (_, r) => (r * 37) % 113))],
     op: (x, t) => {
       const { losses, dloss } = crossEntropyRows(x, t, { withDerivative: true });
-      return concat([dloss!, losses.backend.cast(losses.reshape([3830, 1]), 'float32')], 1);
+      return concat([dloss!, losses.backend.cast(losses.reshape([700, 1]), 'float32')], 1);
     },
   },
   {
