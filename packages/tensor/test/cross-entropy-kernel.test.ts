@@ -32,12 +32,12 @@ function differences(inputs: ArrayLike<number>, got: ArrayLike<number>, want: Ar
 
 const EXP_AT = 1024;
 /** Math.exp and the wasm exp of every value, by way of the memory. */
-function expBoth(values: readonly number[]): { got: Float64Array; want: Float64Array } {
+function expBoth(values: readonly number[], exp = k.exp): { got: Float64Array; want: Float64Array } {
   const n = values.length;
   const src = new Float64Array(heap, EXP_AT, n);
   const dst = new Float64Array(heap, EXP_AT + 8 * n, n);
   src.set(values);
-  k.exp(src.byteOffset, dst.byteOffset, n);
+  exp(src.byteOffset, dst.byteOffset, n);
   return { got: dst.slice(), want: Float64Array.from(values, Math.exp) };
 }
 
@@ -101,6 +101,27 @@ describe('wasm exp', () => {
   });
 });
 
+describe('wasm exp for −708 ≤ x ≤ 0 (the kernel\'s usual rows)', () => {
+  const edges = [
+    0, -0, -1, -2, -0.5, -Number.MIN_VALUE, -(2 ** -1022), -708, ...around(-708), ...around(-(2 ** -28), 5),
+    ...around(-fromWords(0x3fd62e42, 0xffffffff)), ...around(-0.5 * Math.LN2), ...around(-fromWords(0x3ff0a2b2, 0)),
+    ...around(-1.5 * Math.LN2), ...around(-Math.LN2), ...around(-1021 * Math.LN2 / 1.4427),
+    ...Array.from({ length: 60 }, (_, i) => -(2 ** (i - 50))),
+  ].filter((x) => x <= 0 && x >= -708);
+  const cases: [string, number[]][] = [
+    ['the edges of its branches', edges],
+    ['[−708, 0]', uniform(20000, -708, 0, 21)],
+    ['[−1, 0]', uniform(20000, -1, 0, 22)],
+    ['[−2⁻²⁶, 0] (around the 1 + x shortcut)', uniform(5000, -(2 ** -26), 0, 23)],
+  ];
+  for (const [name, values] of cases) {
+    it(`equals Math.exp bit for bit: ${name}`, () => {
+      const { got, want } = expBoth(values, k.expNonPositive);
+      expect(differences(values, got, want)).toEqual([]);
+    });
+  }
+});
+
 describe('wasm log', () => {
   const edges = [
     0, -0, 1, -1, 2, 0.5, Infinity, -Infinity, NaN, Number.MIN_VALUE, 2 ** -1022, Number.MAX_VALUE, Math.E,
@@ -142,7 +163,7 @@ function logits(rows: number, classes: number, seed: number, scale: number): num
   const r = testRng(seed);
   const out: number[] = [];
   for (let row = 0; row < rows; row++) {
-    const kind = row % 9;
+    const kind = row % 10;
     for (let j = 0; j < classes; j++) {
       let v = scale * (2 * r() - 1);
       if (kind === 1 && r() < 0.3) v = -Infinity; // a mask
@@ -152,6 +173,7 @@ function logits(rows: number, classes: number, seed: number, scale: number): num
       if (kind === 5) v = r() < 0.5 ? 80 : -80;
       if (kind === 6) v = 1000 * (2 * r() - 1); // exp underflows to 0 for most classes
       if (kind === 7) v = j === 0 ? 0 : -0; // signed zeros
+      if (kind === 8) v = j % 2 ? j * 2 ** -31 : -700 * r(); // x − max within 2⁻²⁸ of 0, and down to −700
       out.push(v);
     }
   }

@@ -24,11 +24,11 @@
  * withDerivative is 1. A target outside 0 … classes − 1 (which the op rejects before any kernel runs) gives a
  * NaN loss and no −1, rather than reading or writing another row.
  *
- * The module also exports `exp(src, dst, n)` (float64 arrays) and `log(x)`, so their bits can be tested
- * against Math.exp and Math.log directly.
+ * The module also exports `exp(src, dst, n)` and `expNonPositive(src, dst, n)` (float64 arrays) and
+ * `log(x)`, so their bits can be tested against Math.exp and Math.log directly.
  */
 import type { MemoryPages } from './wasm-arena.js';
-import { emitLog, expF64x2 } from './fdlibm.js';
+import { type ExpRange, emitLog, expF64x2 } from './fdlibm.js';
 import { instanceOver } from './instances.js';
 import {
   type Code, type FunctionBuilder, ModuleBuilder, control, f32, f32x4, f64, f64x2, forRange, i32, local, seq, type, v128,
@@ -41,6 +41,8 @@ export interface CrossEntropyKernels {
   crossEntropyRowsF64(x: Ptr, targets: Ptr, losses: Ptr, dloss: Ptr, scratch: Ptr, rowStart: number, rowEnd: number, classes: number, withDerivative: number): void;
   /** dst[i] = exp(src[i]), float64, i < n. */
   exp(src: Ptr, dst: Ptr, n: number): void;
+  /** The same for −708 ≤ src[i] ≤ 0 only (the exp of the kernel's usual rows). */
+  expNonPositive(src: Ptr, dst: Ptr, n: number): void;
   log(x: number): number;
 }
 
@@ -83,47 +85,19 @@ const at = (base: Code, index: Code, bytes: number): Code => i32.add(base, i32.m
 
 function emitRows(m: ModuleBuilder, el: Element, log: number): void {
   const f = m.function({ name: `crossEntropyRows${el.name}`, params: PARAMS, exported: true });
-  const [r, j, quads, pairs, row, dRow, t, targetOk] = Array.from({ length: 8 }, () => f.local(type.i32));
-  const [max, sum] = [f.local(type.f64), f.local(type.f64)];
-  const [two, maxTwo, e, e2, nan] = Array.from({ length: 5 }, () => f.local(type.v128));
+  const [r, j, quads, pairs, row, dRow, t, targetOk, unusual] = Array.from({ length: 9 }, () => f.local(type.i32));
+  const [max, min, sum] = [f.local(type.f64), f.local(type.f64), f.local(type.f64)];
+  const [two, maxTwo, e, e2, nan, least] = Array.from({ length: 6 }, () => f.local(type.v128));
   const { constants, exp, exp2 } = expF64x2(f);
   const odd = i32.lt_s(get(pairs), get(CLASSES)); // one class left after the pairs
   const x = (index: Code) => at(get(row), index, el.bytes);
   const scratch = (index: Code) => at(get(SCRATCH), index, 8);
   const addToSum = (value: Code) => set(sum, f64.add(get(sum), value));
 
-  const rowBody = seq(
-    set(row, at(get(X), i32.mul(get(r), get(CLASSES)), el.bytes)),
-    // max = Math.max over the row, then 0 if that is −∞ or NaN. f64x2.max would be exact in any order but
-    // costs a long dependent sequence per pair; pmax is one instruction and exact except that it skips NaN
-    // (seen separately here) and may keep −0 over +0 (so a zero max is recomputed exactly, one by one).
-    set(two, f64x2.const(-Infinity)),
-    set(e2, f64x2.const(-Infinity)), // a second running max: two independent chains
-    set(nan, v128.zero()),
+  // e = exp(x − max) into the scratch row, summed in order.
+  const exps = (range: ExpRange) => seq(
     forRange(j, c(0), get(quads), c(4),
-      set(e, el.loadTwo(x(get(j)))),
-      set(two, f64x2.pmax(get(two), get(e))),
-      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
-      set(e, el.loadTwo(x(i32.add(get(j), c(2))))),
-      set(e2, f64x2.pmax(get(e2), get(e))),
-      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
-    ),
-    control.if(i32.lt_s(get(quads), get(pairs)), seq(
-      set(e, el.loadTwo(x(get(quads)))),
-      set(two, f64x2.pmax(get(two), get(e))),
-      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
-    )),
-    set(two, f64x2.pmax(get(two), get(e2))),
-    set(max, f64.max(f64x2.extract_lane(get(two), 0), f64x2.extract_lane(get(two), 1))),
-    control.if(odd, set(max, f64.max(get(max), el.loadOne(x(get(pairs)))))),
-    control.if(f64.eq(get(max), f64.const(0)), forRange(j, c(0), get(pairs), c(1), set(max, f64.max(get(max), el.loadOne(x(get(j))))))),
-    control.if(i32.or(v128.any_true(get(nan)), i32.or(f64.eq(get(max), f64.const(-Infinity)), f64.ne(get(max), get(max)))),
-      set(max, f64.const(0))),
-    // e = exp(x − max) into the scratch row, summed in order.
-    set(maxTwo, f64x2.splat(get(max))),
-    set(sum, f64.const(0)),
-    forRange(j, c(0), get(quads), c(4),
-      exp2(f64x2.sub(el.loadTwo(x(get(j))), get(maxTwo)), f64x2.sub(el.loadTwo(x(i32.add(get(j), c(2)))), get(maxTwo)), [e, e2]),
+      exp2(f64x2.sub(el.loadTwo(x(get(j))), get(maxTwo)), f64x2.sub(el.loadTwo(x(i32.add(get(j), c(2)))), get(maxTwo)), [e, e2], range),
       v128.store(scratch(get(j)), get(e)),
       v128.store(scratch(i32.add(get(j), c(2))), get(e2)),
       addToSum(f64x2.extract_lane(get(e), 0)),
@@ -132,16 +106,60 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
       addToSum(f64x2.extract_lane(get(e2), 1)),
     ),
     control.if(i32.lt_s(get(quads), get(pairs)), seq(
-      set(e, exp(f64x2.sub(el.loadTwo(x(get(quads))), get(maxTwo)))),
+      set(e, exp(f64x2.sub(el.loadTwo(x(get(quads))), get(maxTwo)), range)),
       v128.store(scratch(get(quads)), get(e)),
       addToSum(f64x2.extract_lane(get(e), 0)),
       addToSum(f64x2.extract_lane(get(e), 1)),
     )),
     control.if(odd, seq(
-      set(e, exp(f64x2.splat(f64.sub(el.loadOne(x(get(pairs))), get(max))))),
+      set(e, exp(f64x2.splat(f64.sub(el.loadOne(x(get(pairs))), get(max))), range)),
       f64.store(scratch(get(pairs)), f64x2.extract_lane(get(e), 0)),
       addToSum(f64x2.extract_lane(get(e), 0)),
     )),
+  );
+
+  const rowBody = seq(
+    set(row, at(get(X), i32.mul(get(r), get(CLASSES)), el.bytes)),
+    // max = Math.max over the row, then 0 if that is −∞ or NaN. f64x2.max would be exact in any order but
+    // costs a long dependent sequence per pair; pmax is one instruction and exact except that it skips NaN
+    // (seen separately here) and may keep −0 over +0 (so a zero max is recomputed exactly, one by one).
+    // The row's least value comes along: it tells whether every x − max lies in [−708, 0].
+    set(two, f64x2.const(-Infinity)),
+    set(e2, f64x2.const(-Infinity)), // a second running max: two independent chains
+    set(least, f64x2.const(Infinity)),
+    set(nan, v128.zero()),
+    forRange(j, c(0), get(quads), c(4),
+      set(e, el.loadTwo(x(get(j)))),
+      set(two, f64x2.pmax(get(two), get(e))),
+      set(least, f64x2.pmin(get(least), get(e))),
+      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
+      set(e, el.loadTwo(x(i32.add(get(j), c(2))))),
+      set(e2, f64x2.pmax(get(e2), get(e))),
+      set(least, f64x2.pmin(get(least), get(e))),
+      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
+    ),
+    control.if(i32.lt_s(get(quads), get(pairs)), seq(
+      set(e, el.loadTwo(x(get(quads)))),
+      set(two, f64x2.pmax(get(two), get(e))),
+      set(least, f64x2.pmin(get(least), get(e))),
+      set(nan, v128.or(get(nan), f64x2.ne(get(e), get(e)))),
+    )),
+    set(two, f64x2.pmax(get(two), get(e2))),
+    set(max, f64.max(f64x2.extract_lane(get(two), 0), f64x2.extract_lane(get(two), 1))),
+    set(min, f64.min(f64x2.extract_lane(get(least), 0), f64x2.extract_lane(get(least), 1))),
+    control.if(odd, seq(
+      set(max, f64.max(get(max), el.loadOne(x(get(pairs))))), // NaN propagates: seen below
+      set(min, f64.min(get(min), el.loadOne(x(get(pairs))))),
+    )),
+    control.if(f64.eq(get(max), f64.const(0)), forRange(j, c(0), get(pairs), c(1), set(max, f64.max(get(max), el.loadOne(x(get(j))))))),
+    set(unusual, i32.or(v128.any_true(get(nan)), i32.or(f64.eq(get(max), f64.const(-Infinity)), f64.ne(get(max), get(max))))),
+    control.if(get(unusual), set(max, f64.const(0))),
+    // A usual row (no NaN, a finite max, every x − max ≥ −708: false for −∞, +∞ or NaN) takes the exp that
+    // is exact on [−708, 0] and skips the checks for the rest; any other row takes the general one.
+    set(unusual, i32.or(get(unusual), i32.eqz(f64.ge(f64.sub(get(min), get(max)), f64.const(-708))))),
+    set(maxTwo, f64x2.splat(get(max))),
+    set(sum, f64.const(0)),
+    control.if(get(unusual), exps('any'), exps('nonPositive')),
     // loss = −((x_t − max) − log Σ)
     set(t, i32.load(at(get(TARGETS), get(r), 4))),
     set(targetOk, i32.lt_u(get(t), get(CLASSES))),
@@ -167,9 +185,12 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
   );
 }
 
-/** exp(src[i]) for i < n, as the kernel computes them (4, then 2, then 1 at a time): for testing exp against Math.exp. */
-function emitExpArray(m: ModuleBuilder): void {
-  const f: FunctionBuilder = m.function({ name: 'exp', params: [type.i32, type.i32, type.i32], exported: true });
+/**
+ * exp(src[i]) for i < n, as the kernel computes them (4, then 2, then 1 at a time), with the exp for `range`:
+ * for testing exp against Math.exp.
+ */
+function emitExpArray(m: ModuleBuilder, name: string, range: ExpRange): void {
+  const f: FunctionBuilder = m.function({ name, params: [type.i32, type.i32, type.i32], exported: true });
   const [SRC, DST, N] = [0, 1, 2];
   const i = f.local(type.i32);
   const [e, e2] = [f.local(type.v128), f.local(type.v128)];
@@ -179,15 +200,15 @@ function emitExpArray(m: ModuleBuilder): void {
   f.body = seq(
     constants,
     forRange(i, c(0), i32.and(get(N), c(-4)), c(4),
-      exp2(v128.load(src(get(i))), v128.load(src(i32.add(get(i), c(2)))), [e, e2]),
+      exp2(v128.load(src(get(i))), v128.load(src(i32.add(get(i), c(2)))), [e, e2], range),
       v128.store(dst(get(i)), get(e)),
       v128.store(dst(i32.add(get(i), c(2))), get(e2))),
     control.if(i32.and(get(N), c(2)), seq(
       set(i, i32.and(get(N), c(-4))),
-      v128.store(dst(get(i)), exp(v128.load(src(get(i))))),
+      v128.store(dst(get(i)), exp(v128.load(src(get(i))), range)),
     )),
     control.if(i32.and(get(N), c(1)), seq(
-      set(e, exp(f64x2.splat(f64.load(at(get(SRC), i32.sub(get(N), c(1)), 8))))),
+      set(e, exp(f64x2.splat(f64.load(at(get(SRC), i32.sub(get(N), c(1)), 8))), range)),
       f64.store(at(get(DST), i32.sub(get(N), c(1)), 8), f64x2.extract_lane(get(e), 0)),
     )),
   );
@@ -199,7 +220,8 @@ export function emitCrossEntropyModule(memoryPages: MemoryPages): Uint8Array {
   const log = emitLog(m, true);
   emitRows(m, FLOAT32, log);
   emitRows(m, FLOAT64, log);
-  emitExpArray(m);
+  emitExpArray(m, 'exp', 'any');
+  emitExpArray(m, 'expNonPositive', 'nonPositive');
   return m.emit();
 }
 

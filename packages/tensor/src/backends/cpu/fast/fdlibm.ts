@@ -55,26 +55,30 @@ const EXP = {
  * exp of the two lanes of an f64x2, bit for bit Math.exp of each lane, emitted into function `f`.
  *   constants   code that puts the constants into locals; it must run once, at the top of the function,
  *               before any exp (a v128.const is rebuilt from immediates at each use: loops read locals).
- *   exp(x)      code that evaluates x once and leaves exp(x) on the stack.
- *   exp2(x, y, [ex, ey])  code that sets local ex to exp(x) and ey to exp(y), the two computations
+ *   exp(x, range)   code that evaluates x once and leaves exp(x) on the stack.
+ *   exp2(x, y, [ex, ey], range)  code that sets local ex to exp(x) and ey to exp(y), the two computations
  *               interleaved step by step: each is one long chain of dependent operations (≈ 90 cycles),
  *               so two side by side keep the core busy where one leaves it waiting.
+ * `range` is 'any' (every double, NaN and ±∞ included) or 'nonPositive', code that is exact only for
+ * −708 ≤ x ≤ 0 (the cross-entropy kernel's x − max, when it has checked its row) and skips the rest.
+ *
  * Every lane takes fdlibm's main path, scaling y by 2ᵏ in one product (exact for |x| ≤ 708). The lanes
- * that need more (|x| < 2⁻²⁸, x = 1, |x| > 708: subnormal results, overflow, underflow) are then redone,
- * by code that is skipped when no lane is one of those. NaN needs nothing: the main path keeps it NaN.
- * The scratch locals are shared: uses must not nest.
+ * that need more (0 < |x| < 2⁻²⁸: 1 + x; x = 1; |x| > 708: subnormal results, overflow, underflow) are then
+ * redone, by code that is skipped when no lane is one of those. NaN needs nothing: the main path keeps it
+ * NaN; ±0 neither: the main path gives 1, as 1 + x does. The scratch locals are shared: uses must not nest.
  */
 export interface ExpF64x2 {
   constants: Code;
-  exp(x: Code): Code;
-  exp2(x: Code, y: Code, into: readonly [number, number]): Code;
+  exp(x: Code, range?: ExpRange): Code;
+  exp2(x: Code, y: Code, into: readonly [number, number], range?: ExpRange): Code;
 }
+export type ExpRange = 'any' | 'nonPositive';
 
 const EXP_CONSTANTS = {
   ...EXP, one: 1, two: 2, half: 0.5, infinity: Infinity, zero: 0,
   sign: -0, // only the sign bit set
-  exponentBias: fromWords(0, 1023), // 1023 in the low word of each lane
-  roundingShift: 1.5 * 2 ** 52,
+  // Adding 1.5·2⁵² + 1023 to an integer-valued k (|k| < 2³⁰) is exact and leaves k + 1023 in the low word.
+  biasedIntegerShift: 1.5 * 2 ** 52 + 1023,
   ordinaryBelow: 708, // for |x| up to here, 2ᵏ is a normal number and y·2ᵏ neither overflows nor underflows
 };
 type Name = keyof typeof EXP_CONSTANTS;
@@ -85,25 +89,24 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
   const K = (name: Name) => get(slot[name]);
   const constants = seq(...names.map((name) => set(slot[name], f64x2.const(EXP_CONSTANTS[name]))));
   const { add, sub, mul, div } = f64x2;
-  // 2ⁿ for n in the low word of each 64-bit lane: n + 1023 (< 2¹¹) shifted into the exponent bits.
-  const twoToThe = (n: Code) => i64x2.shl(i32x4.add(n, K('exponentBias')), i32.const(52));
+  // 2ⁿ from n + 1023 (< 2¹¹) in the low word of each 64-bit lane, shifted into the exponent bits.
+  const twoToThe = (biased: Code) => i64x2.shl(biased, i32.const(52));
 
-  /** One exp's locals: the input, |input|, k, and the working values; the result ends in `out`. */
+  /** One exp's locals: the input, |input|, k + 1023 (integer, low words), and the working values. */
   const locals = () => {
-    const [x, abs, k, t, hi, lo, r, rr, y, out] = Array.from({ length: 10 }, () => f.local(type.v128));
-    return { x: x!, abs: abs!, k: k!, t: t!, hi: hi!, lo: lo!, r: r!, rr: rr!, y: y!, out: out! };
+    const [x, abs, kb, t, hi, lo, r, rr, y, out] = Array.from({ length: 10 }, () => f.local(type.v128));
+    return { x: x!, abs: abs!, kb: kb!, t: t!, hi: hi!, lo: lo!, r: r!, rr: rr!, y: y!, out: out! };
   };
   type Locals = ReturnType<typeof locals>;
 
-  /** fdlibm's main path as separate statements (so two can be interleaved). */
-  const mainPath = ({ x: xv, abs, k, t, hi, lo, r, rr, y }: Locals, x: Code): Code[] => [
+  /** fdlibm's main path as separate statements (so two can be interleaved), ending with out = y·2ᵏ. */
+  const mainPath = ({ x: xv, abs, kb, t, hi, lo, r, rr, y, out }: Locals, x: Code): Code[] => [
     set(xv, x),
     set(abs, f64x2.abs(get(xv))),
     // k = trunc(x/ln2 ± ½) (the sign of x's), as a float; 0 where |x| ≤ ½ln2 (masking gives +0).
     set(t, f64x2.trunc(add(mul(get(xv), K('invLn2')), v128.or(K('half'), v128.and(get(xv), K('sign')))))),
     set(t, v128.and(f64x2.ge(get(abs), K('reduceFrom')), get(t))),
-    // k as an integer: adding 1.5·2⁵² puts k (two's complement) in each lane's low word, exactly.
-    set(k, add(get(t), K('roundingShift'))),
+    set(kb, add(get(t), K('biasedIntegerShift'))),
     // x = hi − lo with hi = x − k·ln2Hi, lo = k·ln2Lo; then fdlibm's rational approximation of exp(r),
     // c = r − r²·(P1 + r²·(P2 + r²·(P3 + r²·(P4 + r²·P5)))), one Horner step at a time.
     set(hi, sub(get(xv), mul(get(t), K('ln2Hi')))),
@@ -118,43 +121,46 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
     // y = 1 − ((lo − r·c/(2 − c)) − hi)
     set(y, div(mul(get(r), get(y)), sub(K('two'), get(y)))),
     set(y, sub(K('one'), sub(sub(get(lo), get(y)), get(hi)))),
+    // exp = y·2ᵏ: one exact product where 2ᵏ is normal and the result is too, as for |x| ≤ 708.
+    set(out, mul(get(y), twoToThe(get(kb)))),
   ];
-  /** exp = y·2ᵏ: exact (one product) where 2ᵏ is normal and the result is too, as for |x| ≤ 708. */
-  const scale = ({ k, y, out }: Locals): Code => set(out, mul(get(y), twoToThe(get(k))));
-  /** A mask of the lanes that need more than the main path (NaN lanes do not: comparisons with NaN are false). */
+  const where = (out: number, cond: Code, value: Code) => set(out, v128.bitselect(value, get(out), cond));
+  /** 1 + x where 0 < |x| < 2⁻²⁸ (all that −708 ≤ x ≤ 0 can need beyond the main path). */
+  const tinyFixUp = ({ x, abs, out }: Locals): Code =>
+    where(out, v128.and(f64x2.lt(get(abs), K('tiny')), f64x2.gt(get(abs), K('zero'))), add(K('one'), get(x)));
+  /** A mask of the lanes that need more than the main path. */
   const special = ({ x, abs }: Locals): Code =>
     v128.or(v128.or(f64x2.lt(get(abs), K('tiny')), f64x2.gt(get(abs), K('ordinaryBelow'))), f64x2.eq(get(x), K('one')));
   /** The general scaling, and the inputs fdlibm answers before (or instead of) the main path. */
-  const fixUps = ({ x, abs, k, t, y, out }: Locals): Code => {
-    const where = (cond: Code, value: Code) => set(out, v128.bitselect(value, get(out), cond));
+  const fixUps = (l: Locals): Code => {
+    const { x, kb, t, y, out } = l;
     return seq(
       // y·2ᵏ as (y·2ᵃ)·2ᵇ, a = k >> 1, b = k − a (in the low words): the first product exact, the second
       // rounding once, as fdlibm's scalings near the ends of the range round y·2ᵏ once.
-      set(t, i32x4.shr_s(get(k), i32.const(1))),
-      set(out, mul(mul(get(y), twoToThe(get(t))), twoToThe(i32x4.sub(get(k), get(t))))),
-      where(f64x2.lt(get(abs), K('tiny')), add(K('one'), get(x))),
-      where(f64x2.eq(get(x), K('one')), K('e')),
-      where(f64x2.gt(get(x), K('overflow')), K('infinity')),
-      where(f64x2.lt(get(x), K('underflow')), K('zero')), // and −∞
+      set(t, i32x4.shr_s(i32x4.sub(get(kb), i32x4.splat(i32.const(1023))), i32.const(1))), // a
+      set(out, mul(mul(get(y), twoToThe(i32x4.add(get(t), i32x4.splat(i32.const(1023))))), twoToThe(i32x4.sub(get(kb), get(t))))),
+      tinyFixUp(l),
+      where(out, f64x2.eq(get(x), K('one')), K('e')),
+      where(out, f64x2.gt(get(x), K('overflow')), K('infinity')),
+      where(out, f64x2.lt(get(x), K('underflow')), K('zero')), // and −∞
     );
   };
   const first = locals();
   const second = locals();
   return {
     constants,
-    exp: (x) => seq(
+    exp: (x, range = 'any') => seq(
       ...mainPath(first, x),
-      scale(first),
-      control.if(v128.any_true(special(first)), fixUps(first)),
+      range === 'any' ? control.if(v128.any_true(special(first)), fixUps(first)) : tinyFixUp(first),
       get(first.out),
     ),
-    exp2: (x, y, [ex, ey]) => {
+    exp2: (x, y, [ex, ey], range = 'any') => {
       const [a, b] = [mainPath(first, x), mainPath(second, y)];
       return seq(
         ...a.flatMap((step, i) => [step, b[i]!]),
-        scale(first),
-        scale(second),
-        control.if(v128.any_true(v128.or(special(first), special(second))), seq(fixUps(first), fixUps(second))),
+        range === 'any'
+          ? control.if(v128.any_true(v128.or(special(first), special(second))), seq(fixUps(first), fixUps(second)))
+          : seq(tinyFixUp(first), tinyFixUp(second)),
         set(ex, get(first.out)),
         set(ey, get(second.out)),
       );

@@ -129,8 +129,11 @@ export const f64 = {
   sub: binary(0xa1),
   mul: binary(0xa2),
   div: binary(0xa3),
+  /** NaN if either is NaN; min(−0, +0) = −0: the semantics of Math.min. */
+  min: binary(0xa4),
   /** NaN if either is NaN; max(−0, +0) = +0: the semantics of Math.max. */
   max: binary(0xa5),
+  ge: binary(0x66),
   /** An i32 as an f64 (exact). */
   convert_i32_s: (x: Code): Code => [...x, 0xb7],
   /** The f64 whose bits these are. */
@@ -165,6 +168,8 @@ export const f64x2 = {
   trunc: (x: Code): Code => [...x, ...simd(0x7a)],
   /** Lane-wise f64.max (NaN propagates, max(−0, +0) = +0): a sequence of several instructions on x86. */
   max: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf5)],
+  /** Lane-wise y < x ? y : x, one minpd on x86 (so a NaN y keeps x). */
+  pmin: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf6)],
   /** Lane-wise x < y ? y : x, one maxpd on x86 (so a NaN y, or y = ±0 against x = ∓0, keeps x). */
   pmax: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf7)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
@@ -188,6 +193,8 @@ export const i64x2 = {
 
 /** Four 32-bit integer lanes; shifts take an i32 count (mod 32). */
 export const i32x4 = {
+  /** An i32 broadcast to all four lanes. */
+  splat: (x: Code): Code => [...x, ...simd(0x11)],
   shl: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xab)],
   /** Arithmetic shift right (the sign bit copied in). */
   shr_s: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xac)],
