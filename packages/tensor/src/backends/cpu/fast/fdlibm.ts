@@ -62,10 +62,10 @@ const EXP = {
  * `range` is 'any' (every double, NaN and ±∞ included) or 'nonPositive', code that is exact only for
  * −708 ≤ x ≤ 0 (the cross-entropy kernel's x − max, when it has checked its row) and skips the rest.
  *
- * Every lane takes fdlibm's main path, scaling y by 2ᵏ in one product (exact for |x| ≤ 708). The lanes
- * that need more (0 < |x| < 2⁻²⁸: 1 + x; x = 1; |x| > 708: subnormal results, overflow, underflow) are then
- * redone, by code that is skipped when no lane is one of those. NaN needs nothing: the main path keeps it
- * NaN; ±0 neither: the main path gives 1, as 1 + x does. The scratch locals are shared: uses must not nest.
+ * Every lane takes fdlibm's main path (which gives fdlibm's 1 + x for |x| < 2⁻²⁸ too, see there), scaling
+ * y by 2ᵏ in one product (exact for |x| ≤ 708). The lanes that need more (x = 1; |x| > 708: subnormal
+ * results, overflow, underflow) are then redone, by code that is skipped when no lane is one of those. NaN
+ * needs nothing: the main path keeps it NaN. The scratch locals are shared: uses must not nest.
  */
 export interface ExpF64x2 {
   constants: Code;
@@ -118,28 +118,24 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
     set(y, add(K('P2'), mul(get(rr), get(y)))),
     set(y, add(K('P1'), mul(get(rr), get(y)))),
     set(y, sub(get(r), mul(get(rr), get(y)))), // c
-    // y = 1 − ((lo − r·c/(2 − c)) − hi)
+    // y = 1 − ((lo − q) − hi), q = r·c/(2 − c). Where |x| < 2⁻²⁸ fdlibm returns 1 + x instead, which is
+    // what this gives with q = 0 (k = 0 there, so lo = 0 and hi = x): q is masked to +0 in those lanes.
     set(y, div(mul(get(r), get(y)), sub(K('two'), get(y)))),
+    set(y, v128.and(f64x2.ge(get(abs), K('tiny')), get(y))),
     set(y, sub(K('one'), sub(sub(get(lo), get(y)), get(hi)))),
     // exp = y·2ᵏ: one exact product where 2ᵏ is normal and the result is too, as for |x| ≤ 708.
     set(out, mul(get(y), twoToThe(get(kb)))),
   ];
   const where = (out: number, cond: Code, value: Code) => set(out, v128.bitselect(value, get(out), cond));
-  /** 1 + x where 0 < |x| < 2⁻²⁸ (all that −708 ≤ x ≤ 0 can need beyond the main path). */
-  const tinyFixUp = ({ x, abs, out }: Locals): Code =>
-    where(out, v128.and(f64x2.lt(get(abs), K('tiny')), f64x2.gt(get(abs), K('zero'))), add(K('one'), get(x)));
   /** A mask of the lanes that need more than the main path. */
-  const special = ({ x, abs }: Locals): Code =>
-    v128.or(v128.or(f64x2.lt(get(abs), K('tiny')), f64x2.gt(get(abs), K('ordinaryBelow'))), f64x2.eq(get(x), K('one')));
+  const special = ({ x, abs }: Locals): Code => v128.or(f64x2.gt(get(abs), K('ordinaryBelow')), f64x2.eq(get(x), K('one')));
   /** The general scaling, and the inputs fdlibm answers before (or instead of) the main path. */
-  const fixUps = (l: Locals): Code => {
-    const { x, kb, t, y, out } = l;
+  const fixUps = ({ x, kb, t, y, out }: Locals): Code => {
     return seq(
       // y·2ᵏ as (y·2ᵃ)·2ᵇ, a = k >> 1, b = k − a (in the low words): the first product exact, the second
       // rounding once, as fdlibm's scalings near the ends of the range round y·2ᵏ once.
       set(t, i32x4.shr_s(i32x4.sub(get(kb), i32x4.splat(i32.const(1023))), i32.const(1))), // a
       set(out, mul(mul(get(y), twoToThe(i32x4.add(get(t), i32x4.splat(i32.const(1023))))), twoToThe(i32x4.sub(get(kb), get(t))))),
-      tinyFixUp(l),
       where(out, f64x2.eq(get(x), K('one')), K('e')),
       where(out, f64x2.gt(get(x), K('overflow')), K('infinity')),
       where(out, f64x2.lt(get(x), K('underflow')), K('zero')), // and −∞
@@ -151,7 +147,7 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
     constants,
     exp: (x, range = 'any') => seq(
       ...mainPath(first, x),
-      range === 'any' ? control.if(v128.any_true(special(first)), fixUps(first)) : tinyFixUp(first),
+      range === 'any' ? control.if(v128.any_true(special(first)), fixUps(first)) : [],
       get(first.out),
     ),
     exp2: (x, y, [ex, ey], range = 'any') => {
@@ -160,7 +156,7 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
         ...a.flatMap((step, i) => [step, b[i]!]),
         range === 'any'
           ? control.if(v128.any_true(v128.or(special(first), special(second))), seq(fixUps(first), fixUps(second)))
-          : seq(tinyFixUp(first), tinyFixUp(second)),
+          : [],
         set(ex, get(first.out)),
         set(ey, get(second.out)),
       );
