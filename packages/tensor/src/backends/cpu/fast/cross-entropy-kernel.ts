@@ -5,22 +5,24 @@
  * same algorithm (which give the same bits). Per row r of x [rows, classes]:
  *
  *   max    = max_j x[r, j]            (0 if that is −∞ or NaN)                 two at a time
- *   e[j]   = exp(x[r, j] − max)       into a float64 scratch row [classes]    exp two at a time
+ *   e[j]   = exp(x[r, j] − max)       into a float64 scratch row [classes]    four at a time (two exps
+ *                                                                              interleaved)
  *   sum    = ((0 + e[0]) + e[1]) + …  in order, as the reference adds          one lane after the other
  *   loss   = −((x[r, t] − max) − log(sum))                                      scalar
  *   dloss[r, j] = e[j] / sum, then dloss[r, t] = e[t] / sum − 1  (rounded to the logits' dtype)
  *
- * The division e[j]/sum is a true division (not a product with 1/sum), as in the reference.
- * Only the sum is sequential; everything else runs two lanes at a time. An odd last class takes the two-lane
- * exp with one lane used.
- *
+ * The division e[j]/sum is a true division (not a product with 1/sum), as in the reference. Only the sum is
+ * sequential. The pass that finds the max also finds the least value: when every x − max lies in [−708, 0]
+ * (no NaN, no ±∞, no gap wider than 708: the usual row), the exps skip fdlibm's out-of-range cases
+ * altogether; any other row takes the exp that handles every double.
+
  *   crossEntropyRowsF32(x, targets, losses, dloss, scratch, rowStart, rowEnd, classes, withDerivative)
  *   crossEntropyRowsF64(…the same…)
  *
  * x and dloss are float32 (F32) or float64 (F64) [rows, classes], targets int32 [rows], losses float64
- * [rows], scratch a float64 row [classes] (crossEntropyScratchBytes);
- * pointers are byte addresses. Rows rowStart ≤ r < rowEnd are computed, so
- * a caller may split the rows between threads (each with a scratch row of its own). dloss is written only if
+ * [rows], scratch a float64 row [classes] (crossEntropyScratchBytes); pointers are byte addresses. Rows
+ * rowStart ≤ r < rowEnd are computed, so a caller may split the rows between threads (each with a scratch
+ * row of its own). dloss is written only if
  * withDerivative is 1. A target outside 0 … classes − 1 (which the op rejects before any kernel runs) gives a
  * NaN loss and no −1, rather than reading or writing another row.
  *

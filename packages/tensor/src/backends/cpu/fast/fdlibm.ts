@@ -6,19 +6,25 @@
  * f64 arithmetic is exactly IEEE double, so the same steps in the same order, with the same constants, give
  * the same bits. This file writes those steps again as wasm:
  *
- *   exp, two lanes at a time (f64x2) and without branches: every lane takes fdlibm's main path, and the few
- *        inputs fdlibm answers otherwise (|x| < 2⁻²⁸, x = 1, overflow, underflow) are selected afterwards.
+ *   exp, two lanes at a time (f64x2): every lane takes fdlibm's main path, and the few inputs fdlibm
+ *        answers otherwise (x = 1, overflow, underflow, subnormal results) are redone afterwards, by code
+ *        skipped when a vector holds none of them.
  *   log, one value, with fdlibm's branches as they are (it runs once per row, where speed does not matter).
  *
- * Why the branchless exp is still fdlibm's, case by case (x reduced as x = k·ln2 + r, |r| ≤ ½ln2):
+ * Why that exp is still fdlibm's, case by case (x reduced as x = k·ln2 + r, |r| ≤ ½ln2):
  *   - ½ln2 < |x| < 1.5ln2: fdlibm takes k = ±1 and hi = x ∓ ln2HI, lo = ±ln2LO directly; the general
  *     k = trunc(x/ln2 ± ½) is ±1 on that whole range (its bounds are fdlibm's high-word tests), and
  *     x − k·ln2HI, k·ln2LO are then the same two numbers.
  *   - |x| ≤ ½ln2 (by fdlibm's high-word test): k is forced to 0, so hi = x, lo = 0, r = x, and the main
  *     formula 1 − ((lo − r·c/(2 − c)) − hi) equals fdlibm's k = 0 formula 1 − (r·c/(c − 2) − r) exactly
  *     (negating a divisor and subtracting from 0 are exact).
- *   - the scaling y·2ᵏ: fdlibm multiplies once (or via 2ᵏ⁺¹⁰⁰⁰·2⁻¹⁰⁰⁰ or 2·2¹⁰²³ near the ends); here
- *     y·2ᵃ·2ᵇ with a = k >> 1, b = k − a. y·2ᵃ is exact, so both round y·2ᵏ once, the same way.
+ *   - |x| < 2⁻²⁸: fdlibm returns 1 + x; the main formula with r·c/(2 − c) replaced by 0 is 1 − ((0 − 0) − x),
+ *     the same number (for x = ±0 too).
+ *   - the scaling y·2ᵏ: fdlibm multiplies once (or via 2ᵏ⁺¹⁰⁰⁰·2⁻¹⁰⁰⁰ or 2·2¹⁰²³ near the ends). Here one
+ *     product where that is exact (|x| ≤ 708), else y·2ᵃ·2ᵇ with a = k >> 1, b = k − a: y·2ᵃ is exact, so
+ *     both round y·2ᵏ once, the same way.
+ * The tests (test/cross-entropy-kernel.test.ts) compare the bits with Math.exp and Math.log on every branch's
+ * edges, random values of every magnitude and random bit patterns.
  */
 import {
   type Code, type FunctionBuilder, type ModuleBuilder, control, f64, f64x2, i32, i32x4, i64, i64x2, local, seq, type, v128,
