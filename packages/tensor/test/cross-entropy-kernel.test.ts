@@ -148,15 +148,18 @@ describe('wasm log', () => {
 
 type Dtype = 'float32' | 'float64';
 
-/** A bump allocator over the test memory, past the exp scratch; each region 8-byte aligned + `skew`. */
+/** A bump allocator over the test memory, past the exp scratch: byte addresses 64-aligned + `skew`. */
 function regions() {
   let top = 1 << 20;
-  return <T extends Float32Array | Float64Array | Int32Array>(kind: { new (b: ArrayBuffer, at: number, n: number): T; BYTES_PER_ELEMENT: number }, n: number, skew = 0): T => {
+  return (bytes: number, skew = 0): number => {
     const at = Math.ceil(top / 64) * 64 + skew;
-    top = at + kind.BYTES_PER_ELEMENT * n + 64;
-    return new kind(heap, at, n);
+    top = at + bytes + 64;
+    return at;
   };
 }
+/** A float array of the dtype over the test memory. */
+const floats = (dtype: Dtype, at: number, n: number) => (dtype === 'float32' ? new Float32Array(heap, at, n) : new Float64Array(heap, at, n));
+const width = (dtype: Dtype) => (dtype === 'float32' ? 4 : 8);
 
 /** Logits with the extremes the loss can meet, row by row (`kind` picks each row's flavour). */
 function logits(rows: number, classes: number, seed: number, scale: number): number[] {
@@ -199,14 +202,14 @@ function wasm(
   rowStart = 0, rowEnd = rows, skew = 0,
 ): Run {
   const alloc = regions();
-  const Kind = dtype === 'float32' ? Float32Array : Float64Array;
-  const xs = alloc(Kind, rows * classes, skew);
+  const n = rows * classes;
+  const xs = floats(dtype, alloc(width(dtype) * n, skew), n);
   xs.set(x);
-  const ts = alloc(Int32Array, rows);
+  const ts = new Int32Array(heap, alloc(4 * rows), rows);
   ts.set(targets);
-  const losses = alloc(Float64Array, rows).fill(7);
-  const dloss = alloc(Kind, rows * classes, skew ? 4 : 0).fill(7);
-  const scratch = alloc(Float64Array, crossEntropyScratchBytes(classes) / 8);
+  const losses = new Float64Array(heap, alloc(8 * rows), rows).fill(7);
+  const dloss = floats(dtype, alloc(width(dtype) * n, skew ? 4 : 0), n).fill(7);
+  const scratch = new Float64Array(heap, alloc(crossEntropyScratchBytes(classes)), crossEntropyScratchBytes(classes) / 8);
   const run = dtype === 'float32' ? k.crossEntropyRowsF32 : k.crossEntropyRowsF64;
   run(xs.byteOffset, ts.byteOffset, losses.byteOffset, dloss.byteOffset, scratch.byteOffset, rowStart, rowEnd, classes, withDerivative ? 1 : 0);
   return { losses: losses.slice(), dloss: dloss.slice() };
