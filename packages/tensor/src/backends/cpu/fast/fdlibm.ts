@@ -81,7 +81,7 @@ export interface ExpF64x2 {
 export type ExpRange = 'any' | 'nonPositive';
 
 const EXP_CONSTANTS = {
-  ...EXP, one: 1, two: 2, half: 0.5, infinity: Infinity, zero: 0,
+  ...EXP, one: 1, two: 2, half: 0.5, minusHalf: -0.5, infinity: Infinity, zero: 0,
   sign: -0, // only the sign bit set
   // Adding 1.5·2⁵² + 1023 to an integer-valued k (|k| < 2³⁰) is exact and leaves k + 1023 in the low word.
   biasedIntegerShift: 1.5 * 2 ** 52 + 1023,
@@ -106,11 +106,13 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
   type Locals = ReturnType<typeof locals>;
 
   /** fdlibm's main path as separate statements (so two can be interleaved), ending with out = y·2ᵏ. */
-  const mainPath = ({ x: xv, abs, kb, t, hi, lo, r, rr, y, out }: Locals, x: Code): Code[] => [
+  const mainPath = ({ x: xv, abs, kb, t, hi, lo, r, rr, y, out }: Locals, x: Code, range: ExpRange): Code[] => [
     set(xv, x),
     set(abs, f64x2.abs(get(xv))),
-    // k = trunc(x/ln2 ± ½) (the sign of x's), as a float; 0 where |x| ≤ ½ln2 (masking gives +0).
-    set(t, f64x2.trunc(add(mul(get(xv), K('invLn2')), v128.or(K('half'), v128.and(get(xv), K('sign')))))),
+    // k = trunc(x/ln2 ± ½) (the sign of x's), as a float; 0 where |x| ≤ ½ln2 (masking gives +0). For x ≤ 0
+    // the ½ is −½ (x = +0 would take +½, but its k is masked to 0 either way).
+    set(t, f64x2.trunc(add(mul(get(xv), K('invLn2')),
+      range === 'nonPositive' ? K('minusHalf') : v128.or(K('half'), v128.and(get(xv), K('sign')))))),
     set(t, v128.and(f64x2.ge(get(abs), K('reduceFrom')), get(t))),
     set(kb, add(get(t), K('biasedIntegerShift'))),
     // x = hi − lo with hi = x − k·ln2Hi, lo = k·ln2Lo; then fdlibm's rational approximation of exp(r),
@@ -152,12 +154,12 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
   return {
     constants,
     exp: (x, range = 'any') => seq(
-      ...mainPath(first, x),
+      ...mainPath(first, x, range),
       range === 'any' ? control.if(v128.any_true(special(first)), fixUps(first)) : [],
       get(first.out),
     ),
     exp2: (x, y, [ex, ey], range = 'any') => {
-      const [a, b] = [mainPath(first, x), mainPath(second, y)];
+      const [a, b] = [mainPath(first, x, range), mainPath(second, y, range)];
       return seq(
         ...a.flatMap((step, i) => [step, b[i]!]),
         range === 'any'
