@@ -247,6 +247,21 @@ describe('the wasm cross-entropy kernel', () => {
     expect(differences(x, got.dloss, want.dloss)).toEqual([]);
   });
 
+  it('signed zeros: a zero max, −0 before +0, and a lone zero as the target (where its sign reaches the loss)', () => {
+    for (const classes of [4, 5]) {
+      const pad = (row: number[]) => [...row, ...new Array(classes - row.length).fill(-900)];
+      const rows = [[-0, -900, -900], [-900, 0, -900], [-0, 0, -900], [0, -0, -900], [-0, -0, 0, -900], [-0, -5, 0]].map(pad);
+      const x = rows.flat();
+      const t = Int32Array.from([0, 1, 0, 1, 1, 2]);
+      for (const dtype of ['float32', 'float64'] as const) {
+        const want = reference(dtype, x, t, rows.length, classes, true);
+        const got = wasm(dtype, x, t, rows.length, classes, true);
+        expect(differences(t, got.losses, want.losses)).toEqual([]);
+        expect(differences(x, got.dloss, want.dloss)).toEqual([]);
+      }
+    }
+  });
+
   it('computes only rows rowStart … rowEnd − 1 (so rows can be split between threads)', () => {
     const [rows, classes] = [10, 7];
     const x = logits(rows, classes, 400, 4);

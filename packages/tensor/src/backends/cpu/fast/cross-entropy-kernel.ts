@@ -124,7 +124,9 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
     set(row, at(get(X), i32.mul(get(r), get(CLASSES)), el.bytes)),
     // max = Math.max over the row, then 0 if that is −∞ or NaN. f64x2.max would be exact in any order but
     // costs a long dependent sequence per pair; pmax is one instruction and exact except that it skips NaN
-    // (seen separately here) and may keep −0 over +0 (so a zero max is recomputed exactly, one by one).
+    // (seen separately here) and may keep −0 where Math.max gives +0. No output can tell those two zeros
+    // apart: x − (±0) is x for x ≠ 0, and exp(±0) = 1; (x_t − max) − log Σ is −log Σ unless Σ = 1, which
+    // needs a single zero in the row, whose sign pmax keeps.
     // The row's least value comes along: it tells whether every x − max lies in [−708, 0].
     set(two, f64x2.const(-Infinity)),
     set(e2, f64x2.const(-Infinity)), // a second running max: two independent chains
@@ -153,7 +155,6 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
       set(max, f64.max(get(max), el.loadOne(x(get(pairs))))), // NaN propagates: seen below
       set(min, f64.min(get(min), el.loadOne(x(get(pairs))))),
     )),
-    control.if(f64.eq(get(max), f64.const(0)), forRange(j, c(0), get(pairs), c(1), set(max, f64.max(get(max), el.loadOne(x(get(j))))))),
     set(unusual, i32.or(v128.any_true(get(nan)), i32.or(f64.eq(get(max), f64.const(-Infinity)), f64.ne(get(max), get(max))))),
     control.if(get(unusual), set(max, f64.const(0))),
     // A usual row (no NaN, a finite max, every x − max ≥ −708: false for −∞, +∞ or NaN) takes the exp that
