@@ -1,7 +1,8 @@
 /**
  * Captured kernels on the WebAssembly SIMD path. While a tape is being captured, every output lives in the
  * shared wasm memory (capture.ts), so the float32 kernels of fast/vector-kernels.ts can run on it in place,
- * 20–60× faster than a JavaScript loop over the same typed arrays. Each function here returns the bound
+ * 20–60× faster than a JavaScript loop over the same typed arrays (and the tiny matmuls, the column sums and
+ * the loss's cross-entropy rows, float32 or float64, of the other fast/*-kernel.ts modules). Each function here returns the bound
  * kernel for one op, or null when the op is not one of these shapes (the caller then binds the JS loop).
  *
  * An input that lives outside the wasm memory (a parameter, a host-made index) is staged: the bound kernel
