@@ -73,9 +73,8 @@ export const i32 = {
   sub: binary(0x6b),
   mul: binary(0x6c),
   div_u: binary(0x6e),
-  /** Unsigned comparisons (the operands read as unsigned 32-bit integers). */
+  /** Unsigned comparison (the operands read as unsigned 32-bit integers). */
   lt_u: binary(0x49),
-  ge_u: binary(0x4f),
   and: binary(0x71),
   or: binary(0x72),
   xor: binary(0x73),
@@ -174,34 +173,22 @@ export const f64x2 = {
   pmax: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf7)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
   promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
-  /** The low two i32 lanes of x as two f64 lanes (exact). */
-  convert_low_i32x4_s: (x: Code): Code => [...x, ...simd(0xfe)],
 };
 
 /** Two 64-bit integer lanes (for building float64 bit patterns). */
 export const i64x2 = {
-  const: (lo: bigint, hi = lo): Code => [...simd(0x0c), ...bytes(new BigInt64Array([lo, hi]))],
-  /** The low two i32 lanes of x, sign-extended. */
-  extend_low_i32x4_s: (x: Code): Code => [...x, ...simd(0xc7)],
   /** Each lane shifted left by the i32 `by` (mod 64). */
   shl: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xcb)],
-  /** Each lane shifted right by the i32 `by` (mod 64), arithmetic. */
-  shr_s: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xcc)],
-  add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xce)],
-  sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xd1)],
 };
 
-/** Four 32-bit integer lanes; shifts take an i32 count (mod 32). */
+/** Four 32-bit integer lanes; a shift takes an i32 count (mod 32). */
 export const i32x4 = {
   /** An i32 broadcast to all four lanes. */
   splat: (x: Code): Code => [...x, ...simd(0x11)],
-  shl: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xab)],
   /** Arithmetic shift right (the sign bit copied in). */
   shr_s: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xac)],
   add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xae)],
   sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xb1)],
-  /** Two f64 lanes truncated toward zero to two i32 lanes (saturating; NaN → 0), the upper two lanes zero. */
-  trunc_sat_f64x2_s_zero: (x: Code): Code => [...x, ...simd(0xfc)],
 };
 
 export const v128 = {
