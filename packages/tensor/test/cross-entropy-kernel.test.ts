@@ -86,6 +86,7 @@ describe('wasm exp', () => {
     ['[−2, 2]·2⁻²⁶ (around the 1 + x shortcut)', uniform(5000, -(2 ** -26), 2 ** -26, 4)],
     ['random bit patterns (NaN, ±∞, subnormals, huge)', randomBits(20000, 5)],
     ['an odd count (the last value alone)', uniform(7, -5, 5, 6)],
+    ['15 values (8, then 4, 2 and 1 at a time)', uniform(15, -5, 5, 8)],
   ];
   for (const [name, values] of cases) {
     it(`equals Math.exp bit for bit: ${name}`, () => {
@@ -222,7 +223,7 @@ function targetsFor(rows: number, classes: number, seed: number): Int32Array {
 
 describe('the wasm cross-entropy kernel', () => {
   for (const dtype of ['float32', 'float64'] as const) {
-    for (const classes of [1, 2, 3, 4, 5, 113, 114]) {
+    for (const classes of [1, 2, 3, 4, 5, 12, 15, 113, 114]) { // every mix of the 8-, 4-, 2- and 1-class steps
       for (const withDerivative of [true, false]) {
         it(`equals the reference loop bit for bit: ${dtype}, ${classes} classes, ${withDerivative ? 'with' : 'without'} dloss`, () => {
           const rows = 45;

@@ -5,8 +5,8 @@
  * same algorithm (which give the same bits). Per row r of x [rows, classes]:
  *
  *   max    = max_j x[r, j]            (0 if that is −∞ or NaN)                 two at a time
- *   e[j]   = exp(x[r, j] − max)       into a float64 scratch row [classes]    four at a time (two exps
- *                                                                              interleaved)
+ *   e[j]   = exp(x[r, j] − max)       into a float64 scratch row [classes]    eight at a time (four
+ *                                                                              exps interleaved)
  *   sum    = ((0 + e[0]) + e[1]) + …  in order, as the reference adds          one lane after the other
  *   loss   = −((x[r, t] − max) − log(sum))                                      scalar
  *   dloss[r, j] = e[j] / sum, then dloss[r, t] = e[t] / sum − 1  (rounded to the logits' dtype)
@@ -87,26 +87,30 @@ const at = (base: Code, index: Code, bytes: number): Code => i32.add(base, i32.m
 
 function emitRows(m: ModuleBuilder, el: Element, log: number): void {
   const f = m.function({ name: `crossEntropyRows${el.name}`, params: PARAMS, exported: true });
-  const [r, j, quads, pairs, row, dRow, t, targetOk, unusual] = Array.from({ length: 9 }, () => f.local(type.i32));
+  const [r, j, octets, quads, pairs, row, dRow, t, targetOk, unusual] = Array.from({ length: 10 }, () => f.local(type.i32));
   const [max, min, sum] = [f.local(type.f64), f.local(type.f64), f.local(type.f64)];
-  const [two, maxTwo, e, e2, nan, least] = Array.from({ length: 6 }, () => f.local(type.v128));
-  const { constants, exp, exp2 } = expF64x2(f);
+  const [two, maxTwo, nan, least] = Array.from({ length: 4 }, () => f.local(type.v128));
+  const es = Array.from({ length: 4 }, () => f.local(type.v128)); // exps of up to 8 classes
+  const [e, e2] = [es[0]!, es[1]!];
+  const { constants, exp, expN } = expF64x2(f);
   const odd = i32.lt_s(get(pairs), get(CLASSES)); // one class left after the pairs
   const x = (index: Code) => at(get(row), index, el.bytes);
   const scratch = (index: Code) => at(get(SCRATCH), index, 8);
   const addToSum = (value: Code) => set(sum, f64.add(get(sum), value));
 
-  // e = exp(x − max) into the scratch row, summed in order.
+  // e = exp(x − max) into the scratch row, summed in order: 8 at a time (four exps interleaved), then 4, 2, 1.
+  /** exp of the `lanes` (8 or 4) classes from j on, stored and added to the sum in order. */
+  const group = (lanes: number, range: ExpRange) => {
+    const vs = es.slice(0, lanes / 2);
+    return seq(
+      expN(vs.map((_, o) => f64x2.sub(el.loadTwo(x(i32.add(get(j), c(2 * o)))), get(maxTwo))), vs, range),
+      ...vs.map((v, o) => v128.store(scratch(i32.add(get(j), c(2 * o))), get(v))),
+      ...vs.flatMap((v) => [addToSum(f64x2.extract_lane(get(v), 0)), addToSum(f64x2.extract_lane(get(v), 1))]),
+    );
+  };
   const exps = (range: ExpRange) => seq(
-    forRange(j, c(0), get(quads), c(4),
-      exp2(f64x2.sub(el.loadTwo(x(get(j))), get(maxTwo)), f64x2.sub(el.loadTwo(x(i32.add(get(j), c(2)))), get(maxTwo)), [e, e2], range),
-      v128.store(scratch(get(j)), get(e)),
-      v128.store(scratch(i32.add(get(j), c(2))), get(e2)),
-      addToSum(f64x2.extract_lane(get(e), 0)),
-      addToSum(f64x2.extract_lane(get(e), 1)),
-      addToSum(f64x2.extract_lane(get(e2), 0)),
-      addToSum(f64x2.extract_lane(get(e2), 1)),
-    ),
+    forRange(j, c(0), get(octets), c(8), group(8, range)),
+    control.if(i32.lt_s(get(octets), get(quads)), seq(set(j, get(octets)), group(4, range))),
     control.if(i32.lt_s(get(quads), get(pairs)), seq(
       set(e, exp(f64x2.sub(el.loadTwo(x(get(quads))), get(maxTwo)), range)),
       v128.store(scratch(get(quads)), get(e)),
@@ -182,30 +186,38 @@ function emitRows(m: ModuleBuilder, el: Element, log: number): void {
   );
   f.body = seq(
     constants,
-    set(quads, i32.and(get(CLASSES), c(-4))), // classes in groups of 4, then perhaps a pair, then perhaps one
+    set(octets, i32.and(get(CLASSES), c(-8))), // classes in groups of 8, then perhaps 4, 2 and 1
+    set(quads, i32.and(get(CLASSES), c(-4))),
     set(pairs, i32.and(get(CLASSES), c(-2))),
     forRange(r, get(ROW_START), get(ROW_END), c(1), rowBody),
   );
 }
 
 /**
- * exp(src[i]) for i < n, as the kernel computes them (4, then 2, then 1 at a time), with the exp for `range`:
+ * exp(src[i]) for i < n, as the kernel computes them (8, then 4, 2, 1 at a time), with the exp for `range`:
  * for testing exp against Math.exp.
  */
 function emitExpArray(m: ModuleBuilder, name: string, range: ExpRange): void {
   const f: FunctionBuilder = m.function({ name, params: [type.i32, type.i32, type.i32], exported: true });
   const [SRC, DST, N] = [0, 1, 2];
   const i = f.local(type.i32);
-  const [e, e2] = [f.local(type.v128), f.local(type.v128)];
-  const { constants, exp, exp2 } = expF64x2(f);
+  const es = Array.from({ length: 4 }, () => f.local(type.v128));
+  const e = es[0]!;
+  const { constants, exp, expN } = expF64x2(f);
   const src = (index: Code) => at(get(SRC), index, 8);
   const dst = (index: Code) => at(get(DST), index, 8);
+  /** exp of the `lanes` (8 or 4) values from i on. */
+  const group = (lanes: number) => {
+    const vs = es.slice(0, lanes / 2);
+    return seq(
+      expN(vs.map((_, o) => v128.load(src(i32.add(get(i), c(2 * o))))), vs, range),
+      ...vs.map((v, o) => v128.store(dst(i32.add(get(i), c(2 * o))), get(v))),
+    );
+  };
   f.body = seq(
     constants,
-    forRange(i, c(0), i32.and(get(N), c(-4)), c(4),
-      exp2(v128.load(src(get(i))), v128.load(src(i32.add(get(i), c(2)))), [e, e2], range),
-      v128.store(dst(get(i)), get(e)),
-      v128.store(dst(i32.add(get(i), c(2))), get(e2))),
+    forRange(i, c(0), i32.and(get(N), c(-8)), c(8), group(8)),
+    control.if(i32.and(get(N), c(4)), seq(set(i, i32.and(get(N), c(-8))), group(4))),
     control.if(i32.and(get(N), c(2)), seq(
       set(i, i32.and(get(N), c(-4))),
       v128.store(dst(get(i)), exp(v128.load(src(get(i))), range)),

@@ -62,9 +62,10 @@ const EXP = {
  *   constants   code that puts the constants into locals; it must run once, at the top of the function,
  *               before any exp (a v128.const is rebuilt from immediates at each use: loops read locals).
  *   exp(x, range)   code that evaluates x once and leaves exp(x) on the stack.
- *   exp2(x, y, [ex, ey], range)  code that sets local ex to exp(x) and ey to exp(y), the two computations
- *               interleaved step by step: each is one long chain of dependent operations (≈ 90 cycles),
- *               so two side by side keep the core busy where one leaves it waiting.
+ *   expN([x, y, …], [ex, ey, …], range)  code that sets local ex to exp(x), ey to exp(y), … (up to four),
+ *               the computations interleaved step by step: each is one long chain of dependent operations
+ *               (≈ 90 cycles), so several side by side keep the core busy where one leaves it waiting
+ *               (four measured ≈ 1.7× faster than two here).
  * `range` is 'any' (every double, NaN and ±∞ included) or 'nonPositive', code that is exact only for
  * −708 ≤ x ≤ 0 (the cross-entropy kernel's x − max, when it has checked its row) and skips the rest.
  *
@@ -76,7 +77,7 @@ const EXP = {
 export interface ExpF64x2 {
   constants: Code;
   exp(x: Code, range?: ExpRange): Code;
-  exp2(x: Code, y: Code, into: readonly [number, number], range?: ExpRange): Code;
+  expN(xs: readonly Code[], into: readonly number[], range?: ExpRange): Code;
 }
 export type ExpRange = 'any' | 'nonPositive';
 
@@ -88,6 +89,7 @@ const EXP_CONSTANTS = {
   ordinaryBelow: 708, // for |x| up to here, 2ᵏ is a normal number and y·2ᵏ neither overflows nor underflows
 };
 type Name = keyof typeof EXP_CONSTANTS;
+const MAX_INTERLEAVED = 4;
 
 export function expF64x2(f: FunctionBuilder): ExpF64x2 {
   const names = Object.keys(EXP_CONSTANTS) as Name[];
@@ -149,8 +151,8 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
       where(out, f64x2.lt(get(x), K('underflow')), K('zero')), // and −∞
     );
   };
-  const first = locals();
-  const second = locals();
+  const sets = Array.from({ length: MAX_INTERLEAVED }, locals);
+  const first = sets[0]!;
   return {
     constants,
     exp: (x, range = 'any') => seq(
@@ -158,15 +160,14 @@ export function expF64x2(f: FunctionBuilder): ExpF64x2 {
       range === 'any' ? control.if(v128.any_true(special(first)), fixUps(first)) : [],
       get(first.out),
     ),
-    exp2: (x, y, [ex, ey], range = 'any') => {
-      const [a, b] = [mainPath(first, x, range), mainPath(second, y, range)];
+    expN: (xs, into, range = 'any') => {
+      if (xs.length !== into.length || xs.length > MAX_INTERLEAVED) throw new Error(`expN: ${xs.length} inputs, ${into.length} outputs`);
+      const used = sets.slice(0, xs.length);
+      const paths = xs.map((x, i) => mainPath(used[i]!, x, range));
       return seq(
-        ...a.flatMap((step, i) => [step, b[i]!]),
-        range === 'any'
-          ? control.if(v128.any_true(v128.or(special(first), special(second))), seq(fixUps(first), fixUps(second)))
-          : [],
-        set(ex, get(first.out)),
-        set(ey, get(second.out)),
+        ...paths[0]!.flatMap((_, step) => paths.map((path) => path[step]!)), // step by step, one of each
+        range === 'any' ? control.if(v128.any_true(used.map(special).reduce(v128.or)), seq(...used.map(fixUps))) : [],
+        ...into.map((e, i) => set(e, get(used[i]!.out))),
       );
     },
   };
