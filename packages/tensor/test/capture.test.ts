@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type CpuBackend, type NDArray, add, crossEntropyRows, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, getBackend, indexAdd, indexSelect, matmul, fused, mul, relu,
+  type CpuBackend, type NDArray, add, concat, crossEntropyRows, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, getBackend, indexAdd, indexSelect, matmul, fused, mul, relu,
   type FusedKernel, scatterAdd, softmax, sub, sum, tensor,
 } from '@grok/tensor';
 import { randomValues, size } from './helpers.js';
@@ -14,6 +14,8 @@ import { randomValues, size } from './helpers.js';
 const cpu = getBackend() as CpuBackend;
 const f32 = (shape: number[], seed: number) => tensor(randomValues(size(shape), seed), { shape });
 const i32 = (values: number[]) => tensor(values, { dtype: 'int32' });
+const f64 = (shape: number[], seed: number) => tensor(randomValues(size(shape), seed), { shape, dtype: 'float64' });
+const scaled = (t: NDArray, by: number) => mul(t, by);
 
 /** Overwrites a host tensor's values in place (a parameter updated between steps). */
 function refill(t: NDArray, seed: number): void {
@@ -60,12 +62,30 @@ const cases: Case[] = [
   { name: 'embeddingBag weight gradient (wasm)', inputs: () => [f32([5, 48], 34), bagIndex(), f32([7, 48], 35)], op: (t, i, g) => embeddingBagWeightGrad(t, i, g) },
   { name: 'embeddingBag table gradient, repeats (wasm)', inputs: () => [bagIndex(), f32([7, 3], 36), f32([7, 16], 37)], op: (i, w, g) => embeddingBagTableGrad(5, i, w, g) },
   {
-    name: 'crossEntropyRows with its derivative',
+    name: 'crossEntropyRows with its derivative (wasm)',
     inputs: () => [f32([8, 5], 27), i32([0, 4, 2, 2, 1, 3, 0, 4])],
     op: (x, t) => {
       const { losses, dloss } = crossEntropyRows(x, t, { withDerivative: true });
       return add(dloss!, losses.reshape([8, 1]).backend.cast(losses.reshape([8, 1]), 'float32'));
     },
+  },
+  {
+    name: 'crossEntropyRows, 113 classes, large logits, its losses and derivative side by side (wasm)',
+    inputs: () => [scaled(f32([700, 113], 33), 40), i32(Array.from({ length: 700 }, (_, r) => (r * 37) % 113))],
+    op: (x, t) => {
+      const { losses, dloss } = crossEntropyRows(x, t, { withDerivative: true });
+      return concat([dloss!, losses.backend.cast(losses.reshape([700, 1]), 'float32')], 1);
+    },
+  },
+  {
+    name: 'crossEntropyRows of float64 logits, without the derivative (wasm)',
+    inputs: () => [f64([9, 7], 34), i32([6, 0, 1, 2, 3, 4, 5, 6, 0])],
+    op: (x, t) => crossEntropyRows(x, t).losses,
+  },
+  {
+    name: 'crossEntropyRows of float64 logits with the derivative (wasm)',
+    inputs: () => [f64([9, 7], 35), i32([6, 0, 1, 2, 3, 4, 5, 6, 0])],
+    op: (x, t) => crossEntropyRows(x, t, { withDerivative: true }).dloss!,
   },
 ];
 

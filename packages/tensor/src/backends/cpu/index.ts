@@ -7,8 +7,8 @@
  *   - kernel capture (capture.ts, for @grok/autograd's compileStep): outputs in the shared wasm memory by a
  *     static memory plan, every kernel recorded on a tape, and the hot float32 kernels of captured buffers run
  *     as wasm (wasm-dispatch.ts): ReLU and its backward, adds, bias adds, scales, row gathers and
- *     scatter-adds, sums over rows, attention's tiny matmuls, and fused short-context attention
- *     (fast/attention-kernel.ts).
+ *     scatter-adds, sums over rows, attention's tiny matmuls, fused short-context attention
+ *     (fast/attention-kernel.ts), the embedding bag and the loss's cross-entropy rows.
  * `setFastPath(false)` (or GROK_FAST=0) sends every kernel to its reference loop.
  */
 import type { BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
@@ -18,6 +18,7 @@ import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import type { NDArray } from '../../ndarray.js';
 import { type BoundKernel, ReferenceBackend, attentionDims, patternShape, store } from '../reference/index.js';
 import { attentionBackwardInto, attentionForwardInto } from '../reference/attention.js';
+import { crossEntropyRowsInto } from '../reference/cross-entropy.js';
 import { fusedInto } from '../reference/fused.js';
 import { indexAddInto, indexSelectInto } from '../reference/indexing.js';
 import { embeddingBagInto, embeddingBagTableGradInto, embeddingBagWeightGradInto } from '../reference/embedding-bag.js';
@@ -29,7 +30,8 @@ import { fastMatmulInto } from './fast/fast-matmul.js';
 import { isFastPathEnabled } from './fast/settings.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import {
-  type Allocate, wasmAttention, wasmAttentionBackward, wasmBinary, wasmColumnSum, wasmEmbeddingBag, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
+  type Allocate, wasmAttention, wasmAttentionBackward, wasmBinary, wasmColumnSum, wasmCrossEntropyRows, wasmEmbeddingBag, wasmGatherRows,
+  wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
 } from './wasm-dispatch.js';
 
 export class CpuBackend extends ReferenceBackend {
@@ -158,6 +160,19 @@ export class CpuBackend extends ReferenceBackend {
     const plain = () => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv, 'each-term');
     this.launch(wasm ?? plain, [dq, dk, dv], 'attention backward', q, k, v, pattern, dz);
     return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype), dv: this.wrap(dv, v.shape, q.dtype) };
+  }
+
+  override crossEntropyRows(logits: NDArray, targets: NDArray, withDerivative: boolean): { losses: NDArray; dloss: NDArray | null } {
+    if (!this.#tape) return super.crossEntropyRows(logits, targets, withDerivative);
+    // Captured: the wasm kernel (fast/cross-entropy-kernel.ts), the same numbers as the reference loop.
+    const [rows, classes] = logits.shape as [number, number];
+    const losses = this.alloc([rows], 'float64') as Float64Array;
+    const dloss = withDerivative ? this.alloc(logits.shape, logits.dtype) : null;
+    const [x, t] = [store(logits), store(targets) as Int32Array];
+    const wasm = this.#wasm((alloc) => wasmCrossEntropyRows(alloc, x, t, losses, dloss, rows, classes));
+    const plain = () => crossEntropyRowsInto(x, t, rows, classes, losses, dloss);
+    this.launch(wasm ?? plain, dloss ? [losses, dloss] : losses, 'crossEntropyRows', logits, targets);
+    return { losses: this.wrap(losses, [rows], 'float64'), dloss: dloss && this.wrap(dloss, logits.shape, logits.dtype) };
   }
 
   override reduce(op: ReduceOp, a: NDArray, axis: number, keepdim: boolean): NDArray {

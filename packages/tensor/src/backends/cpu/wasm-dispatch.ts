@@ -1,7 +1,8 @@
 /**
  * Captured kernels on the WebAssembly SIMD path. While a tape is being captured, every output lives in the
  * shared wasm memory (capture.ts), so the float32 kernels of fast/vector-kernels.ts can run on it in place,
- * 20–60× faster than a JavaScript loop over the same typed arrays. Each function here returns the bound
+ * 20–60× faster than a JavaScript loop over the same typed arrays (and the tiny matmuls, the column sums and
+ * the loss's cross-entropy rows, float32 or float64, of the other fast/*-kernel.ts modules). Each function here returns the bound
  * kernel for one op, or null when the op is not one of these shapes (the caller then binds the JS loop).
  *
  * An input that lives outside the wasm memory (a parameter, a host-made index) is staged: the bound kernel
@@ -17,6 +18,7 @@ import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
 import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
 import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
 import { EMBEDDING_BAG_STEP, type EmbeddingBagKernels, embeddingBagKernels } from './fast/embedding-bag-kernel.js';
+import { type CrossEntropyKernels, crossEntropyKernels, crossEntropyScratchBytes } from './fast/cross-entropy-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 import type { AttentionDims } from '../reference/attention.js';
 import { type AttentionKernels, attentionForward, attentionKernels } from './fast/attention-kernel.js';
@@ -47,6 +49,12 @@ function eb(): EmbeddingBagKernels {
   return (bags ??= embeddingBagKernels(memory, pages));
 }
 
+let losses: CrossEntropyKernels | undefined;
+function ce(): CrossEntropyKernels {
+  const { memory, pages } = wasmMemory();
+  return (losses ??= crossEntropyKernels(memory, pages));
+}
+
 /** An operand's address, with the copy that stages it when it lives outside the wasm memory. */
 interface Operand {
   ptr: number;
@@ -59,7 +67,7 @@ export type Allocate = (dtype: 'float32' | 'float64' | 'int32', length: number, 
 function operand(data: TypedArray, alloc: Allocate): Operand | null {
   const at = wasmAddressOf(data);
   if (at !== null) return { ptr: at, stage: null };
-  const dtype = data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : null;
+  const dtype = data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : null;
   const buffer = dtype && alloc(dtype, data.length);
   if (!buffer) return null;
   return { ptr: buffer.byteOffset, stage: () => buffer.set(data) };
@@ -211,4 +219,25 @@ export function wasmAttentionBackward(
   const scale = Math.fround(Math.sqrt(d));
   return bind(alloc, [q, k, v, pattern, dz, dq, dk, dv], (pq, pk, pv, pp, pg, pdq, pdk, pdv) =>
     ak().attentionBackward(pq!, pk!, pv!, pp!, pg!, pdq!, pdk!, pdv!, scratch.byteOffset, entries, qPos, pos, d, scale));
+}
+/**
+ * Cross-entropy of logit rows [rows, classes] (float32 or float64) against int32 targets: the float64 losses
+ * and, if asked, dloss in the logits' dtype, as the reference loop computes them (see
+ * fast/cross-entropy-kernel.ts). The outputs must already live in the wasm memory (they are never staged).
+ */
+export function wasmCrossEntropyRows(
+  alloc: Allocate, x: TypedArray, targets: Int32Array, losses: Float64Array, dloss: TypedArray | null, rows: number, classes: number,
+): BoundKernel | null {
+  const f32 = x instanceof Float32Array && (dloss === null || dloss instanceof Float32Array);
+  const f64 = x instanceof Float64Array && (dloss === null || dloss instanceof Float64Array);
+  if (!(f32 || f64) || rows === 0 || classes === 0) return null;
+  if (wasmAddressOf(losses) === null || (dloss && wasmAddressOf(dloss) === null)) return null;
+  const scratch = alloc('float64', crossEntropyScratchBytes(classes) / 8);
+  if (!scratch) return null;
+  const withDerivative = dloss ? 1 : 0;
+  const outputs: TypedArray[] = dloss ? [losses, dloss] : [losses];
+  return bind(alloc, [x, targets, ...outputs], (px, pt, pl, pd) => {
+    const run = f32 ? ce().crossEntropyRowsF32 : ce().crossEntropyRowsF64;
+    run(px!, pt!, pl!, pd ?? 0, scratch.byteOffset, 0, rows, classes, withDerivative);
+  });
 }

@@ -73,10 +73,17 @@ export const i32 = {
   sub: binary(0x6b),
   mul: binary(0x6c),
   div_u: binary(0x6e),
+  /** Unsigned comparison (the operands read as unsigned 32-bit integers). */
+  lt_u: binary(0x49),
   and: binary(0x71),
   or: binary(0x72),
+  xor: binary(0x73),
   /** x << y (y taken mod 32). */
   shl: binary(0x74),
+  /** x >> y, arithmetic (the sign bit is copied in). */
+  shr_s: binary(0x75),
+  /** The low 32 bits of an i64. */
+  wrap_i64: (x: Code): Code => [...x, 0xa7],
   /** min of two side-effect-free operands (each is evaluated twice). */
   min_s: (x: Code, y: Code): Code => [...x, ...y, ...x, ...y, 0x48, 0x1b],
 };
@@ -95,6 +102,19 @@ export const f32 = {
 /** `cond ? ifTrue : ifFalse` without a branch (both operands are evaluated); cond is an i32. */
 export const select = (ifTrue: Code, ifFalse: Code, cond: Code): Code => [...ifTrue, ...ifFalse, ...cond, 0x1b];
 
+/** 64-bit integers: only what taking a float64 apart and putting it together needs. */
+export const i64 = {
+  /** A small constant (|n| < 2³¹). */
+  const: (n: number): Code => [0x42, ...sleb(n | 0)],
+  or: binary(0x84),
+  shl: binary(0x86),
+  shr_u: binary(0x88),
+  /** An i32 as an i64, its bits zero-extended. */
+  extend_i32_u: (x: Code): Code => [...x, 0xad],
+  /** The bits of an f64. */
+  reinterpret_f64: (x: Code): Code => [...x, 0xbd],
+};
+
 /** float64 scalars, and the conversions between f32 and f64 (exact one way, rounding the other). */
 export const f64 = {
   const: (x: number): Code => [0x44, ...new Uint8Array(new Float64Array([x]).buffer)],
@@ -103,25 +123,72 @@ export const f64 = {
   /** Comparisons give an i32 0 or 1; any comparison with NaN is false (0), except ne. */
   eq: binary(0x61),
   ne: binary(0x62),
+  neg: (x: Code): Code => [...x, 0x9a],
   add: binary(0xa0),
   sub: binary(0xa1),
   mul: binary(0xa2),
   div: binary(0xa3),
-  /** NaN if either operand is NaN; max(−0, +0) = +0 (as Math.max). */
+  /** NaN if either is NaN; min(−0, +0) = −0: the semantics of Math.min. */
+  min: binary(0xa4),
+  /** NaN if either is NaN; max(−0, +0) = +0: the semantics of Math.max. */
   max: binary(0xa5),
+  ge: binary(0x66),
+  /** An i32 as an f64 (exact). */
+  convert_i32_s: (x: Code): Code => [...x, 0xb7],
+  /** The f64 whose bits these are. */
+  reinterpret_i64: (x: Code): Code => [...x, 0xbf],
   /** f32 → f64, exact. */
   promote_f32: (x: Code): Code => [...x, 0xbb],
   /** f64 → f32, rounded to nearest even. */
   demote_to_f32: (x: Code): Code => [...x, 0xb6],
 };
 
+/** Sixteen bytes, written out. */
+const bytes = (array: ArrayBufferView): number[] => [...new Uint8Array(array.buffer, array.byteOffset, array.byteLength)];
+
 /** Two float64 lanes, and the conversions from and to four float32 lanes. */
 export const f64x2 = {
+  /** A constant vector [lo, hi] (both lanes `lo` unless said). */
+  const: (lo: number, hi = lo): Code => [...simd(0x0c), ...bytes(new Float64Array([lo, hi]))],
   splat: (x: Code): Code => [...x, ...simd(0x14)],
+  extract_lane: (x: Code, lane: 0 | 1): Code => [...x, ...simd(0x21), lane],
+  /** Lane-wise comparisons as masks: all ones where true, all zeros where false (NaN: false, except ne). */
+  eq: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x47)],
+  ne: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x48)],
+  lt: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x49)],
+  gt: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x4a)],
+  ge: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x4c)],
+  abs: (x: Code): Code => [...x, ...simd(0xec)],
   add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf0)],
+  sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf1)],
   mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf2)],
+  div: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf3)],
+  /** Each lane rounded toward zero, as a float (ties, NaN and ±∞ as f64.trunc). */
+  trunc: (x: Code): Code => [...x, ...simd(0x7a)],
+  /** Lane-wise f64.max (NaN propagates, max(−0, +0) = +0): a sequence of several instructions on x86. */
+  max: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf5)],
+  /** Lane-wise y < x ? y : x, one minpd on x86 (so a NaN y keeps x). */
+  pmin: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf6)],
+  /** Lane-wise x < y ? y : x, one maxpd on x86 (so a NaN y, or y = ±0 against x = ∓0, keeps x). */
+  pmax: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf7)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
   promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
+};
+
+/** Two 64-bit integer lanes (for building float64 bit patterns). */
+export const i64x2 = {
+  /** Each lane shifted left by the i32 `by` (mod 64). */
+  shl: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xcb)],
+};
+
+/** Four 32-bit integer lanes; a shift takes an i32 count (mod 32). */
+export const i32x4 = {
+  /** An i32 broadcast to all four lanes. */
+  splat: (x: Code): Code => [...x, ...simd(0x11)],
+  /** Arithmetic shift right (the sign bit copied in). */
+  shr_s: (x: Code, by: Code): Code => [...x, ...by, ...simd(0xac)],
+  add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xae)],
+  sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xb1)],
 };
 
 export const v128 = {
@@ -130,8 +197,15 @@ export const v128 = {
   load32_splat: (addr: Code, offset = 0): Code => [...addr, ...simd(0x09), ...memarg(2, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, ...simd(0x0b), ...memarg(4, offset)],
   zero: (): Code => [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  /** Loads 8 bytes into the low half, zeroing the high half. */
+  load64_zero: (addr: Code, offset = 0): Code => [...addr, ...simd(0x5d), ...memarg(3, offset)],
+  /** Stores the low 8 bytes of `value`. */
+  store64_low: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, ...simd(0x5b), ...memarg(3, offset), 0],
   /** Bitwise and of all 128 bits: with a comparison's lane mask it keeps the lanes where the mask is true. */
   and: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x4e)],
+  or: (x: Code, y: Code): Code => [...x, ...y, ...simd(0x50)],
+  /** i32 1 if any bit of x is set, else 0. */
+  any_true: (x: Code): Code => [...x, ...simd(0x53)],
   /** Bit by bit, `mask ? x : y`. */
   bitselect: (x: Code, y: Code, mask: Code): Code => [...x, ...y, ...mask, ...simd(0x52)],
   /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane lanes[i] of (x ++ y), lanes in 0..7. */
@@ -164,8 +238,12 @@ export const control = {
   loop: (...body: Code[]): Code => [0x03, EMPTY_BLOCK, ...body.flat(), 0x0b],
   if: (cond: Code, then: Code, otherwise?: Code): Code =>
     otherwise ? [...cond, 0x04, EMPTY_BLOCK, ...then, 0x05, ...otherwise, 0x0b] : [...cond, 0x04, EMPTY_BLOCK, ...then, 0x0b],
+  /** `cond ? then : otherwise` as a value of type `result`, evaluating only the branch taken. */
+  ifElseValue: (result: ValType, cond: Code, then: Code, otherwise: Code): Code => [...cond, 0x04, result, ...then, 0x05, ...otherwise, 0x0b],
   br: (depth: number): Code => [0x0c, ...uleb(depth)],
   br_if: (depth: number, cond: Code): Code => [...cond, 0x0d, ...uleb(depth)],
+  /** Returns from the function with `values` (its results). */
+  return: (...values: Code[]): Code => [...values.flat(), 0x0f],
   call: (func: number, ...args: Code[]): Code => [...args.flat(), 0x10, ...uleb(func)],
 };
 
