@@ -31,7 +31,7 @@ import { isFastPathEnabled } from './fast/settings.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import {
   type Allocate, wasmAttention, wasmAttentionBackward, wasmBinary, wasmColumnSum, wasmCrossEntropyRows, wasmEmbeddingBag, wasmGatherRows,
-  wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary,
+  wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary, runStaged,
 } from './wasm-dispatch.js';
 
 export class CpuBackend extends ReferenceBackend {
@@ -189,38 +189,45 @@ export class CpuBackend extends ReferenceBackend {
     return this.wrap(out, outShape, 'float32');
   }
 
-  // The embedding bag and its adjoints: on a captured tape, wasm SIMD kernels with the reference's numbers.
+  // The embedding bag and its adjoints: wasm SIMD kernels with the reference's numbers, on a captured tape's
+  // buffers or (eagerly) on copies in the wasm memory; the reference loops for float64 or odd widths.
   override embeddingBag(table: NDArray, index: NDArray, weight: NDArray): NDArray {
-    if (!this.#tape) return super.embeddingBag(table, index, weight);
     const [B, R] = index.shape as [number, number];
     const D = table.shape[1]!;
     const out = this.alloc([B, D], table.dtype);
     const [t, i, w] = [store(table), store(index) as Int32Array, store(weight)];
-    const wasm = this.#wasm((alloc) => wasmEmbeddingBag(alloc, 'forward', { table: t, index: i, weight: w, out }, R, D));
-    this.launch(wasm ?? (() => embeddingBagInto(t, i, w, out, R, D)), out, 'embeddingBag', table, index, weight);
+    this.#launchBag(out, (alloc, o) => wasmEmbeddingBag(alloc, 'forward', { table: t, index: i, weight: w, out: o }, R, D),
+      () => embeddingBagInto(t, i, w, out, R, D), 'embeddingBag', table, index, weight);
     return this.wrap(out, [B, D], table.dtype);
   }
 
   override embeddingBagWeightGrad(table: NDArray, index: NDArray, g: NDArray): NDArray {
-    if (!this.#tape) return super.embeddingBagWeightGrad(table, index, g);
     const [B, R] = index.shape as [number, number];
     const D = table.shape[1]!;
     const out = this.alloc([B, R], table.dtype);
     const [t, i, dy] = [store(table), store(index) as Int32Array, store(g)];
-    const wasm = this.#wasm((alloc) => wasmEmbeddingBag(alloc, 'weightGrad', { table: t, index: i, g: dy, out }, R, D));
-    this.launch(wasm ?? (() => embeddingBagWeightGradInto(t, i, dy, out, R, D)), out, 'embeddingBagWeightGrad', table, index, g);
+    this.#launchBag(out, (alloc, o) => wasmEmbeddingBag(alloc, 'weightGrad', { table: t, index: i, g: dy, out: o }, R, D),
+      () => embeddingBagWeightGradInto(t, i, dy, out, R, D), 'embeddingBagWeightGrad', table, index, g);
     return this.wrap(out, [B, R], table.dtype);
   }
 
   override embeddingBagTableGrad(rows: number, index: NDArray, weight: NDArray, g: NDArray): NDArray {
-    if (!this.#tape) return super.embeddingBagTableGrad(rows, index, weight, g);
     const R = index.shape[1]!;
     const D = g.shape[1]!;
     const out = this.alloc([rows, D], g.dtype);
     const [i, w, dy] = [store(index) as Int32Array, store(weight), store(g)];
-    const wasm = this.#wasm((alloc) => wasmEmbeddingBag(alloc, 'tableGrad', { index: i, weight: w, g: dy, out }, R, D));
-    this.launch(wasm ?? (() => embeddingBagTableGradInto(i, w, dy, out, R, D)), out, 'embeddingBagTableGrad', index, weight, g);
+    this.#launchBag(out, (alloc, o) => wasmEmbeddingBag(alloc, 'tableGrad', { index: i, weight: w, g: dy, out: o }, R, D),
+      () => embeddingBagTableGradInto(i, w, dy, out, R, D), 'embeddingBagTableGrad', index, weight, g);
     return this.wrap(out, [rows, D], g.dtype);
+  }
+
+  /** Launches an embedding-bag kernel: wasm where it applies (captured, or staged eagerly), else `plain`. */
+  #launchBag(
+    out: TypedArray, bindWasm: (alloc: Allocate, out: TypedArray) => BoundKernel | null, plain: () => void, label: string, ...inputs: NDArray[]
+  ): void {
+    const wasm = this.#wasm((alloc) => bindWasm(alloc, out));
+    if (wasm || this.#tape || !isFastPathEnabled()) return this.launch(wasm ?? plain, out, label, ...inputs);
+    this.launch(() => runStaged(out, bindWasm) || plain(), out, label, ...inputs);
   }
 
   override indexSelect(a: NDArray, axis: number, indices: NDArray): NDArray {

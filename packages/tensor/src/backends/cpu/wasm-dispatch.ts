@@ -13,7 +13,7 @@ import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
 import type { BoundKernel } from '../reference/index.js';
-import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
+import { allocateInWasmMemory, releaseWasmMemory, wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
 import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
 import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
 import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
@@ -87,6 +87,32 @@ function bind(alloc: Allocate, arrays: readonly TypedArray[], run: (...ptrs: num
 }
 
 const isF32 = (...xs: TypedArray[]) => xs.every((x) => x instanceof Float32Array);
+
+/**
+ * Runs a wasm kernel eagerly (outside a capture) on host arrays: its inputs are staged in wasm memory taken
+ * for this call, its output is computed there and copied into `out`, and the memory is given back. Returns
+ * false (having run nothing) when the kernel does not apply or the memory is full.
+ */
+export function runStaged(out: TypedArray, bindKernel: (alloc: Allocate, out: TypedArray) => BoundKernel | null): boolean {
+  const taken: TypedArray[] = [];
+  const alloc: Allocate = (dtype, length) => {
+    const buffer = allocateInWasmMemory(dtype, length);
+    if (buffer) taken.push(buffer);
+    return buffer;
+  };
+  try {
+    const dtype = out instanceof Float64Array ? 'float64' : out instanceof Int32Array ? 'int32' : 'float32';
+    const staged = alloc(dtype, out.length);
+    const kernel = staged && bindKernel(alloc, staged);
+    if (!kernel) return false;
+    kernel();
+    out.set(staged);
+    return true;
+  } finally {
+    for (const buffer of taken) releaseWasmMemory(buffer.byteOffset);
+  }
+}
+
 
 export function wasmUnary(alloc: Allocate, op: UnaryOp, x: TypedArray, out: TypedArray): BoundKernel | null {
   if (op !== 'relu' || !isF32(x, out)) return null;
