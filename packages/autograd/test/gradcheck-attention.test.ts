@@ -78,3 +78,54 @@ describe('fused equals the op-by-op path, forward and gradients, bit for bit', (
     }
   }
 });
+
+describe('attentionShortContextWithPattern: z and a pattern that gradients flow into', () => {
+  for (const s of shapes) {
+    it(`gradcheck through z and the pattern together (float64), ${label(s)}`, () => {
+      const d = 4;
+      const q = randParam([2, 2, s.qPos, d], 11);
+      const k = randParam([2, 2, s.pos, d], 12);
+      const v = randParam([2, 2, s.pos, d], 13);
+      const c = ag.randn([2, 2, s.qPos, s.pos], { dtype: 'float64', seed: 14 });
+      expectGradcheck((a, b, e) => {
+        const { z, pattern } = ag.attentionShortContextWithPattern(a!, b!, e!, { causal: s.causal });
+        return z.sum().add(pattern.mul(c).sum());
+      }, [q, k, v]);
+    });
+  }
+
+  it('the pattern alone (z unused) still sends its gradient to q and k', () => {
+    const q = randParam([1, 2, 1, 4], 15);
+    const k = randParam([1, 2, 3, 4], 16);
+    const v = randParam([1, 2, 3, 4], 17);
+    const c = ag.randn([1, 2, 1, 3], { dtype: 'float64', seed: 18 });
+    expectGradcheck((a, b, e) => ag.attentionShortContextWithPattern(a!, b!, e!).pattern.mul(c).sum(), [q, k, v]);
+  });
+
+  it('equals the op-by-op path bit for bit, gradients included (cpu float32)', () => {
+    const before = getBackend();
+    try {
+      useBackend(raw.createBackend('cpu'));
+      const make = (shape: number[], seed: number) => ag.randn(shape, { dtype: 'float32', seed }).detach().requiresGrad_();
+      const run = (fused: boolean) => {
+        const [q, k, v] = [make([6, 4, 3, 32], 20), make([6, 4, 3, 32], 21), make([6, 4, 3, 32], 22)];
+        const c = ag.randn([6, 4, 3, 3], { dtype: 'float32', seed: 23 });
+        let z: Tensor;
+        let pattern: Tensor;
+        if (fused) ({ z, pattern } = ag.attentionShortContextWithPattern(q, k, v, { causal: true }));
+        else {
+          const mask = new Float32Array(9).map((_, x) => (x % 3 > Math.floor(x / 3) ? -Infinity : 0));
+          pattern = q.matmul(k, { transB: true }).div(Math.sqrt(32)).add(tensor(mask, { shape: [3, 3] })).softmax(-1);
+          z = pattern.matmul(v);
+        }
+        z.sum().add(pattern.mul(c).sum()).backward();
+        return [z, pattern, q.grad!, k.grad!, v.grad!].map((t) => Array.from(t.data));
+      };
+      const fused = run(true);
+      expect(fused).toEqual(run(false));
+      expect(fused[2]!.some((g) => g !== 0)).toBe(true);
+    } finally {
+      useBackend(before);
+    }
+  });
+});

@@ -39,29 +39,36 @@ export function attentionByOps(q: NDArray, k: NDArray, v: NDArray, causal: boole
   return { z: matmul(pattern, v), pattern };
 }
 
-/** The backward of attentionShortContext: dz [..., qPos, d] → dq, dk, dv, given the forward's pattern. */
+/**
+ * The backward of attentionShortContext: dz [..., qPos, d] → dq, dk, dv, given the forward's pattern.
+ * `dpattern`, when the pattern itself was used elsewhere, is that use's gradient [..., qPos, pos]: it joins
+ * the pattern's gradient from z (dz·vᵀ) before the softmax backward, as autograd would add the two.
+ */
 export function attentionShortContextBackward(
-  q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray,
+  q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray, dpattern: NDArray | null = null,
 ): { dq: NDArray; dk: NDArray; dv: NDArray } {
   const op = 'attentionShortContextBackward';
   checkAttention(op, q, k, v, false);
   const pShape = [...q.shape.slice(0, -1), k.shape.at(-2)!];
-  for (const [name, t, shape] of [['pattern', pattern, pShape], ['dz', dz, q.shape]] as const) {
+  const checked: [string, NDArray, readonly number[]][] = [['pattern', pattern, pShape], ['dz', dz, q.shape]];
+  if (dpattern !== null) checked.push(['dpattern', dpattern, pShape]);
+  for (const [name, t, shape] of checked) {
     if (!(t instanceof NDArray) || !shapesEqual(t.shape, shape) || t.dtype !== q.dtype || t.backend !== q.backend) {
       const got = t instanceof NDArray ? `${t.dtype}${formatShape(t.shape)}` : typeof t;
       throw new Error(`${op}: ${name} must be ${q.dtype}${formatShape(shape)} on q's backend, got ${got}`);
     }
   }
   const kernel = q.backend.attentionShortContextBackward;
-  return kernel ? kernel.call(q.backend, q, k, v, pattern, dz) : attentionBackwardByOps(q, k, v, pattern, dz);
+  return kernel ? kernel.call(q.backend, q, k, v, pattern, dz, dpattern) : attentionBackwardByOps(q, k, v, pattern, dz, dpattern);
 }
 
 /** The backward as autograd computes it from the ops of attentionByOps, each op's derivative in turn. */
 export function attentionBackwardByOps(
-  q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray,
+  q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray, dpatternElsewhere: NDArray | null = null,
 ): { dq: NDArray; dk: NDArray; dv: NDArray } {
   const d = q.shape.at(-1)!;
-  const dpattern = matmul(dz, v, { transB: true }); // [..., qPos, pos]
+  const fromZ = matmul(dz, v, { transB: true }); // [..., qPos, pos]
+  const dpattern = dpatternElsewhere ? add(fromZ, dpatternElsewhere) : fromZ;
   const dscores = mul(pattern, sub(dpattern, sum(mul(dpattern, pattern), -1, true))); // softmax backward
   const draw = div(dscores, Math.sqrt(d)); // through the division by √d
   return { dq: matmul(draw, k), dk: matmul(draw, q, { transA: true }), dv: matmul(pattern, dz, { transA: true }) };

@@ -119,9 +119,12 @@ export interface Backend {
    *   z       = pattern·v                       [batch, H, qPos, d]
    */
   attentionShortContext?(q: NDArray, k: NDArray, v: NDArray, causal: boolean): { z: NDArray; pattern: NDArray };
-  /** Its backward: from the forward's pattern and dz [batch, H, qPos, d] to dq, dk and dv (shaped like q, k, v). */
+  /**
+   * Its backward: from the forward's pattern and dz [batch, H, qPos, d] to dq, dk and dv (shaped like q, k, v);
+   * `dpattern` (or null) is a gradient of the pattern from elsewhere, added to dz·vᵀ.
+   */
   attentionShortContextBackward?(
-    q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray,
+    q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray, dpattern: NDArray | null,
   ): { dq: NDArray; dk: NDArray; dv: NDArray };
 
   /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */

@@ -25,3 +25,30 @@ export function attentionShortContext(q: Tensor, k: Tensor, v: Tensor, options: 
     return [q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null];
   });
 }
+
+/**
+ * attentionShortContext that also returns the pattern [..., qPos, pos] as a tensor gradients can flow into
+ * (the MLP-input tables of @grok/transformer weight table rows by it). Its gradient joins dz·vᵀ inside the
+ * one fused backward. For autograd the pattern is a child of z: being nearer the loss, its backward runs
+ * first and only hands its gradient over to z's. It also sends z a zero gradient, so that z's backward runs
+ * even where nothing else uses z.
+ */
+export function attentionShortContextWithPattern(
+  q: Tensor, k: Tensor, v: Tensor, options: T.AttentionOptions = {},
+): { z: Tensor; pattern: Tensor } {
+  assertTensor(q, 'attentionShortContextWithPattern', 'q');
+  assertTensor(k, 'attentionShortContextWithPattern', 'k');
+  assertTensor(v, 'attentionShortContextWithPattern', 'v');
+  const { z, pattern } = T.attentionShortContext(q.value, k.value, v.value, options);
+  let fromPattern: T.NDArray | null = null; // the pattern's gradient, handed over by its backward
+  const zt = record('attentionShortContext', z, [q, k, v], (dz) => {
+    const { dq, dk, dv } = T.attentionShortContextBackward(q.value, k.value, v.value, pattern, dz, fromPattern);
+    fromPattern = null;
+    return [q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null];
+  });
+  const pt = record('attentionPattern', pattern, [zt], (dpattern) => {
+    fromPattern = dpattern;
+    return [T.zerosLike(z)];
+  });
+  return { z: zt, pattern: pt };
+}

@@ -19,7 +19,7 @@
  * @grok/autograd: one kernel forward, one backward, the same numbers) unless a hook wants to see the scores
  * or the pattern, which the fused op never hands out; the op-by-op path below is the readable reference.
  */
-import { Parameter, Tensor, attentionShortContext, raw, zeros } from '@grok/autograd';
+import { Parameter, Tensor, attentionShortContext, attentionShortContextWithPattern, raw, zeros } from '@grok/autograd';
 import type { TransformerConfig } from '../config.js';
 import { type HookContext, NO_HOOKS } from '../hooks.js';
 import { Module } from '../module.js';
@@ -76,10 +76,16 @@ export class Attention extends Module {
     const [batch, H, qPos, d_head] = qh.shape as [number, number, number, number];
     const pos = kh.shape[2]!;
     const d_model = this.W_O.shape[2]!;
-    // The fused op keeps the pattern inside its graph node: a caller that needs it as a tensor (`keep`, with
-    // gradients flowing into it) gets the op-by-op path, as do hooks on scores or pattern.
-    const fused = !keep && pos <= SHORT_CONTEXT && !ctx.wants(this.fullName('hook_attn_scores')) && !ctx.wants(this.fullName('hook_pattern'));
-    const zh = fused ? attentionShortContext(qh, kh, vh, { causal }) : this.mixByOps(qh, kh, vh, ctx, causal, keep);
+    const fused = pos <= SHORT_CONTEXT && !ctx.wants(this.fullName('hook_attn_scores')) && !ctx.wants(this.fullName('hook_pattern'));
+    let zh: Tensor; // [batch, H, qPos, d_head]
+    if (fused && keep) {
+      // The caller needs the pattern as a tensor, with gradients flowing into it (the MLP tables).
+      const both = attentionShortContextWithPattern(qh, kh, vh, { causal });
+      keep.pattern = both.pattern;
+      zh = both.z;
+    } else {
+      zh = fused ? attentionShortContext(qh, kh, vh, { causal }) : this.mixByOps(qh, kh, vh, ctx, causal, keep);
+    }
     const z = ctx.hook(this.fullName('hook_z'), headsFirst(zh)); // [batch, qPos, H, d_head]
     // Σ_head z[h]·W_O[h] is one matmul once heads sit side by side: [rows, H·d_head] · [H·d_head, d_model].
     let out = z.reshape(batch * qPos, H * d_head).matmul(this.W_O.reshape(H * d_head, d_model));

@@ -150,15 +150,17 @@ export class CpuBackend extends ReferenceBackend {
   }
 
   override attentionShortContextBackward(
-    q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray,
+    q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray, dpattern: NDArray | null = null,
   ): { dq: NDArray; dk: NDArray; dv: NDArray } {
-    if (!(q.dtype === 'float32' && isFastPathEnabled())) return super.attentionShortContextBackward(q, k, v, pattern, dz);
+    if (!(q.dtype === 'float32' && isFastPathEnabled())) return super.attentionShortContextBackward(q, k, v, pattern, dz, dpattern);
     const dims = attentionDims(q, k);
     const [dq, dk, dv] = [this.alloc(q.shape, q.dtype), this.alloc(k.shape, q.dtype), this.alloc(v.shape, q.dtype)];
     const [x, y, w, p, g] = [store(q), store(k), store(v), store(pattern), store(dz)];
-    const wasm = this.#wasm((alloc) => wasmAttentionBackward(alloc, x, y, w, p, g, dq, dk, dv, dims));
-    const plain = () => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv, 'each-term');
-    this.launch(wasm ?? plain, [dq, dk, dv], 'attention backward', q, k, v, pattern, dz);
+    const extra = dpattern && store(dpattern);
+    const wasm = this.#wasm((alloc) => wasmAttentionBackward(alloc, x, y, w, p, g, dq, dk, dv, dims, extra));
+    const plain = () => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv, 'each-term', extra);
+    const inputs = dpattern ? [q, k, v, pattern, dz, dpattern] : [q, k, v, pattern, dz];
+    this.launch(wasm ?? plain, [dq, dk, dv], 'attention backward', ...inputs);
     return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype), dv: this.wrap(dv, v.shape, q.dtype) };
   }
 

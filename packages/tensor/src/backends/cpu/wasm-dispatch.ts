@@ -236,15 +236,16 @@ export function wasmAttention(
 /** Its backward: dq, dk, dv from q, k, v, the pattern and dz. */
 export function wasmAttentionBackward(
   alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, pattern: TypedArray, dz: TypedArray,
-  dq: TypedArray, dk: TypedArray, dv: TypedArray, dims: AttentionDims,
+  dq: TypedArray, dk: TypedArray, dv: TypedArray, dims: AttentionDims, dpattern: TypedArray | null = null,
 ): BoundKernel | null {
   const { entries, qPos, pos, d } = dims;
-  if (!isF32(q, k, v, pattern, dz, dq, dk, dv) || d % 4 !== 0) return null;
+  if (!isF32(q, k, v, pattern, dz, dq, dk, dv) || d % 4 !== 0 || (dpattern && !isF32(dpattern))) return null;
   const scratch = alloc('float64', qPos * pos + pos + 4);
   if (!scratch) return null;
   const scale = Math.fround(Math.sqrt(d));
-  return bind(alloc, [q, k, v, pattern, dz, dq, dk, dv], (pq, pk, pv, pp, pg, pdq, pdk, pdv) =>
-    ak().attentionBackward(pq!, pk!, pv!, pp!, pg!, pdq!, pdk!, pdv!, scratch.byteOffset, entries, qPos, pos, d, scale));
+  const arrays = [q, k, v, pattern, dz, dq, dk, dv, ...(dpattern ? [dpattern] : [])];
+  return bind(alloc, arrays, (pq, pk, pv, pp, pg, pdq, pdk, pdv, pdp) =>
+    ak().attentionBackward(pq!, pk!, pv!, pp!, pg!, pdq!, pdk!, pdv!, scratch.byteOffset, entries, qPos, pos, d, scale, pdp ?? 0));
 }
 /**
  * Cross-entropy of logit rows [rows, classes] (float32 or float64) against int32 targets: the float64 losses

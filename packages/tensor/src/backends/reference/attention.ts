@@ -105,7 +105,7 @@ export function attentionForwardInto(
 /** Fills dq (like q), dk and dv (like k and v) from the forward's pattern and dz [entries, qPos, d]. */
 export function attentionBackwardInto(
   q: TypedArray, k: TypedArray, v: TypedArray, pattern: TypedArray, dz: TypedArray, dims: AttentionDims,
-  dq: TypedArray, dk: TypedArray, dv: TypedArray, sums: SumRounding = 'once',
+  dq: TypedArray, dk: TypedArray, dv: TypedArray, sums: SumRounding = 'once', dpatternElsewhere: TypedArray | null = null,
 ): void {
   const { entries, qPos, pos, d } = dims;
   const round = rounding(dq);
@@ -121,6 +121,7 @@ export function attentionBackwardInto(
       let s = 0;
       for (let j = 0; j < pos; j++) {
         dpattern[j] = round(dot(dz, qz + i * d, v, kv + j * d, d));
+        if (dpatternElsewhere) dpattern[j] = round(dpattern[j]! + dpatternElsewhere[p + i * pos + j]!); // autograd's sum of the two
         s += round(dpattern[j]! * pattern[p + i * pos + j]!);
       }
       s = round(s);

@@ -154,11 +154,15 @@ export class ReferenceBackend implements Backend {
     return { z: this.wrap(z, q.shape, q.dtype), pattern: this.wrap(pattern, patternShape(q, k), q.dtype) };
   }
 
-  attentionShortContextBackward(q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray): { dq: NDArray; dk: NDArray; dv: NDArray } {
+  attentionShortContextBackward(
+    q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray, dpattern: NDArray | null = null,
+  ): { dq: NDArray; dk: NDArray; dv: NDArray } {
     const dims = attentionDims(q, k);
     const [dq, dk, dv] = [this.alloc(q.shape, q.dtype), this.alloc(k.shape, q.dtype), this.alloc(v.shape, q.dtype)];
     const [x, y, w, p, g] = [store(q), store(k), store(v), store(pattern), store(dz)];
-    this.launch(() => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv), [dq, dk, dv], 'attention backward', q, k, v, pattern, dz);
+    const extra = dpattern && store(dpattern);
+    const inputs = dpattern ? [q, k, v, pattern, dz, dpattern] : [q, k, v, pattern, dz];
+    this.launch(() => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv, 'once', extra), [dq, dk, dv], 'attention backward', ...inputs);
     return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype), dv: this.wrap(dv, v.shape, q.dtype) };
   }
 

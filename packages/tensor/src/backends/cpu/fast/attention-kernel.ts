@@ -19,7 +19,8 @@
  * entries·qPos·pos values, dots of pos + 4, scratch of qPos·pos + pos + 4; scale is √d rounded to float32):
  *   attentionScores(q, k, exps, dots, entries, qPos, pos, d, causal, scale), then exps = exp(exps), then
  *   attentionMix(exps, v, z, pattern, entries, qPos, pos, d)
- *   attentionBackward(q, k, v, pattern, dz, dq, dk, dv, scratch, entries, qPos, pos, d, scale)
+ *   attentionBackward(q, k, v, pattern, dz, dq, dk, dv, scratch, entries, qPos, pos, d, scale, dpattern)
+ *     (dpattern: a gradient of the pattern from elsewhere, laid out as the pattern, added to dz·vᵀ; 0 for none)
  */
 import type { MemoryPages } from './wasm-arena.js';
 import { instanceOver } from './instances.js';
@@ -34,7 +35,7 @@ export interface AttentionKernels {
   attentionMix(exps: number, v: number, z: number, pattern: number, entries: number, qPos: number, pos: number, d: number): void;
   attentionBackward(
     q: number, k: number, v: number, pattern: number, dz: number, dq: number, dk: number, dv: number, scratch: number,
-    entries: number, qPos: number, pos: number, d: number, scale: number,
+    entries: number, qPos: number, pos: number, d: number, scale: number, dpattern: number,
   ): void;
 }
 
@@ -200,9 +201,9 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
   // ---- Backward ----
   {
     const f = m.function({
-      name: 'attentionBackward', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64], exported: true,
+      name: 'attentionBackward', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32], exported: true,
     });
-    const [q, k, v, pattern, dz, dq, dk, dv, scratch, entries, qPos, pos, d, scale] = Array.from({ length: 14 }, (_, i) => i) as number[];
+    const [q, k, v, pattern, dz, dq, dk, dv, scratch, entries, qPos, pos, d, scale, extra] = Array.from({ length: 15 }, (_, i) => i) as number[];
     const [t, i, j, rowBytes, kv, qz, pb, dsAt, dpat, qRowBytes] = Array.from({ length: 10 }, () => f.local(I32)) as number[];
     const [s, dp] = [f.local(F64), f.local(F64)];
     const pAt = i32.add(get(pb), i32.shl(i32.add(i32.mul(get(i), get(pos)), get(j)), c(2))); // pattern[i, j]
@@ -220,6 +221,8 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
           control.call(dots, i32.add(i32.add(get(dz), get(qz)), i32.mul(get(i), get(rowBytes))), i32.add(get(v), get(kv)), get(pos), get(rowBytes), get(dpat)),
           forRange(j, c(0), get(pos), c(1),
             set(dp, roundF32(f64.load(dpAt))),
+            // + the pattern's gradient from elsewhere, where there is one (extra ≠ 0), as autograd adds it
+            control.if(get(extra), set(dp, roundF32(f64.add(get(dp), loadF64(i32.add(get(extra), i32.sub(pAt, get(pattern)))))))),
             f64.store(dpAt, get(dp)),
             set(s, f64.add(get(s), roundF32(f64.mul(get(dp), loadF64(pAt))))),
           ),
