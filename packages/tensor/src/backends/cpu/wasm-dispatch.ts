@@ -7,36 +7,20 @@
  * An input that lives outside the wasm memory (a parameter, a host-made index) is staged: the bound kernel
  * first copies it into a buffer of its own in the memory, so a replay sees the input's current values.
  * Every kernel here computes exactly what the JS loop computes (same float32 roundings, same order).
+ *
+ * The large ones split across the threads (fast/parallel.ts): elementwise kernels by ranges of elements, row
+ * kernels by rows, and the two whose outputs sum over rows by columns (a column sum; a scatter-add, where a
+ * destination row takes repeated indices in order). The split never changes a result, bit for bit.
  */
 import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
 import type { BoundKernel } from '../reference/index.js';
-import { wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
-import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
-import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
-import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
+import { wasmAddressOf } from './fast/fast-matmul.js';
+import { parallelKernel } from './fast/parallel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
-
-let kernels: VectorKernels | undefined;
-function vk(): VectorKernels {
-  const { memory, pages } = wasmMemory();
-  return (kernels ??= vectorKernels(memory, pages));
-}
-
-let sums: ColumnSumKernels | undefined;
-function cs(): ColumnSumKernels {
-  const { memory, pages } = wasmMemory();
-  return (sums ??= columnSumKernels(memory, pages));
-}
-
-let small: SmallMatmulKernels | undefined;
-function sm(): SmallMatmulKernels {
-  const { memory, pages } = wasmMemory();
-  return (small ??= smallMatmulKernels(memory, pages));
-}
 
 /** An operand's address, with the copy that stages it when it lives outside the wasm memory. */
 interface Operand {
@@ -56,31 +40,49 @@ function operand(data: TypedArray, alloc: Allocate): Operand | null {
   return { ptr: buffer.byteOffset, stage: () => buffer.set(data) };
 }
 
-/** Binds `run` to the operands' addresses, staging the ones that need it; null if an operand has no address. */
-function bind(alloc: Allocate, arrays: readonly TypedArray[], run: (...ptrs: number[]) => void): BoundKernel | null {
+/**
+ * Binds `make(...ptrs)`, the kernel call at the operands' addresses, staging the operands that need it;
+ * null if an operand has no address.
+ */
+function bind(alloc: Allocate, arrays: readonly TypedArray[], make: (...ptrs: number[]) => () => void): BoundKernel | null {
   const ops = arrays.map((a) => operand(a, alloc));
   if (ops.some((o) => o === null)) return null;
-  const ptrs = ops.map((o) => o!.ptr);
+  const run = make(...ops.map((o) => o!.ptr));
   const stages = ops.flatMap((o) => (o!.stage ? [o!.stage] : []));
-  if (stages.length === 0) return () => run(...ptrs);
+  if (stages.length === 0) return run;
   return () => {
     for (const stage of stages) stage();
-    run(...ptrs);
+    run();
   };
 }
 
 const isF32 = (...xs: TypedArray[]) => xs.every((x) => x instanceof Float32Array);
 
+/** A cache line of floats: pieces of a split start on one, so no two threads write the same line. */
+const LINE = 16;
+
+/** `kernel(inputs..., out, n)` over n floats, split into ranges of elements. */
+function elementwise(kernel: string, n: number, ...ptrs: number[]): () => void {
+  return parallelKernel(kernel, n, (start, end) => [...ptrs.map((p) => p + 4 * start), end - start], { align: LINE });
+}
+
+/** `kernel(x, y, out, rows, cols)` where x and out move on a row per row and y stays, split by rows. */
+function rowwise(kernel: string, rows: number, cols: number, x: number, y: number, out: number, yPerRow = 0): () => void {
+  return parallelKernel(kernel, rows, (r0, r1) => [x + 4 * cols * r0, y + yPerRow * r0, out + 4 * cols * r0, r1 - r0, cols], {
+    unitElements: cols, align: Math.ceil(LINE / cols),
+  });
+}
+
 export function wasmUnary(alloc: Allocate, op: UnaryOp, x: TypedArray, out: TypedArray): BoundKernel | null {
   if (op !== 'relu' || !isF32(x, out)) return null;
   const n = out.length;
-  return bind(alloc, [x, out], (px, po) => vk().relu(px!, po!, n));
+  return bind(alloc, [x, out], (px, po) => elementwise('vector.relu', n, px!, po!));
 }
 
 export function wasmReluBackward(alloc: Allocate, x: TypedArray, g: TypedArray, out: TypedArray): BoundKernel | null {
   if (!isF32(x, g, out)) return null;
   const n = out.length;
-  return bind(alloc, [x, g, out], (px, pg, po) => vk().reluBackward(px!, pg!, po!, n));
+  return bind(alloc, [x, g, out], (px, pg, po) => elementwise('vector.reluBackward', n, px!, pg!, po!));
 }
 
 export function wasmBinary(alloc: Allocate, 
@@ -89,44 +91,57 @@ export function wasmBinary(alloc: Allocate,
   if (!isF32(a, b, out) || a.length !== out.length) return null; // a must already have the output's shape
   const n = out.length;
   if (b.length === n) {
-    if (op === 'add') return bind(alloc, [a, b, out], (pa, pb, po) => vk().add(pa!, pb!, po!, n));
-    if (op === 'sub') return bind(alloc, [a, b, out], (pa, pb, po) => vk().sub(pa!, pb!, po!, n));
-    if (op === 'mul') return bind(alloc, [a, b, out], (pa, pb, po) => vk().mul(pa!, pb!, po!, n));
-    return null;
+    if (op !== 'add' && op !== 'sub' && op !== 'mul') return null;
+    return bind(alloc, [a, b, out], (pa, pb, po) => elementwise(`vector.${op}`, n, pa!, pb!, po!));
   }
   const cols = outShape.at(-1) ?? 1;
   // b broadcast along rows: its shape is [..1, cols] (a bias).
   if (op === 'add' && b.length === cols && cols > 0 && bShape.at(-1) === cols && aShape.length === outShape.length) {
     const rows = n / cols;
-    return bind(alloc, [a, b, out], (pa, pb, po) => vk().addRowBias(pa!, pb!, po!, rows, cols));
+    return bind(alloc, [a, b, out], (pa, pb, po) => rowwise('vector.addRowBias', rows, cols, pa!, pb!, po!));
+  }
+  // b broadcast along columns: its shape is outShape with a last dimension of 1 (a factor per row).
+  const perRow = bShape.length === outShape.length && bShape.at(-1) === 1 && bShape.every((d, i) => i === bShape.length - 1 || d === outShape[i]);
+  if (op === 'mul' && perRow && cols > 1 && aShape.length === outShape.length) {
+    const rows = n / cols;
+    return bind(alloc, [a, b, out], (pa, pb, po) => rowwise('vector.scaleRows', rows, cols, pa!, pb!, po!, 4));
   }
   if (op === 'mul' && b.length === 1) {
     const s = b[0]!; // a scalar constant: it cannot change between replays (constants are host-made once)
     if (wasmAddressOf(b) !== null) return null; // a computed scalar could: keep the JS loop
-    return bind(alloc, [a, out], (pa, po) => vk().scale(pa!, s, po!, n));
+    return bind(alloc, [a, out], (pa, po) => parallelKernel('vector.scale', n, (start, end) => [pa! + 4 * start, s, po! + 4 * start, end - start], { align: LINE }));
   }
   return null;
 }
 
-/** Rows `index` of a [rows, cols] table (indexSelect along axis 0). */
+/** Rows `index` of a [rows, cols] table (indexSelect along axis 0), split by ranges of indices. */
 export function wasmGatherRows(alloc: Allocate, table: TypedArray, index: Int32Array, out: TypedArray, cols: number): BoundKernel | null {
   if (!isF32(table, out)) return null;
   const nIndex = index.length;
-  return bind(alloc, [table, index, out], (pt, pi, po) => vk().gatherRows(pt!, pi!, po!, nIndex, cols));
+  return bind(alloc, [table, index, out], (pt, pi, po) => parallelKernel('vector.gatherRows', nIndex,
+    (i0, i1) => [pt!, pi! + 4 * i0, po! + 4 * cols * i0, i1 - i0, cols, cols], { unitElements: cols, align: Math.ceil(LINE / cols) }));
 }
 
-/** out = zeros, then out[index[i], :] += src[i, :] (indexAdd along axis 0). */
+/**
+ * out = zeros, then out[index[i], :] += src[i, :] (indexAdd along axis 0). Split by columns: an index can
+ * repeat, and a destination row must take its source rows in index order, which a split of the indices
+ * would not keep; each thread walks every index but adds only its own columns.
+ */
 export function wasmScatterAddRows(alloc: Allocate, src: TypedArray, index: Int32Array, out: TypedArray, cols: number): BoundKernel | null {
   if (!isF32(src, out)) return null;
   const nIndex = index.length;
-  const k = bind(alloc, [src, index, out], (ps, pi, po) => vk().scatterAddRows(ps!, pi!, po!, nIndex, cols));
+  const k = bind(alloc, [src, index, out], (ps, pi, po) => parallelKernel('vector.scatterAddRows', cols,
+    (c0, c1) => [ps! + 4 * c0, pi!, po! + 4 * c0, nIndex, c1 - c0, cols], { unitElements: nIndex, align: LINE }));
   return k && (() => {
     out.fill(0);
     k();
   });
 }
 
-/** The many tiny matmuls of attention (see fast/small-matmul-kernel.ts): the loops of small-matmul.ts in wasm. */
+/**
+ * The many tiny matmuls of attention (see fast/small-matmul-kernel.ts): the loops of small-matmul.ts in wasm,
+ * split by batch entries (each entry is its own product).
+ */
 export function wasmSmallMatmul(alloc: Allocate, p: MatmulProblem, plan: MatmulPlan, out: TypedArray): BoundKernel | null {
   if (!isF32(p.a as TypedArray, p.b as TypedArray, out)) return null;
   const { M, K, N, nBatch, aOffsets, bOffsets } = plan;
@@ -139,15 +154,22 @@ export function wasmSmallMatmul(alloc: Allocate, p: MatmulProblem, plan: MatmulP
   }
   const ai = p.transA ? 1 : K;
   const ak = p.transA ? M : 1;
-  const run = p.transB ? sm().smallMatmulTransB : sm().smallMatmul;
-  return bind(alloc, [p.a as TypedArray, p.b as TypedArray, out], (pa, pb, pc) =>
-    run(pa!, pb!, pc!, offsets.byteOffset, nBatch, M, K, N, ai, ak));
+  const kernel = p.transB ? 'smallMatmul.smallMatmulTransB' : 'smallMatmul.smallMatmul';
+  const at = offsets.byteOffset;
+  return bind(alloc, [p.a as TypedArray, p.b as TypedArray, out], (pa, pb, pc) => parallelKernel(kernel, nBatch,
+    (t0, t1) => [pa!, pb!, pc! + 4 * M * N * t0, at + 8 * t0, t1 - t0, M, K, N, ai, ak], { unitElements: M * K * N + M * N, align: LINE }));
 }
 
-/** Σ over the rows of x [rows, cols] (a sum over axis 0), in float64 as the reference adds: see column-sum-kernel.ts. */
+/**
+ * Σ over the rows of x [rows, cols] (a sum over axis 0), in float64 as the reference adds: see
+ * column-sum-kernel.ts. Split by columns (each column adds its rows in order), each piece with its own slice
+ * of the float64 accumulator row.
+ */
 export function wasmColumnSum(alloc: Allocate, x: TypedArray, out: TypedArray, rows: number, cols: number): BoundKernel | null {
   if (!isF32(x, out)) return null;
   const acc = alloc('float64', cols); // scratch: zeroed by the kernel
   if (!acc) return null;
-  return bind(alloc, [x, out], (px, po) => cs().columnSum(px!, po!, acc.byteOffset, rows, cols));
+  const pa = acc.byteOffset;
+  return bind(alloc, [x, out], (px, po) => parallelKernel('columnSum.columnSum', cols,
+    (c0, c1) => [px! + 4 * c0, po! + 4 * c0, pa + 8 * c0, rows, c1 - c0, cols], { unitElements: rows, align: LINE }));
 }

@@ -8,10 +8,15 @@
  * kernel's arithmetic is written once, against a `Width`, and emitted twice: as the loop body and as its tail.
  * The row kernels (bias adds, column sums, gathers) call an elementwise kernel once per row.
  *
+ * Each kernel's work splits into pieces that are calls of the same kernel with other arguments, which is how
+ * the thread pool runs them (parallel.ts): elementwise ones by ranges of elements (pointers moved on, n made
+ * smaller), row ones by ranges of rows, and gathers and scatter-adds by columns too (their `stride`).
+ *
  * Results are bit-for-bit those of a plain float32 loop: every lane operation rounds like Math.fround of the
  * JS expression, nothing is fused (no relaxed madd), and column sums add rows in order, as a sum over axis 0.
  */
 import type { MemoryPages } from './wasm-arena.js';
+import { compiledOnce, instanceOver } from './instances.js';
 import { type Code, ModuleBuilder, type ValType, control, f32, f32x4, forRange, i32, local, select, seq, type, v128 } from './wasm-emitter.js';
 
 /** A byte address in the shared memory, a multiple of 4. */
@@ -48,10 +53,19 @@ export interface VectorKernels {
   addScaled(a: Ptr, b: Ptr, s: number, out: Ptr, n: number): void;
   /** dst = src, n floats. */
   copy(src: Ptr, dst: Ptr, n: number): void;
-  /** out[i, :] = table[index[i], :]; index is int32, out is [nIndex, cols]. */
-  gatherRows(table: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number): void;
-  /** out[index[i], :] += src[i, :] for i in order (repeated indices accumulate); out is not zeroed first. */
-  scatterAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number): void;
+  /** out[r, c] = x[r, c] · s[r]: each row scaled by its own factor (a [rows, 1] operand broadcast along rows). */
+  scaleRows(x: Ptr, s: Ptr, out: Ptr, rows: number, cols: number): void;
+  /**
+   * out[i, :] = table[index[i], :]; index is int32, out is [nIndex, ·]. `cols` floats of each row are copied,
+   * and rows of both arrays lie `stride` floats apart (stride = cols for whole rows; more for a column slice).
+   */
+  gatherRows(table: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number): void;
+  /**
+   * out[index[i], :] += src[i, :] for i in order (repeated indices accumulate); out is not zeroed first.
+   * `cols` and `stride` as in gatherRows: with a stride, threads can split the columns (parallel.ts), and each
+   * destination row still takes its src rows in index order (a split by i would change that order).
+   */
+  scatterAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number): void;
 }
 
 export type { MemoryPages } from './wasm-arena.js';
@@ -153,16 +167,17 @@ function byRows(
 }
 
 /**
- * A function (src, index, other, nIndex, cols) that calls `perRow(row of src, row of other)` (cols floats each)
- * per index i, in order; `indexed` says which of the two is the one picked by index[i] (the other is row i).
+ * A function (src, index, other, nIndex, cols, stride) that calls `perRow(row of src, row of other)` (cols
+ * floats each, rows `stride` floats apart) per index i, in order; `indexed` says which of the two is the one
+ * picked by index[i] (the other is row i).
  */
 function byIndex(m: ModuleBuilder, name: string, indexed: 'src' | 'other', perRow: (a: Code, b: Code, cols: Code) => Code): void {
-  const f = m.function({ name, params: [PTR, PTR, PTR, type.i32, type.i32], exported: true });
-  const [src, index, other, nIndex, cols] = [0, 1, 2, 3, 4];
+  const f = m.function({ name, params: [PTR, PTR, PTR, type.i32, type.i32, type.i32], exported: true });
+  const [src, index, other, nIndex, cols, stride] = [0, 1, 2, 3, 4, 5];
   const [i, rowBytes, picked] = [f.local(type.i32), f.local(type.i32), f.local(type.i32)];
   const row = (base: number) => i32.add(get(base), i32.mul(get(i), get(rowBytes)));
   f.body = seq(
-    set(rowBytes, i32.shl(get(cols), c(2))),
+    set(rowBytes, i32.shl(get(stride), c(2))),
     forRange(i, c(0), get(nIndex), c(1),
       set(picked, i32.add(get(indexed === 'src' ? src : other), i32.mul(i32.load(get(index)), get(rowBytes)))),
       indexed === 'src' ? perRow(get(picked), row(other), get(cols)) : perRow(row(src), get(picked), get(cols)),
@@ -183,7 +198,7 @@ export function emitVectorModule(memoryPages: MemoryPages): Uint8Array {
   const add = elementwise(m, 'add', [PTR, PTR, PTR], (w, [a, b, out]) => w.store(out, w.add(w.load(a), w.load(b))));
   elementwise(m, 'sub', [PTR, PTR, PTR], (w, [a, b, out]) => w.store(out, w.sub(w.load(a), w.load(b))));
   elementwise(m, 'mul', [PTR, PTR, PTR], (w, [a, b, out]) => w.store(out, w.mul(w.load(a), w.load(b))));
-  elementwise(m, 'scale', [PTR, F32, PTR], (w, [a, s, out]) => w.store(out, w.mul(w.load(a), s)));
+  const scale = elementwise(m, 'scale', [PTR, F32, PTR], (w, [a, s, out]) => w.store(out, w.mul(w.load(a), s)));
   elementwise(m, 'addScaled', [PTR, PTR, F32, PTR], (w, [a, b, s, out]) => w.store(out, w.add(w.load(a), w.mul(s, w.load(b)))));
   const copy = elementwise(m, 'copy', [PTR, PTR], (w, [src, dst]) => w.store(dst, w.load(src)));
 
@@ -212,6 +227,20 @@ export function emitVectorModule(memoryPages: MemoryPages): Uint8Array {
     ([x, out], cols) => control.call(add, out, x, out, cols), // out += row
     ([, out], cols) => control.call(zero, out, cols));
 
+  // Row r scaled by s[r]: the factor moves on one float per row, the rows by a row.
+  {
+    const f = m.function({ name: 'scaleRows', params: [PTR, PTR, PTR, type.i32, type.i32], exported: true });
+    const [x, s, out, rows, cols] = [0, 1, 2, 3, 4];
+    const [r, rowBytes] = [f.local(type.i32), f.local(type.i32)];
+    f.body = seq(
+      set(rowBytes, i32.shl(get(cols), c(2))),
+      forRange(r, c(0), get(rows), c(1),
+        control.call(scale, get(x), f32.load(get(s)), get(out), get(cols)),
+        inc(x, get(rowBytes)), inc(s, c(4)), inc(out, get(rowBytes)),
+      ),
+    );
+  }
+
   // ---- Row gathers and scatter-adds (index: int32) ----
   byIndex(m, 'gatherRows', 'src', (tableRow, outRow, cols) => control.call(copy, tableRow, outRow, cols));
   // out[index[i]] = out[index[i]] + src[i]: the same float32 sum as `out[j] += src[j]`.
@@ -222,21 +251,15 @@ export function emitVectorModule(memoryPages: MemoryPages): Uint8Array {
 const modules = new Map<string, WebAssembly.Module>(); // by page limits: they are part of the memory import
 const instances = new WeakMap<WebAssembly.Memory, VectorKernels>();
 
+/** The compiled module for memories of these limits (compiled once; the thread pool's workers get it too). */
+export function vectorModule(pages: MemoryPages): WebAssembly.Module {
+  return compiledOnce(modules, pages, () => emitVectorModule(pages));
+}
+
 /**
- * The kernels bound to `memory` (shared, within `pages`): compiled once per page limits, instantiated once per
- * memory. The functions are the wasm exports themselves, so a call costs no more than a JS-to-wasm call.
+ * The kernels bound to `memory` (shared, within `pages`): instantiated once per memory. The functions are the
+ * wasm exports themselves, so a call costs no more than a JS-to-wasm call.
  */
 export function vectorKernels(memory: WebAssembly.Memory, pages: MemoryPages): VectorKernels {
-  let kernels = instances.get(memory);
-  if (!kernels) {
-    const key = `${pages.initial}:${pages.maximum}:${pages.shared ?? true}`;
-    let module = modules.get(key);
-    if (!module) {
-      module = new WebAssembly.Module(emitVectorModule(pages));
-      modules.set(key, module);
-    }
-    kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as VectorKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
+  return instanceOver(instances, memory, () => vectorModule(pages));
 }
