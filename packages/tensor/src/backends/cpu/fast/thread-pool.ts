@@ -6,9 +6,14 @@
  * every worker instantiates each of them over the same shared memory, and a kernel is named
  * '<module>.<export>' ('vector.add'). A job is one kernel and `count` tasks, each task the kernel's arguments
  * (numbers: byte pointers, counts, float scalars; at most ARG_SLOTS), one handshake for the whole job.
- * Every thread, the caller included, claims the next unclaimed task with Atomics.add on NEXT until none are
- * left: on this shared machine a core can be busy elsewhere, and claiming lets the other threads take up its
- * share. A job may also give one extra argument per thread (`scratch`: the matmul's per-thread scratch
+ * Every thread, the caller included, claims the next unclaimed task from NEXT until none are left: on this
+ * shared machine a core can be busy elsewhere, and claiming lets the other threads take up its share.
+ *
+ * NEXT holds the job's number with the next task (job · 512 + task), and a task is claimed by a
+ * compareExchange that succeeds only if the job is still the one the thread read its fields for. So the
+ * caller never waits for a worker that took no task: a worker that wakes late (on a loaded machine a
+ * sleeping worker can take a millisecond to get a core) finds its job gone and its claims failing, and
+ * goes back to waiting. The caller waits only for the tasks a worker did claim. A job may also give one extra argument per thread (`scratch`: the matmul's per-thread scratch
  * record), passed after the task's own.
  *
  * How to run a kernel of your own on the threads: add its module to poolModules (fast-matmul.ts), write the
@@ -26,13 +31,12 @@
  *
  * The handshake lives in a SharedArrayBuffer of int32 slots; what different threads write sits on different
  * 64-byte cache lines, so that a store by one core does not evict a line another core is polling:
- *   NEXT                   the next unclaimed task
- *   PENDING                workers not yet finished with the job (the caller waits for 0 before the next job)
+ *   NEXT                   the job's number and its next unclaimed task
  *   KERNEL, COUNT, ARGC, RUN_BY_WORKERS   the job: its kernel, tasks, arguments per task; tasks completed by
  *                          workers (for tests)
  *   COUNTER[0..3]          one line each
- *   per worker: SEQ, SCRATCH, READY   bumped by the caller to start worker w / its extra argument / set by the
- *                          worker: it sits in its loop and can take work
+ *   per worker: SEQ, SCRATCH, READY   bumped by the caller to start worker w / its extra argument (−1: this
+ *                          job is not for w) / set by the worker: it sits in its loop and can take work
  *   per task: GATE0, NEED0, GATE1, NEED1, BUMP, DONE (1: done, 2: it threw)
  *   then, as float64: per task, its ARG_SLOTS arguments
  * Waiting is spin-then-sleep, as in pthreadpool: whoever waits (a worker for its next job or a gate, the
@@ -58,7 +62,11 @@ import { type PoolWorker, startPoolWorker } from '../../../runtime.js';
 
 const LINE = 16; // int32 slots per 64-byte cache line
 const NEXT = 0;
-const PENDING = LINE;
+/** NEXT = job · TASK_LIMIT + next task; job numbers wrap at JOB_LIMIT (a worker would have to sleep through 4M jobs to mistake one for another). */
+const TASK_LIMIT = 512;
+const JOB_LIMIT = 1 << 22;
+/** A worker's SCRATCH slot when the job is not for it. */
+const NOT_IN_JOB = -1;
 const [KERNEL, COUNT, ARGC, RUN_BY_WORKERS] = [2 * LINE, 2 * LINE + 1, 2 * LINE + 2, 2 * LINE + 3];
 export const COUNTERS = 4;
 const counterSlot = (c: number) => (3 + c) * LINE;
@@ -68,7 +76,7 @@ const workerSlot = (w: number, field: 'seq' | 'scratch' | 'ready') => WORKERS_AT
 const TASK_SLOTS = 8;
 const [GATE0, NEED0, GATE1, NEED1, BUMP, DONE] = [0, 1, 2, 3, 4, 5];
 const [DONE_OK, DONE_FAILED] = [1, 2];
-export const MAX_TASKS = 256;
+export const MAX_TASKS = 256; // < TASK_LIMIT
 /** Arguments a task can give its kernel (float64 slots, so pointers, counts and float scalars all fit exactly). */
 export const ARG_SLOTS = 12;
 
@@ -78,6 +86,16 @@ export const ARG_SLOTS = 12;
  * thread's task of ≤ 1 ms. After a job a worker burns at most JOB on an otherwise idle core.
  */
 const SPIN_MS = { JOB: 0.2, IN_JOB: 1 };
+
+/** The next task of job `job` (claimed: no other thread gets it), or −1 when that job has none left or is over. */
+function claim(c: Int32Array, job: number, count: number): number {
+  for (;;) {
+    const word = Atomics.load(c, 0); // NEXT
+    const task = word % 512; // TASK_LIMIT
+    if ((word - task) / 512 !== job || task >= count) return -1;
+    if (Atomics.compareExchange(c, 0, word, word + 1) === word) return task;
+  }
+}
 
 /** Returns once c[slot] !== value: polls for `spinMs` first, then sleeps. */
 function awaitChange(c: Int32Array, slot: number, value: number, spinMs: number): void {
@@ -100,7 +118,7 @@ const workerMain = (w: number, tableAt: number, argsAt: number) => `(modules, me
 const ctrl = new Int32Array(control);
 const args = new Float64Array(control, ${4 * argsAt}, ${MAX_TASKS * ARG_SLOTS});
 const SEQ = ${workerSlot(w, 'seq')}, SCRATCH = ${workerSlot(w, 'scratch')};
-const NEXT = ${NEXT}, PENDING = ${PENDING}, KERNEL = ${KERNEL}, COUNT = ${COUNT}, ARGC = ${ARGC}, RUN_BY_WORKERS = ${RUN_BY_WORKERS};
+const NEXT = ${NEXT}, KERNEL = ${KERNEL}, COUNT = ${COUNT}, ARGC = ${ARGC}, RUN_BY_WORKERS = ${RUN_BY_WORKERS};
 const TABLE = ${tableAt};
 const counter = (c) => ${counterSlot(0)} + ${LINE} * c;
 // Every function export of every module, numbered as the caller numbers them (kernelNames); a module that
@@ -111,7 +129,9 @@ for (const name of Object.keys(modules)) {
   try { exports = new WebAssembly.Instance(modules[name], { env: { memory } }).exports; } catch {}
   for (const e of WebAssembly.Module.exports(modules[name])) if (e.kind === 'function') kernels.push(exports[e.name]);
 }
-const awaitChange = ${awaitChange.toString()}; // the caller's function, as compiled JavaScript (bound by this name: a minifier renames the function)
+// The caller's functions, as compiled JavaScript (bound by these names: a minifier renames the functions).
+const awaitChange = ${awaitChange.toString()};
+const claim = ${claim.toString()};
 function awaitAtLeast(slot, need) {
   for (let v = Atomics.load(ctrl, slot); v < need; v = Atomics.load(ctrl, slot)) awaitChange(ctrl, slot, v, ${SPIN_MS.IN_JOB});
 }
@@ -122,10 +142,13 @@ signalReady();
 for (;;) {
   for (let s = Atomics.load(ctrl, SEQ); s === seen; s = Atomics.load(ctrl, SEQ)) awaitChange(ctrl, SEQ, seen, ${SPIN_MS.JOB});
   seen = Atomics.load(ctrl, SEQ);
+  // The job's number first: the fields read after it belong to that job if a claim in it succeeds.
+  const job = Math.floor(Atomics.load(ctrl, NEXT) / ${TASK_LIMIT});
   const kernel = kernels[Atomics.load(ctrl, KERNEL)], count = Atomics.load(ctrl, COUNT), argc = Atomics.load(ctrl, ARGC);
   argv.length = argc + 1;
   argv[argc] = Atomics.load(ctrl, SCRATCH);
-  for (let i = Atomics.add(ctrl, NEXT, 1); i < count; i = Atomics.add(ctrl, NEXT, 1)) {
+  if (argv[argc] === ${NOT_IN_JOB}) continue;
+  for (let i = claim(ctrl, job, count); i >= 0; i = claim(ctrl, job, count)) {
     const t = TABLE + ${TASK_SLOTS} * i;
     const g0 = ctrl[t + ${GATE0}], g1 = ctrl[t + ${GATE1}], bump = ctrl[t + ${BUMP}];
     if (g0 >= 0) awaitAtLeast(counter(g0), ctrl[t + ${NEED0}]);
@@ -140,7 +163,6 @@ for (;;) {
     Atomics.notify(ctrl, t + ${DONE});
     if (bump >= 0) { Atomics.add(ctrl, counter(bump), 1); Atomics.notify(ctrl, counter(bump)); }
   }
-  if (Atomics.sub(ctrl, PENDING, 1) === 1) Atomics.notify(ctrl, PENDING);
 }
 }`;
 
@@ -265,13 +287,17 @@ export class ThreadPool {
     Atomics.store(c, KERNEL, id);
     Atomics.store(c, COUNT, job.count);
     Atomics.store(c, ARGC, job.argc);
-    Atomics.store(c, NEXT, 0);
-    Atomics.store(c, PENDING, workers.length);
-    workers.forEach((w, i) => {
-      Atomics.store(c, workerSlot(w, 'scratch'), job.scratch?.[i + 1] ?? 0);
+    // Every worker's extra argument, NOT_IN_JOB for those not given this job (one still awake from an
+    // earlier job must not join it: it has no scratch record in it).
+    for (let w = 0; w < this.size; w++) Atomics.store(c, workerSlot(w, 'scratch'), NOT_IN_JOB);
+    workers.forEach((w, i) => Atomics.store(c, workerSlot(w, 'scratch'), job.scratch?.[i + 1] ?? 0));
+    // A new job number with task 0 publishes the job (its fields were written first), then the workers wake.
+    const jobNumber = (Math.floor(Atomics.load(c, NEXT) / TASK_LIMIT) + 1) % JOB_LIMIT;
+    Atomics.store(c, NEXT, jobNumber * TASK_LIMIT);
+    for (const w of workers) {
       Atomics.add(c, workerSlot(w, 'seq'), 1);
       Atomics.notify(c, workerSlot(w, 'seq'));
-    });
+    }
 
     io.feed?.((counter) => {
       Atomics.add(c, counterSlot(counter), 1);
@@ -297,7 +323,7 @@ export class ThreadPool {
         awaitChange(c, slot, v, SPIN_MS.IN_JOB);
       }
     };
-    for (let i = Atomics.add(c, NEXT, 1); i < job.count; i = Atomics.add(c, NEXT, 1)) {
+    for (let i = claim(c, jobNumber, job.count); i >= 0; i = claim(c, jobNumber, job.count)) {
       const [g0, g1] = [Atomics.load(c, table(i, GATE0)), Atomics.load(c, table(i, GATE1))];
       if (g0 >= 0) awaitAtLeast(counterSlot(g0), Atomics.load(c, table(i, NEED0)));
       if (g1 >= 0) awaitAtLeast(counterSlot(g1), Atomics.load(c, table(i, NEED1)));
@@ -315,7 +341,6 @@ export class ThreadPool {
       awaitChange(c, table(drained, DONE), 0, SPIN_MS.IN_JOB);
       io.drain?.(drained);
     }
-    for (let left = Atomics.load(c, PENDING); left !== 0; left = Atomics.load(c, PENDING)) awaitChange(c, PENDING, left, SPIN_MS.IN_JOB);
     let failed = false;
     for (let i = 0; i < job.count; i++) {
       const gated = Atomics.load(c, table(i, GATE0)) >= 0 || Atomics.load(c, table(i, GATE1)) >= 0;
