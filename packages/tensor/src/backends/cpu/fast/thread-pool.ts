@@ -13,7 +13,8 @@
  * compareExchange that succeeds only if the job is still the one the thread read its fields for. So the
  * caller never waits for a worker that took no task: a worker that wakes late (on a loaded machine a
  * sleeping worker can take a millisecond to get a core) finds its job gone and its claims failing, and
- * goes back to waiting. The caller waits only for the tasks a worker did claim. A job may also give one extra argument per thread (`scratch`: the matmul's per-thread scratch
+ * goes back to waiting. The caller waits only for the tasks a worker did claim, and a worker's last write
+ * for a task is its DONE: once the caller has seen every DONE, nothing of the job is still to land. A job may also give one extra argument per thread (`scratch`: the matmul's per-thread scratch
  * record), passed after the task's own.
  *
  * How to run a kernel of your own on the threads: add its module to poolModules (fast-matmul.ts), write the
@@ -97,13 +98,14 @@ function claim(c: Int32Array, job: number, count: number): number {
   }
 }
 
-/** Returns once c[slot] !== value: polls for `spinMs` first, then sleeps. */
+/**
+ * Returns once c[slot] !== value: polls for `spinMs` first, then sleeps, and checks again after every wake:
+ * a wake can come from a notify meant for an earlier job (a worker's DONE of the last job, arriving after
+ * the caller already saw it by polling and moved on), with the slot still at `value`.
+ */
 function awaitChange(c: Int32Array, slot: number, value: number, spinMs: number): void {
   for (let n = 1, until = performance.now() + spinMs; Atomics.load(c, slot) === value; n++) {
-    if ((n & 63) === 0 && performance.now() > until) {
-      Atomics.wait(c, slot, value);
-      return;
-    }
+    if ((n & 63) === 0 && performance.now() > until) Atomics.wait(c, slot, value);
   }
 }
 
@@ -159,9 +161,11 @@ for (;;) {
       Reflect.apply(kernel, undefined, argv);
       Atomics.add(ctrl, RUN_BY_WORKERS, 1);
     } catch { done = ${DONE_FAILED}; }
+    // The counter before DONE: once the caller has seen every DONE, no write of this job is still to come
+    // (a late bump would land in the next job's counters).
+    if (bump >= 0) { Atomics.add(ctrl, counter(bump), 1); Atomics.notify(ctrl, counter(bump)); }
     Atomics.store(ctrl, t + ${DONE}, done);
     Atomics.notify(ctrl, t + ${DONE});
-    if (bump >= 0) { Atomics.add(ctrl, counter(bump), 1); Atomics.notify(ctrl, counter(bump)); }
   }
 }
 }`;
@@ -328,12 +332,12 @@ export class ThreadPool {
       if (g0 >= 0) awaitAtLeast(counterSlot(g0), Atomics.load(c, table(i, NEED0)));
       if (g1 >= 0) awaitAtLeast(counterSlot(g1), Atomics.load(c, table(i, NEED1)));
       runHere(i);
-      Atomics.store(c, table(i, DONE), DONE_OK);
       const bump = Atomics.load(c, table(i, BUMP));
       if (bump >= 0) {
         Atomics.add(c, counterSlot(bump), 1);
         Atomics.notify(c, counterSlot(bump));
       }
+      Atomics.store(c, table(i, DONE), DONE_OK);
       drainDone();
     }
     // Nothing left to claim: drain the rest in order as the workers finish them.
