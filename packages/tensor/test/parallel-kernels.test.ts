@@ -1,7 +1,7 @@
 /**
  * The captured tape's vector kernels split across threads (fast/parallel.ts through wasm-dispatch.ts) against
  * the same kernels on one thread and against plain loops, bit for bit: at 1, 2 and 3 threads, odd sizes,
- * sizes just below and above the split threshold, the model's shapes, outputs in place, repeated scatter
+ * sizes just below and above the split threshold, the model's shapes, outputs in place, repeated indexAdd
  * indices. Also: that the workers really run pieces above the threshold, and none below it or at one thread.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,7 +138,7 @@ describe('row kernels split by rows', () => {
   });
 });
 
-describe('sums over rows split by columns', () => {
+describe('sums over rows: split by columns, or not at all', () => {
   it.each(SHAPES)('columnSum (sum over axis 0, in float64 as the reference): [%i, %i]', (rows, cols) => {
     const [x, out] = [data(rows * cols, rows + cols), data(cols, 0)];
     const want = new Float32Array(cols);
@@ -147,7 +147,7 @@ describe('sums over rows split by columns', () => {
   });
 
   it.each([[7, 3, 2], [3830, 128, 342], [45960, 32, 1368], [15320, 32, 456], [4001, 67, 9]])(
-    'scatterAddRows (indexAdd), repeated indices: %i rows of %i columns into %i', (nIndex, cols, vocab) => {
+    'indexAdd (kept on one thread), repeated indices: %i rows of %i columns into %i', (nIndex, cols, vocab) => {
       const [src, index, out] = [data(nIndex * cols, nIndex + cols), indices(nIndex, vocab, vocab), data(vocab * cols, 9)];
       const want = new Float32Array(vocab * cols);
       index.forEach((row, i) => {

@@ -266,6 +266,19 @@ describe('vector kernels: gathers and scatter-adds', () => {
     expectSameBits(read(out, vocab * cols), want);
   });
 
+  it.each(gatherCases)('indexAddRows zeroes out first, %i indices of %i columns into %i rows, misaligned by %i', (nIndex, cols, vocab, m) => {
+    reset();
+    const src = randomData(nIndex * cols, nIndex + cols + 1, false);
+    const index = randomIndex(nIndex, vocab, nIndex + 19);
+    const [ps, pi, out] = [place(src, skew(m, 0)), placeIndex(index), place(randomData(vocab * cols, 5), skew(m, 1))]; // garbage, NaNs too
+    k.indexAddRows(ps, pi, out, nIndex, cols, cols, vocab);
+    const want = new Float32Array(vocab * cols);
+    index.forEach((row, i) => {
+      for (let c = 0; c < cols; c++) want[row * cols + c] = want[row * cols + c]! + src[i * cols + c]!;
+    });
+    expectSameBits(read(out, vocab * cols), want);
+  });
+
   it('gatherRows and scatterAddRows on a column slice (stride > cols) touch only those columns', () => {
     reset();
     const [nIndex, stride, vocab, c0, width] = [37, 13, 5, 3, 6];

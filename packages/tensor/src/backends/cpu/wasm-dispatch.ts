@@ -9,14 +9,15 @@
  * Every kernel here computes exactly what the JS loop computes (same float32 roundings, same order).
  *
  * The large ones split across the threads (fast/parallel.ts): elementwise kernels by ranges of elements, row
- * kernels by rows, and the two whose outputs sum over rows by columns (a column sum; a scatter-add, where a
- * destination row takes repeated indices in order). The split never changes a result, bit for bit.
+ * kernels and gathers by rows, attention's tiny products by batch entries, and the column sum, whose outputs
+ * sum over rows, by columns. The split never changes a result, bit for bit. (The scatter-add stays on one
+ * thread: see wasmScatterAddRows.)
  */
 import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
 import type { BoundKernel } from '../reference/index.js';
-import { wasmAddressOf } from './fast/fast-matmul.js';
+import { kernelOnThisThread, wasmAddressOf } from './fast/fast-matmul.js';
 import { parallelKernel } from './fast/parallel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 
@@ -123,19 +124,19 @@ export function wasmGatherRows(alloc: Allocate, table: TypedArray, index: Int32A
 }
 
 /**
- * out = zeros, then out[index[i], :] += src[i, :] (indexAdd along axis 0). Split by columns: an index can
- * repeat, and a destination row must take its source rows in index order, which a split of the indices
- * would not keep; each thread walks every index but adds only its own columns.
+ * out = zeros, then out[index[i], :] += src[i, :] (indexAdd along axis 0), on the calling thread. An index
+ * can repeat, and a destination row must take its source rows in index order, so a split would have to be by
+ * destination: by columns (the kernel's stride allows it) or by ranges of rows, each thread walking every
+ * index. Measured here at the model's shapes ([45960, 32] into 1,368 rows, [3830, 128] into 342), both
+ * splits ran slower at 2 threads than one thread (×0.5–1.2, never reliably faster): with rows of 32 floats
+ * the walk over the indices costs as much as the adds, and neither split shares it out.
  */
 export function wasmScatterAddRows(alloc: Allocate, src: TypedArray, index: Int32Array, out: TypedArray, cols: number): BoundKernel | null {
   if (!isF32(src, out)) return null;
   const nIndex = index.length;
-  const k = bind(alloc, [src, index, out], (ps, pi, po) => parallelKernel('vector.scatterAddRows', cols,
-    (c0, c1) => [ps! + 4 * c0, pi!, po! + 4 * c0, nIndex, c1 - c0, cols], { unitElements: nIndex, align: LINE }));
-  return k && (() => {
-    out.fill(0);
-    k();
-  });
+  const outRows = out.length / Math.max(cols, 1);
+  const indexAddRows = kernelOnThisThread('vector.indexAddRows');
+  return bind(alloc, [src, index, out], (ps, pi, po) => () => indexAddRows(ps!, pi!, po!, nIndex, cols, cols, outRows));
 }
 
 /**
@@ -171,5 +172,5 @@ export function wasmColumnSum(alloc: Allocate, x: TypedArray, out: TypedArray, r
   if (!acc) return null;
   const pa = acc.byteOffset;
   return bind(alloc, [x, out], (px, po) => parallelKernel('columnSum.columnSum', cols,
-    (c0, c1) => [px! + 4 * c0, po! + 4 * c0, pa + 8 * c0, rows, c1 - c0, cols], { unitElements: rows, align: LINE }));
+    (c0, c1) => [px! + 4 * c0, po! + 4 * c0, pa + 8 * c0, rows, c1 - c0, cols], { unitElements: rows, align: LINE, piecesPerThread: 1 }));
 }

@@ -62,10 +62,12 @@ export interface VectorKernels {
   gatherRows(table: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number): void;
   /**
    * out[index[i], :] += src[i, :] for i in order (repeated indices accumulate); out is not zeroed first.
-   * `cols` and `stride` as in gatherRows: with a stride, threads can split the columns (parallel.ts), and each
+   * `cols` and `stride` as in gatherRows: with a stride, a call can work on some columns only, and each
    * destination row still takes its src rows in index order (a split by i would change that order).
    */
   scatterAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number): void;
+  /** indexAdd along axis 0: zeroes `cols` floats of each of out's `outRows` rows, then scatterAddRows. */
+  indexAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number, outRows: number): void;
 }
 
 export type { MemoryPages } from './wasm-arena.js';
@@ -174,16 +176,26 @@ function byRows(
  * here rather than calling an elementwise kernel per row: with rows of 16 or 32 floats the call and its
  * set-up cost as much as the row's work.
  */
-function byIndex(m: ModuleBuilder, name: string, indexed: 'src' | 'other', body: (w: Width, pickedAt: Code, rowAt: Code) => Code): void {
-  const f = m.function({ name, params: [PTR, PTR, PTR, type.i32, type.i32, type.i32], exported: true });
-  const [src, index, other, nIndex, cols, stride] = [0, 1, 2, 3, 4, 5];
+function byIndex(
+  m: ModuleBuilder, name: string, indexed: 'src' | 'other', body: (w: Width, pickedAt: Code, rowAt: Code) => Code, zeroOther = false,
+): void {
+  // With zeroOther, one more parameter: other's row count, whose `cols` floats per row are zeroed first.
+  const f = m.function({ name, params: [PTR, PTR, PTR, type.i32, type.i32, type.i32, ...(zeroOther ? [type.i32] : [])], exported: true });
+  const [src, index, other, nIndex, cols, stride, otherRows] = [0, 1, 2, 3, 4, 5, 6];
   const [i, j, rowBytes, end, end4, picked, row] = Array.from({ length: 7 }, () => f.local(type.i32)) as number[];
   const [pickFrom, walk] = indexed === 'src' ? [src, other] : [other, src];
   const at = (base: number) => i32.add(get(base), get(j));
+  const zeroAt = (w: Width) => w.store(at(row), w.zero());
   f.body = seq(
     set(rowBytes, i32.shl(get(stride), c(2))),
     set(end, i32.shl(get(cols), c(2))), // j runs over byte offsets within a row
     set(end4, i32.and(get(end), c(-16))),
+    zeroOther
+      ? seq(set(row, get(other)), forRange(i, c(0), get(otherRows), c(1),
+        forRange(j, c(0), get(end4), c(16), zeroAt(FOUR)),
+        forRange(j, get(end4), get(end), c(4), zeroAt(ONE)),
+        inc(row, get(rowBytes))))
+      : [],
     set(row, get(walk)),
     forRange(i, c(0), get(nIndex), c(1),
       set(picked, i32.add(get(pickFrom), i32.mul(i32.load(get(index)), get(rowBytes)))),
@@ -253,7 +265,9 @@ export function emitVectorModule(memoryPages: MemoryPages): Uint8Array {
   // ---- Row gathers and scatter-adds (index: int32) ----
   byIndex(m, 'gatherRows', 'src', (w, tableAt, outAt) => w.store(outAt, w.load(tableAt)));
   // out[index[i]] = out[index[i]] + src[i]: the same float32 sum as `out[j] += src[j]`.
-  byIndex(m, 'scatterAddRows', 'other', (w, outAt, srcAt) => w.store(outAt, w.add(w.load(outAt), w.load(srcAt))));
+  const scatterAdd = (w: Width, outAt: Code, srcAt: Code) => w.store(outAt, w.add(w.load(outAt), w.load(srcAt)));
+  byIndex(m, 'scatterAddRows', 'other', scatterAdd);
+  byIndex(m, 'indexAddRows', 'other', scatterAdd, true);
   return m.emit();
 }
 
