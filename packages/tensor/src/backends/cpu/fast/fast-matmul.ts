@@ -24,6 +24,7 @@ import { hasRelaxedSimd } from './simd-features.js';
 import { type Job as PoolJob, type PoolModule, type TaskDeps, ThreadPool } from './thread-pool.js';
 import { columnSumKernels, columnSumModule } from './column-sum-kernel.js';
 import { smallMatmulKernels, smallMatmulModule } from './small-matmul-kernel.js';
+import { adamwKernels, adamwModule } from './adamw-kernel.js';
 import { vectorKernels, vectorModule } from './vector-kernels.js';
 import { type MemoryPages, WasmArena } from './wasm-arena.js';
 import { type WorkBox, type WorkPlan, planWork } from './work-split.js';
@@ -79,8 +80,8 @@ function usableThreads(e: Engine, threads: number): number {
 }
 
 /**
- * The kernel modules the pool's workers can run, by name, each with its instance on this thread: the matmul
- * and the vector kernels of captured tapes. A kernel module that wants threads joins this list.
+ * The kernel modules the pool's workers can run, by name, each with its instance on this thread: the matmul,
+ * the vector kernels of captured tapes, and AdamW. A kernel module that wants threads joins this list.
  */
 function poolModules(e: Engine): Record<string, PoolModule> {
   const { memory } = e.arena;
@@ -89,6 +90,7 @@ function poolModules(e: Engine): Record<string, PoolModule> {
     vector: { module: vectorModule(e.pages), here: vectorKernels(memory, e.pages) },
     columnSum: { module: columnSumModule(e.pages), here: columnSumKernels(memory, e.pages) },
     smallMatmul: { module: smallMatmulModule(e.pages), here: smallMatmulKernels(memory, e.pages) },
+    adamw: { module: adamwModule(e.pages), here: adamwKernels(memory, e.pages) },
   };
 }
 
@@ -386,10 +388,32 @@ export function releaseWasmMemory(at: number): void {
   getEngine().arena.release(at);
 }
 
+/**
+ * Float32 scratch arrays of these lengths in the wasm memory, valid until the next fast-path call (every call
+ * starts the scratch space again), or null when they do not fit.
+ */
+export function scratchFloat32(lengths: readonly number[]): Float32Array[] | null {
+  const arena = getEngine().arena;
+  arena.reset();
+  const at = lengths.map((n) => arena.alloc(4 * n));
+  if (!arena.fits()) return null;
+  arena.commit();
+  return at.map((a, k) => new Float32Array(arena.memory.buffer as ArrayBuffer, a, lengths[k]));
+}
+
 /** The shared memory and its page limits (the vector kernels instantiate over the same memory). */
 export function wasmMemory(): { memory: WebAssembly.Memory; pages: MemoryPages } {
   const e = getEngine();
   return { memory: e.arena.memory, pages: e.pages };
+}
+
+/**
+ * The address of `view` if it lies in the persistent region of the wasm memory (a captured tape's buffer),
+ * else null: a view of the scratch space would be overwritten by the next call that uses it.
+ */
+export function persistentAddressOf(view: ArrayBufferView): number | null {
+  const at = wasmAddressOf(view);
+  return at !== null && at + view.byteLength <= engine!.arena.scratchBase ? at : null;
 }
 
 /** Whether `view` lies in the shared wasm memory (so wasm kernels can take its address). */

@@ -101,7 +101,11 @@ export const f64 = {
   load: (addr: Code, offset = 0): Code => [...addr, 0x2b, ...memarg(3, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x39, ...memarg(3, offset)],
   add: binary(0xa0),
+  sub: binary(0xa1),
   mul: binary(0xa2),
+  div: binary(0xa3),
+  /** Correctly rounded, as Math.sqrt. */
+  sqrt: (x: Code): Code => [...x, 0x9f],
   /** f32 → f64, exact. */
   promote_f32: (x: Code): Code => [...x, 0xbb],
   /** f64 → f32, rounded to nearest even. */
@@ -110,9 +114,17 @@ export const f64 = {
 
 /** Two float64 lanes, and the conversions from and to four float32 lanes. */
 export const f64x2 = {
+  /** An f64 broadcast to both lanes. */
+  splat: (x: Code): Code => [...x, ...simd(0x14)],
   add: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf0)],
+  sub: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf1)],
+  mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf2)],
+  div: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf3)],
+  sqrt: (x: Code): Code => [...x, ...simd(0xef)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
   promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
+  /** The two f64 lanes rounded to f32 (nearest even) in the low two f32 lanes; the high two are 0. */
+  demote_zero_f32x4: (x: Code): Code => [...x, ...simd(0x5e)],
 };
 
 export const v128 = {
