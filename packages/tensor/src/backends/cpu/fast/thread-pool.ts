@@ -5,22 +5,30 @@
  * The pool is made over named modules (`{ matmul, vector, columnSum, … }`, see fast-matmul.ts's poolModules):
  * every worker instantiates each of them over the same shared memory, and a kernel is named
  * '<module>.<export>' ('vector.add'). A job is one kernel and `count` tasks, each task the kernel's arguments
- * (numbers: byte pointers, counts, float scalars; at most ARG_SLOTS), one handshake for the whole job.
- * Every thread, the caller included, claims the next unclaimed task from NEXT until none are left: on this
- * shared machine a core can be busy elsewhere, and claiming lets the other threads take up its share.
+ * (numbers: byte pointers, counts, float scalars; at most ARG_SLOTS), one handshake for the whole job. A job
+ * may also give one extra argument per thread (`scratch`: the matmul's per-thread scratch record), passed
+ * after the task's own. Every thread, the caller included, claims the next unclaimed task from NEXT until
+ * none are left: on this shared machine a core can be busy elsewhere, and claiming lets the other threads
+ * take up its share.
+ *
+ * How to run a kernel of your own on the threads (a cross-entropy over rows, say):
+ *   1. add its module to poolModules (fast-matmul.ts): { module, here: its exports on this thread };
+ *   2. write the kernel so that a piece of the work is a call with other arguments (rows r0 … r1 − 1:
+ *      the row pointers moved on by r0 rows, the row count r1 − r0);
+ *   3. bind it once with parallelKernel (parallel.ts), which splits, honours setThreads and the size
+ *      threshold, and calls the kernel whole on this thread when splitting would not pay:
+ *        const run = parallelKernel('crossEntropy.rows', rows, (r0, r1) => [x + 4 * cols * r0, y + 4 * r0, r1 - r0, cols],
+ *          { unitElements: cols });
+ *        run();
+ * ThreadPool.run itself takes any job (kernel name, argument lists, optional dependencies) for kernels that
+ * need more than independent pieces, as the matmul does.
  *
  * NEXT holds the job's number with the next task (job · 512 + task), and a task is claimed by a
  * compareExchange that succeeds only if the job is still the one the thread read its fields for. So the
  * caller never waits for a worker that took no task: a worker that wakes late (on a loaded machine a
  * sleeping worker can take a millisecond to get a core) finds its job gone and its claims failing, and
  * goes back to waiting. The caller waits only for the tasks a worker did claim, and a worker's last write
- * for a task is its DONE: once the caller has seen every DONE, nothing of the job is still to land. A job may also give one extra argument per thread (`scratch`: the matmul's per-thread scratch
- * record), passed after the task's own.
- *
- * How to run a kernel of your own on the threads: add its module to poolModules (fast-matmul.ts), write the
- * kernel so that a piece of the work is a call with other arguments (a row range: pointers moved on, a count
- * made smaller), and bind it with `parallelKernel(name, units, piece)` of parallel.ts, which splits, checks
- * the thread setting and the size threshold, and calls the kernel directly when one thread is better.
+ * for a task is its DONE: once the caller has seen every DONE, nothing of the job is still to land.
  *
  * Tasks can wait for each other and for the caller, through counters. Task i may start once, for each of its
  * two gates, COUNTER[gate] ≥ need (gate −1: no condition); when it is done, DONE[i] becomes 1 and COUNTER[bump]
@@ -267,6 +275,14 @@ export class ThreadPool {
     return t;
   }
 
+  private static readonly independentTables = new Map<number, Int32Array>();
+  /** The table of `count` tasks that wait for nothing (a split kernel's pieces). */
+  static independent(count: number): Int32Array {
+    let t = ThreadPool.independentTables.get(count);
+    if (!t) ThreadPool.independentTables.set(count, (t = ThreadPool.table(Array.from({ length: count }, () => ({ gates: [] })))));
+    return t;
+  }
+
   /** Indices of the workers that can take work now. */
   readyWorkers(): number[] {
     return this.workers.map((_, w) => w).filter((w) => Atomics.load(this.control, workerSlot(w, 'ready')) === 1);
@@ -285,7 +301,7 @@ export class ThreadPool {
     const table = (i: number, slot: number) => this.tableAt + TASK_SLOTS * i + slot;
     for (let k = 0; k < COUNTERS; k++) Atomics.store(c, counterSlot(k), 0);
     // Plain writes: the Atomics.add on each worker's SEQ below publishes them.
-    c.set(job.table ?? ThreadPool.table(Array.from({ length: job.count }, () => ({ gates: [] }))), this.tableAt);
+    c.set(job.table ?? ThreadPool.independent(job.count), this.tableAt);
     this.args.set(job.args.subarray(0, job.count * ARG_SLOTS));
 
     Atomics.store(c, KERNEL, id);
