@@ -32,9 +32,10 @@ export function isAdamWFormula(kernel: FusedKernel): boolean {
 
 /**
  * Each element of an AdamW update costs about as much as this many elements of an add (a square root and two
- * float64 divisions per element): what the split threshold counts, so a 16k-element parameter splits too.
+ * float64 divisions per element, but also 7 floats of memory traffic): what the split threshold counts, so
+ * the paper model's [128, 512] weights split and its 16k-element ones stay whole.
  */
-const COST_PER_ELEMENT = 8;
+const COST_PER_ELEMENT = 4;
 
 /**
  * inputs [p, g, m, v], outputs [p', m', v'] (float32, all of one length; outputs may be the inputs).
