@@ -1,16 +1,15 @@
 /**
  * The wasm AdamW update (fast/adamw-kernel.ts through wasm-adamw.ts) against the fused formula's JavaScript
- * loop (reference/fused.ts), bit for bit: odd lengths (the 4-lane body and its tail), lengths around the
- * split threshold, 1, 2 and 3 threads, several steps with changing scalars, extreme values (g = 0, tiny and
+ * loop (reference/fused.ts), bit for bit: odd lengths (the 4-lane body and its tail), several steps with changing scalars, extreme values (g = 0, tiny and
  * huge gradients, v = 0), a gradient already in wasm memory or not, outputs apart from the inputs; and the
  * cpu backend taking this path for the formula, and only for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FusedKernel, fusedInPlace, getThreads, setFastPath, setThreads, tensor } from '@grok/tensor';
+import { type FusedKernel, fusedInPlace, setFastPath, tensor } from '@grok/tensor';
 import { fusedInto } from '../src/backends/reference/fused.js';
-import { adamwFloat32, isAdamWFormula } from '../src/backends/cpu/wasm-adamw.js';
+import { adamwFloat32, isAdamWFormula, wasmAdamWStats } from '../src/backends/cpu/wasm-adamw.js';
 import { emitAdamWModule } from '../src/backends/cpu/fast/adamw-kernel.js';
-import { allocateInWasmMemory, releaseWasmMemory, startThreads, threadPoolStats } from '../src/backends/cpu/fast/fast-matmul.js';
+import { allocateInWasmMemory, releaseWasmMemory } from '../src/backends/cpu/fast/fast-matmul.js';
 
 /** @grok/autograd's ADAMW formula, as optim/adamw.ts writes it (its own test checks that the two agree). */
 const ADAMW: FusedKernel = {
@@ -52,32 +51,26 @@ function expectSameBits(actual: Float32Array, expected: Float32Array, what: stri
   }
 }
 
-const threadsBefore = getThreads();
 let start = 0;
-beforeAll(async () => {
-  await startThreads(3);
+beforeAll(() => {
   start = allocateInWasmMemory('int32', 1)!.byteOffset;
 });
-afterAll(() => {
-  setThreads(threadsBefore);
-  releaseWasmMemory(start);
-});
+afterAll(() => releaseWasmMemory(start));
 
 describe('the wasm AdamW kernel', () => {
   it('emits a module that validates', () => {
     expect(WebAssembly.validate(emitAdamWModule({ initial: 1, maximum: 1 }))).toBe(true);
   });
 
-  it.each([1, 2, 3, 4, 5, 7, 17, 1000, 2047, 12_500, 16_387, 65_536, 200_003])('matches the formula bit for bit, n = %i, 1/2/3 threads, 6 steps', (n) => {
-    for (const threads of [1, 2, 3]) {
-      setThreads(threads);
+  it.each([1, 2, 3, 4, 5, 7, 17, 1000, 2047, 12_500, 16_387, 65_536, 200_003])('matches the formula bit for bit, n = %i, 6 steps', (n) => {
+    {
       const [p, m, v] = [data(n, n, 0.1), new Float32Array(n), new Float32Array(n)];
       const [pj, mj, vj] = [p.slice(), m.slice(), v.slice()];
       for (let t = 1; t <= 6; t++) {
         const g = data(n, n + t, t % 2 ? 1 : 1e-6);
         expect(adamwFloat32([p, g, m, v], scalars(t), [p, m, v])).toBe(true);
         fusedInto(ADAMW, [pj, g, mj, vj], scalars(t), [pj, mj, vj]);
-        expectSameBits(p, pj, `p, step ${t}, ${threads} threads`);
+        expectSameBits(p, pj, `p, step ${t}`);
         expectSameBits(m, mj, `m, step ${t}`);
         expectSameBits(v, vj, `v, step ${t}`);
       }
@@ -85,20 +78,16 @@ describe('the wasm AdamW kernel', () => {
   });
 
   it('reads a gradient that lives in wasm memory where it lies, and writes outputs apart from the inputs', () => {
-    setThreads(2);
     const n = 70_001;
     const g = allocateInWasmMemory('float32', n) as Float32Array;
     g.set(data(n, 5));
     const [p, m, v] = [data(n, 6), data(n, 7, 0.01), data(n, 8, 0.001).map(Math.abs)];
     const outs = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
     const want = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-    const before = threadPoolStats().tasksRunByWorkers;
     expect(adamwFloat32([p, g, m, v], scalars(3), outs)).toBe(true);
     fusedInto(ADAMW, [p, g, m, v], scalars(3), want);
     outs.forEach((o, k) => expectSameBits(o, want[k]!, `output ${k}`));
     expectSameBits(p, data(n, 6), 'p, an input only, untouched');
-    for (let i = 0; i < 20; i++) adamwFloat32([p, g, m, v], scalars(3), outs);
-    expect(threadPoolStats().tasksRunByWorkers).toBeGreaterThan(before); // split: the workers took pieces
   });
 
   it('recognizes the formula, whitespace aside, and nothing else', () => {
@@ -110,7 +99,6 @@ describe('the wasm AdamW kernel', () => {
   });
 
   it('is what the cpu backend runs for the formula, with the fast path on: the same bits as with it off', () => {
-    setThreads(2);
     const n = 40_003;
     const run = (fast: boolean) => {
       setFastPath(fast);
@@ -122,11 +110,11 @@ describe('the wasm AdamW kernel', () => {
         setFastPath(true);
       }
     };
-    const before = threadPoolStats().tasksRunByWorkers;
+    const before = wasmAdamWStats.calls;
     const fast = run(true);
-    const workersTook = threadPoolStats().tasksRunByWorkers - before;
+    expect(wasmAdamWStats.calls - before).toBe(4); // the wasm kernel ran, once per step
     const plain = run(false);
+    expect(wasmAdamWStats.calls - before).toBe(4); // and not with the fast path off
     fast.forEach((x, k) => expectSameBits(x, plain[k]!, `state ${k}`));
-    expect(workersTook).toBeGreaterThan(0); // the wasm kernel ran (split across the threads)
   });
 });

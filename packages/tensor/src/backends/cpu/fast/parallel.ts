@@ -11,7 +11,8 @@
  * call (so a sum over rows is split by columns, never by rows). Then a split call is bit for bit the whole one.
  *
  * Each call checks the thread setting (setThreads / GROK_THREADS): at one thread, below MIN_SPLIT_ELEMENTS,
- * or while no worker is ready, the kernel runs as one call on this thread. The pieces for each thread count
+ * while no worker is ready, or, below MIN_WAKE_ELEMENTS, while none is awake (polling after its last job;
+ * see ThreadPool.awakeWorkers), the kernel runs as one call on this thread. The pieces for each thread count
  * are worked out once: a captured tape binds its kernels once and replays them every step.
  */
 import { getThreads } from './settings.js';
@@ -19,11 +20,20 @@ import { kernelOnThisThread, poolWorkers } from './fast-matmul.js';
 import { type Job, ThreadPool } from './thread-pool.js';
 
 /**
- * Below this many elements a kernel stays on the calling thread. Measured here (add, relu, gather): at 2
- * threads a split pays from ≈ 50k elements when the worker is awake, and costs ≈ 20–40 µs more than it saves
- * below that when it has to be woken.
+ * Below this many elements a kernel stays on the calling thread. Measured here (an add over data in cache, 1
+ * against 2 threads in one process): at 50k and 100k elements the split and the whole call take the same
+ * time (0.006 and 0.02 ms), at 200k the split is ≈ 25 % faster; a woken worker (30–110 µs) makes small
+ * splits slower, and data that is not in cache (as in a training step) makes large ones gain more.
  */
 export const MIN_SPLIT_ELEMENTS = 100_000;
+/**
+ * From this many elements on, a call wakes sleeping workers; below, it uses only workers that are awake
+ * (polling after a job), else it runs whole here. Waking takes 30–110 µs on a quiet machine, and on a loaded
+ * one the woken worker can take the caller's core for the whole job (ThreadPool.awakeWorkers): measured with
+ * the caches flushed before each call, a split that woke the worker ran 1.4–4× slower than one thread for
+ * every kernel of 0.1–0.8 ms (add, bias add, ReLU backward, gathers, column sums).
+ */
+export const MIN_WAKE_ELEMENTS = 1_000_000;
 /** Pieces per thread: more than one, so that a thread that loses its core to another process holds up less. */
 export const PIECES_PER_THREAD = 2;
 /** No piece smaller than this many elements (each costs a task claim and a JS-to-wasm call). */
@@ -44,6 +54,7 @@ export function parallelKernel(
 ): () => void {
   const { unitElements = 1, align = 1, piecesPerThread = PIECES_PER_THREAD } = options;
   const here = kernelOnThisThread(kernel);
+  const wake = units * unitElements >= MIN_WAKE_ELEMENTS;
   const whole = piece(0, units);
   const jobs = new Map<number, Job | null>(); // by thread count
   return () => {
@@ -54,7 +65,8 @@ export function parallelKernel(
       jobs.set(threads, job);
     }
     const pool = job && poolWorkers(threads);
-    if (pool) pool.pool.run(job!, pool.workers);
+    const workers = !pool ? [] : wake ? pool.workers : pool.pool.awakeWorkers(pool.workers);
+    if (workers.length > 0) pool!.pool.run(job!, workers);
     else here(...whole);
   };
 }
