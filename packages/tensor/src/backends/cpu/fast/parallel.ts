@@ -30,7 +30,7 @@ export const MIN_SPLIT_ELEMENTS = 100_000;
  * From this many elements on, a call wakes sleeping workers; below, it uses only workers that are awake
  * (polling after a job), else it runs whole here. Waking takes 30–110 µs on a quiet machine, and on a loaded
  * one the woken worker can take the caller's core for the whole job (ThreadPool.awakeWorkers): measured with
- * the caches flushed before each call, a split that woke the worker ran 1.4–4× slower than one thread for
+ * the caches flushed before each call, a split that woke the worker ran 1.4–5× slower than one thread for
  * every kernel of 0.1–0.8 ms (add, bias add, ReLU backward, gathers, column sums).
  */
 export const MIN_WAKE_ELEMENTS = 1_000_000;
