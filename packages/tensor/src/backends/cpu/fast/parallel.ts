@@ -44,15 +44,13 @@ export interface SplitOptions {
   unitElements?: number;
   /** Piece boundaries fall on multiples of this many units (16 floats: a cache line, so no two threads write one). */
   align?: number;
-  /** Pieces per thread (default PIECES_PER_THREAD); 1 for a split by columns, whose pieces are strided. */
-  piecesPerThread?: number;
 }
 
 /** A bound kernel call that splits itself across the threads; see the file comment. */
 export function parallelKernel(
   kernel: string, units: number, piece: (start: number, end: number) => number[], options: SplitOptions = {},
 ): () => void {
-  const { unitElements = 1, align = 1, piecesPerThread = PIECES_PER_THREAD } = options;
+  const { unitElements = 1, align = 1 } = options;
   const here = kernelOnThisThread(kernel);
   const wake = units * unitElements >= MIN_WAKE_ELEMENTS;
   const whole = piece(0, units);
@@ -61,7 +59,7 @@ export function parallelKernel(
     const threads = getThreads();
     let job = jobs.get(threads);
     if (job === undefined) {
-      job = splitJob(kernel, units, piece, threads, unitElements, align, piecesPerThread);
+      job = splitJob(kernel, units, piece, threads, unitElements, align);
       jobs.set(threads, job);
     }
     const pool = job && poolWorkers(threads);
@@ -74,11 +72,11 @@ export function parallelKernel(
 /** The pool job for `threads` threads, or null when the call should stay whole. */
 function splitJob(
   kernel: string, units: number, piece: (start: number, end: number) => number[],
-  threads: number, unitElements: number, align: number, piecesPerThread: number,
+  threads: number, unitElements: number, align: number,
 ): Job | null {
   const elements = units * unitElements;
   if (threads <= 1 || elements < MIN_SPLIT_ELEMENTS) return null;
-  const pieces = Math.min(threads * piecesPerThread, Math.floor(elements / MIN_PIECE_ELEMENTS));
+  const pieces = Math.min(threads * PIECES_PER_THREAD, Math.floor(elements / MIN_PIECE_ELEMENTS));
   const ranges = splitRange(units, pieces, align);
   if (ranges.length <= 1) return null;
   return { kernel, ...ThreadPool.tasks(ranges.map(([start, end]) => piece(start, end))) };
