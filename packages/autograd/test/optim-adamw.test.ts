@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AdamW, Parameter, Tensor, type NDArray, raw, schedules, tensor } from '@grok/autograd';
 import { expectClose } from './helpers.js';
+import { ADAMW, ADAMW_AMSGRAD } from '../src/optim/adamw.js';
+import { isAdamWFormula } from '../../tensor/src/backends/cpu/wasm-adamw.js';
 
 type Nested = number[][];
 interface TorchAdamWCase {
@@ -225,5 +227,32 @@ describe('AdamW hyper-parameter checks', () => {
     const opt = new AdamW([q]);
     q.grad = new Tensor(f64([1, 2, 3]).value);
     expect(() => opt.step()).toThrow(/\[2\].*\[3\]/);
+  });
+});
+
+describe('AdamW on the cpu fast path (a wasm kernel of the same formula)', () => {
+  it('the cpu backend recognizes the formula (plain AdamW; not amsgrad, which it leaves to the JS loop)', () => {
+    expect(isAdamWFormula(ADAMW)).toBe(true);
+    expect(isAdamWFormula(ADAMW_AMSGRAD)).toBe(false);
+  });
+
+  it('float32 training steps give the same bits with the fast path on and off', () => {
+    const run = (fast: boolean) => {
+      raw.setFastPath(fast);
+      try {
+        const shapes = [[128, 512], [3, 5], [70_001]];
+        const params = shapes.map((shape, k) => new Parameter(raw.randn(shape, { seed: k })));
+        const opt = new AdamW(params, { lr: schedules.linearWarmup(1e-3, 3), betas: [0.9, 0.98], weightDecay: 1 });
+        for (let t = 0; t < 5; t++) {
+          params.forEach((p, k) => setGrad(p, raw.randn(p.shape, { seed: 100 * t + k })));
+          opt.step();
+        }
+        return params.map((p) => Array.from(p.data));
+      } finally {
+        raw.setFastPath(true);
+      }
+    };
+    const [fast, plain] = [run(true), run(false)];
+    fast.forEach((x, k) => expect(x).toEqual(plain[k]));
   });
 });

@@ -35,17 +35,17 @@ export const cpuCount: typeof NodeRuntime.cpuCount = () => Math.max(1, web.navig
 export const setRelaxedSimdFlag: typeof NodeRuntime.setRelaxedSimdFlag = () => false;
 
 export const startPoolWorker: typeof NodeRuntime.startPoolWorker = (main, data) => {
-  // The worker waits for its data (module, memory, control block), then enters the pool's loop for good.
+  // The worker waits for its data (modules, memory, control block), then enters the pool's loop for good.
   const source = `self.onmessage = (event) => {
   self.onmessage = null;
-  const { module, memory, control } = event.data;
-  (${main})(module, memory, control, () => self.postMessage('ready'));
+  const { modules, memory, control } = event.data;
+  (${main})(modules, memory, control, () => self.postMessage('ready'));
 };`;
   const url = web.URL.createObjectURL(new web.Blob([source], { type: 'text/javascript' }));
-  const worker = new web.Worker(url, { name: 'grok matmul pool' });
+  const worker = new web.Worker(url, { name: 'grok kernel pool' });
   const ready = new Promise<void>((resolve, reject) => {
     worker.onmessage = () => resolve();
-    worker.onerror = (e) => reject(new Error(`matmul pool worker failed to start: ${e.message ?? 'unknown error'}`));
+    worker.onerror = (e) => reject(new Error(`kernel pool worker failed to start: ${e.message ?? 'unknown error'}`));
   });
   void ready.finally(() => web.URL.revokeObjectURL(url)).catch(() => {});
   worker.postMessage(data);

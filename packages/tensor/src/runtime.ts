@@ -36,9 +36,9 @@ export function setRelaxedSimdFlag(): boolean {
   return true;
 }
 
-/** What a pool worker receives: the kernel module, the shared memory, and the pool's control block. */
+/** What a pool worker receives: the kernel modules by name, the shared memory, and the pool's control block. */
 export interface PoolWorkerData {
-  module: WebAssembly.Module;
+  modules: Record<string, WebAssembly.Module>;
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
 }
@@ -50,14 +50,14 @@ export interface PoolWorker {
 }
 
 /**
- * Starts a worker running `main`, the source of a function `(module, memory, control, signalReady) => void`
+ * Starts a worker running `main`, the source of a function `(modules, memory, control, signalReady) => void`
  * (see thread-pool.ts). The worker is an ES module in a data: URL, so there is no worker file to locate: it
  * runs the same from TypeScript sources (vitest) and from dist/. It is unref'd: it never keeps Node alive.
  */
 export function startPoolWorker(main: string, data: PoolWorkerData): PoolWorker {
   const source = `import { workerData, parentPort } from 'node:worker_threads';
-const { module, memory, control } = workerData;
-(${main})(module, memory, control, () => parentPort.postMessage('ready'));`;
+const { modules, memory, control } = workerData;
+(${main})(modules, memory, control, () => parentPort.postMessage('ready'));`;
   const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: data });
   worker.unref();
   const ready = new Promise<void>((resolve, reject) => {

@@ -152,6 +152,26 @@ describe('fast matmul kernel', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('gives the same bits call after call when jobs of different kinds follow each other (no write of one job lands in the next)', () => {
+    // The training step's mix: a K split (REDUCE tasks wait for a counter), a shared packed B (GEMM tasks wait
+    // for PACK_B) and row splits with copies (tasks wait for the caller's copies), back to back. A worker's
+    // counter bump that arrived after the caller had moved on would open a gate of the next job early.
+    const shapes = [
+      problem([], [], 128, 3830, 128, true, false, 11), problem([], [], 3830, 128, 128, false, false, 12),
+      problem([], [], 383, 512, 64, false, true, 13), problem([], [], 96, 256, 128, true, false, 14),
+    ];
+    const first = shapes.map((p) => runFast(p, 2));
+    let mismatches = 0;
+    for (let round = 0; round < 100; round++) {
+      shapes.forEach((p, s) => {
+        const again = runFast(p, 2);
+        for (let i = 0; i < again.length; i++) if (again[i] !== first[s]![i]) { mismatches++; break; }
+      });
+    }
+    expect(mismatches).toBe(0);
+    shapes.forEach((p, s) => expectSameBits(first[s]!, runFast(p, 1)));
+  });
+
   it('splits deep K into partials (weight-gradient shapes), every flag, odd sizes, bitwise the same at 1, 2, 3 threads', () => {
     for (const flags of FLAGS) {
       for (const [M, K, N] of [[128, 3830, 512], [37, 2001, 45], [1, 1030, 9], [130, 1500, 3]]) {

@@ -190,6 +190,16 @@ describe('vector kernels: rows and columns', () => {
     expectSameBits(read(outRelu, n), want.map((v) => (v > 0 ? v : 0)));
   });
 
+  it.each(shapeCases)('scaleRows, [%i, %i], misaligned by %i', (rows, cols, m) => {
+    reset();
+    const n = rows * cols;
+    const x = randomData(n, n + 25);
+    const s = randomData(rows, rows + 26);
+    const [px, ps, out] = [place(x, skew(m, 0)), place(s, skew(m, 1)), alloc(n, skew(m, 2))];
+    k.scaleRows(px, ps, out, rows, cols);
+    expectSameBits(read(out, n), x.map((v, i) => v * s[Math.floor(i / cols)]!)); // stored into a Float32Array: rounded once
+  });
+
   it.each(shapeCases)('reluBackwardColumnSum, [%i, %i], misaligned by %i', (rows, cols, m) => {
     reset();
     const n = rows * cols;
@@ -236,7 +246,7 @@ describe('vector kernels: gathers and scatter-adds', () => {
     const table = randomData(vocab * cols, vocab + cols);
     const index = randomIndex(nIndex, vocab, nIndex + 17);
     const [pt, pi, out] = [place(table, skew(m, 0)), placeIndex(index), alloc(nIndex * cols, skew(m, 1))];
-    k.gatherRows(pt, pi, out, nIndex, cols);
+    k.gatherRows(pt, pi, out, nIndex, cols, cols);
     const want = new Float32Array(nIndex * cols);
     index.forEach((row, i) => want.set(table.subarray(row * cols, (row + 1) * cols), i * cols));
     expectSameBits(read(out, nIndex * cols), want);
@@ -248,11 +258,47 @@ describe('vector kernels: gathers and scatter-adds', () => {
     const index = randomIndex(nIndex, vocab, nIndex + 18); // repeats: more indices than rows
     const before = randomData(vocab * cols, vocab + 19, false); // not zero: the kernel adds to what is there
     const [ps, pi, out] = [place(src, skew(m, 0)), placeIndex(index), place(before, skew(m, 1))];
-    k.scatterAddRows(ps, pi, out, nIndex, cols);
+    k.scatterAddRows(ps, pi, out, nIndex, cols, cols);
     const want = before.slice();
     index.forEach((row, i) => {
       for (let c = 0; c < cols; c++) want[row * cols + c] = want[row * cols + c]! + src[i * cols + c]!;
     });
     expectSameBits(read(out, vocab * cols), want);
+  });
+
+  it.each(gatherCases)('indexAddRows zeroes out first, %i indices of %i columns into %i rows, misaligned by %i', (nIndex, cols, vocab, m) => {
+    reset();
+    const src = randomData(nIndex * cols, nIndex + cols + 1, false);
+    const index = randomIndex(nIndex, vocab, nIndex + 19);
+    const [ps, pi, out] = [place(src, skew(m, 0)), placeIndex(index), place(randomData(vocab * cols, 5), skew(m, 1))]; // garbage, NaNs too
+    k.indexAddRows(ps, pi, out, nIndex, cols, cols, vocab);
+    const want = new Float32Array(vocab * cols);
+    index.forEach((row, i) => {
+      for (let c = 0; c < cols; c++) want[row * cols + c] = want[row * cols + c]! + src[i * cols + c]!;
+    });
+    expectSameBits(read(out, vocab * cols), want);
+  });
+
+  it('gatherRows and scatterAddRows on a column slice (stride > cols) touch only those columns', () => {
+    reset();
+    const [nIndex, stride, vocab, c0, width] = [37, 13, 5, 3, 6];
+    const table = randomData(vocab * stride, 20);
+    const src = randomData(nIndex * stride, 21, false);
+    const index = randomIndex(nIndex, vocab, 22);
+    const before = randomData(vocab * stride, 23, false);
+    const untouched = randomData(nIndex * stride, 24, false);
+    const [pt, pi, ps] = [place(table, 4), placeIndex(index), place(src, 8)];
+    const [gathered, scattered] = [place(untouched, 12), place(before, 0)];
+    k.gatherRows(pt + 4 * c0, pi, gathered + 4 * c0, nIndex, width, stride);
+    k.scatterAddRows(ps + 4 * c0, pi, scattered + 4 * c0, nIndex, width, stride);
+    const [wantGathered, wantScattered] = [untouched.slice(), before.slice()];
+    index.forEach((row, i) => {
+      for (let c = c0; c < c0 + width; c++) {
+        wantGathered[i * stride + c] = table[row * stride + c]!;
+        wantScattered[row * stride + c] = wantScattered[row * stride + c]! + src[i * stride + c]!;
+      }
+    });
+    expectSameBits(read(gathered, nIndex * stride), wantGathered);
+    expectSameBits(read(scattered, vocab * stride), wantScattered);
   });
 });

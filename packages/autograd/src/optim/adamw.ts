@@ -11,7 +11,8 @@
  *
  * This formula is written once, as the fused kernel ADAMW below (per element, in float64 on the cpu), which
  * every backend runs in one pass and in place on p, m and v: like every optimizer here, AdamW writes the
- * parameter's storage (see optimizer.ts).
+ * parameter's storage (see optimizer.ts). On the cpu backend's fast path, float32 parameters take a wasm
+ * kernel of this very formula, split across the threads (@grok/tensor's wasm-adamw.ts), with the same bits.
  */
 import * as T from '@grok/tensor';
 import type { FusedKernel, NDArray } from '@grok/tensor';
@@ -34,8 +35,9 @@ function adamwKernel(amsgrad: boolean): FusedKernel {
     outputs: ['p * decay - stepSize * (m1 / denom)', 'm1', 'v1', ...(amsgrad ? ['vHat'] : [])],
   };
 }
-const ADAMW = adamwKernel(false);
-const ADAMW_AMSGRAD = adamwKernel(true);
+/** The kernels (exported for the cpu backend's test that its wasm AdamW recognizes this formula). */
+export const ADAMW = adamwKernel(false);
+export const ADAMW_AMSGRAD = adamwKernel(true);
 
 export interface AdamWOptions {
   /** A number or a schedule of the step (default 1e-3). */

@@ -8,7 +8,8 @@
  *     static memory plan, every kernel recorded on a tape, and the hot float32 kernels of captured buffers run
  *     as wasm (wasm-dispatch.ts): ReLU and its backward, adds, bias adds, scales, row gathers and
  *     scatter-adds, sums over rows, attention's tiny matmuls, fused short-context attention
- *     (fast/attention-kernel.ts), the embedding bag and the loss's cross-entropy rows.
+ *     (fast/attention-kernel.ts), the embedding bag and the loss's cross-entropy rows;
+ *   - AdamW's fused update in float32: a wasm kernel over the threads (wasm-adamw.ts).
  * `setFastPath(false)` (or GROK_FAST=0) sends every kernel to its reference loop.
  */
 import type { BinaryOp, FusedKernel, MatmulOptions, ReduceOp, UnaryOp } from '../../backend.js';
@@ -33,6 +34,7 @@ import {
   type Allocate, wasmAttention, wasmAttentionBackward, wasmBinary, wasmColumnSum, wasmCrossEntropyRows, wasmEmbeddingBag, wasmGatherRows,
   wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary, runStaged,
 } from './wasm-dispatch.js';
+import { adamwFloat32, isAdamWFormula } from './wasm-adamw.js';
 
 export class CpuBackend extends ReferenceBackend {
   override readonly name: string = 'cpu';
@@ -101,6 +103,17 @@ export class CpuBackend extends ReferenceBackend {
   }
 
   override fused(kernel: FusedKernel, inputs: readonly NDArray[], scalars: readonly number[], into?: readonly NDArray[]): NDArray[] {
+    if (isAdamWFormula(kernel) && isFastPathEnabled() && inputs[0]!.dtype === 'float32') {
+      // AdamW's update as a wasm kernel over the threads (wasm-adamw.ts): the same bits as the formula's loop.
+      const { shape, dtype } = inputs[0]!;
+      const outs = into ?? kernel.outputs.map(() => this.wrap(this.alloc(shape, dtype), shape, dtype));
+      const [ins, outArrays] = [inputs.map(store), outs.map(store)];
+      const run = () => {
+        if (!adamwFloat32(ins, scalars, outArrays)) fusedInto(kernel, ins, scalars, outArrays);
+      };
+      this.launch(run, outArrays, kernel.name, ...inputs);
+      return [...outs];
+    }
     if (!isReluBackward(kernel) || !this.#tape) return super.fused(kernel, inputs, scalars, into);
     const { shape, dtype } = inputs[0]!;
     const outs = into ?? [this.wrap(this.alloc(shape, dtype), shape, dtype)];

@@ -1,59 +1,31 @@
 /**
  * Captured kernels on the WebAssembly SIMD path. While a tape is being captured, every output lives in the
  * shared wasm memory (capture.ts), so the float32 kernels of fast/vector-kernels.ts can run on it in place,
- * 20–60× faster than a JavaScript loop over the same typed arrays (and the tiny matmuls, the column sums and
- * the loss's cross-entropy rows, float32 or float64, of the other fast/*-kernel.ts modules). Each function here returns the bound
+ * 20–60× faster than a JavaScript loop over the same typed arrays. Each function here returns the bound
  * kernel for one op, or null when the op is not one of these shapes (the caller then binds the JS loop).
  *
  * An input that lives outside the wasm memory (a parameter, a host-made index) is staged: the bound kernel
  * first copies it into a buffer of its own in the memory, so a replay sees the input's current values.
  * Every kernel here computes exactly what the JS loop computes (same float32 roundings, same order).
+ *
+ * The large ones split across the threads (fast/parallel.ts): elementwise kernels by ranges of elements, row
+ * kernels and gathers by rows, attention's tiny products by batch entries. The split never changes a
+ * result, bit for bit. The two kernels that sum over rows, the scatter-add and the column sum, stay on one
+ * thread: their exact splits (by destination, by columns) measured slower here (see each).
  */
 import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
 import type { BoundKernel } from '../reference/index.js';
-import { allocateInWasmMemory, releaseWasmMemory, wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
-import { type VectorKernels, vectorKernels } from './fast/vector-kernels.js';
-import { type SmallMatmulKernels, smallMatmulKernels } from './fast/small-matmul-kernel.js';
-import { type ColumnSumKernels, columnSumKernels } from './fast/column-sum-kernel.js';
-import { EMBEDDING_BAG_STEP, type EmbeddingBagKernels, embeddingBagKernels } from './fast/embedding-bag-kernel.js';
+import { allocateInWasmMemory, kernelOnThisThread, releaseWasmMemory, wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
+import { parallelKernel } from './fast/parallel.js';
+import { EMBEDDING_BAG_STEP } from './fast/embedding-bag-kernel.js';
 import { type CrossEntropyKernels, crossEntropyKernels, crossEntropyScratchBytes } from './fast/cross-entropy-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 import type { AttentionDims } from '../reference/attention.js';
 import { type AttentionKernels, attentionForward, attentionKernels } from './fast/attention-kernel.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
-
-let kernels: VectorKernels | undefined;
-function vk(): VectorKernels {
-  const { memory, pages } = wasmMemory();
-  return (kernels ??= vectorKernels(memory, pages));
-}
-
-let sums: ColumnSumKernels | undefined;
-function cs(): ColumnSumKernels {
-  const { memory, pages } = wasmMemory();
-  return (sums ??= columnSumKernels(memory, pages));
-}
-
-let small: SmallMatmulKernels | undefined;
-function sm(): SmallMatmulKernels {
-  const { memory, pages } = wasmMemory();
-  return (small ??= smallMatmulKernels(memory, pages));
-}
-
-let bags: EmbeddingBagKernels | undefined;
-function eb(): EmbeddingBagKernels {
-  const { memory, pages } = wasmMemory();
-  return (bags ??= embeddingBagKernels(memory, pages));
-}
-
-let losses: CrossEntropyKernels | undefined;
-function ce(): CrossEntropyKernels {
-  const { memory, pages } = wasmMemory();
-  return (losses ??= crossEntropyKernels(memory, pages));
-}
 
 /** An operand's address, with the copy that stages it when it lives outside the wasm memory. */
 interface Operand {
@@ -67,22 +39,25 @@ export type Allocate = (dtype: 'float32' | 'float64' | 'int32', length: number, 
 function operand(data: TypedArray, alloc: Allocate): Operand | null {
   const at = wasmAddressOf(data);
   if (at !== null) return { ptr: at, stage: null };
-  const dtype = data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : null;
+  const dtype = data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : null;
   const buffer = dtype && alloc(dtype, data.length);
   if (!buffer) return null;
   return { ptr: buffer.byteOffset, stage: () => buffer.set(data) };
 }
 
-/** Binds `run` to the operands' addresses, staging the ones that need it; null if an operand has no address. */
-function bind(alloc: Allocate, arrays: readonly TypedArray[], run: (...ptrs: number[]) => void): BoundKernel | null {
+/**
+ * Binds `make(...ptrs)`, the kernel call at the operands' addresses, staging the operands that need it;
+ * null if an operand has no address.
+ */
+function bind(alloc: Allocate, arrays: readonly TypedArray[], make: (...ptrs: number[]) => () => void): BoundKernel | null {
   const ops = arrays.map((a) => operand(a, alloc));
   if (ops.some((o) => o === null)) return null;
-  const ptrs = ops.map((o) => o!.ptr);
+  const run = make(...ops.map((o) => o!.ptr));
   const stages = ops.flatMap((o) => (o!.stage ? [o!.stage] : []));
-  if (stages.length === 0) return () => run(...ptrs);
+  if (stages.length === 0) return run;
   return () => {
     for (const stage of stages) stage();
-    run(...ptrs);
+    run();
   };
 }
 
@@ -113,17 +88,31 @@ export function runStaged(out: TypedArray, bindKernel: (alloc: Allocate, out: Ty
   }
 }
 
+/** A cache line of floats: pieces of a split start on one, so no two threads write the same line. */
+const LINE = 16;
+
+/** `kernel(inputs..., out, n)` over n floats, split into ranges of elements. */
+function elementwise(kernel: string, n: number, ...ptrs: number[]): () => void {
+  return parallelKernel(kernel, n, (start, end) => [...ptrs.map((p) => p + 4 * start), end - start], { align: LINE });
+}
+
+/** `kernel(x, y, out, rows, cols)` where x and out move on a row per row and y stays, split by rows. */
+function rowwise(kernel: string, rows: number, cols: number, x: number, y: number, out: number, yPerRow = 0): () => void {
+  return parallelKernel(kernel, rows, (r0, r1) => [x + 4 * cols * r0, y + yPerRow * r0, out + 4 * cols * r0, r1 - r0, cols], {
+    unitElements: cols, align: Math.ceil(LINE / cols),
+  });
+}
 
 export function wasmUnary(alloc: Allocate, op: UnaryOp, x: TypedArray, out: TypedArray): BoundKernel | null {
   if (op !== 'relu' || !isF32(x, out)) return null;
   const n = out.length;
-  return bind(alloc, [x, out], (px, po) => vk().relu(px!, po!, n));
+  return bind(alloc, [x, out], (px, po) => elementwise('vector.relu', n, px!, po!));
 }
 
 export function wasmReluBackward(alloc: Allocate, x: TypedArray, g: TypedArray, out: TypedArray): BoundKernel | null {
   if (!isF32(x, g, out)) return null;
   const n = out.length;
-  return bind(alloc, [x, g, out], (px, pg, po) => vk().reluBackward(px!, pg!, po!, n));
+  return bind(alloc, [x, g, out], (px, pg, po) => elementwise('vector.reluBackward', n, px!, pg!, po!));
 }
 
 export function wasmBinary(alloc: Allocate, 
@@ -132,44 +121,57 @@ export function wasmBinary(alloc: Allocate,
   if (!isF32(a, b, out) || a.length !== out.length) return null; // a must already have the output's shape
   const n = out.length;
   if (b.length === n) {
-    if (op === 'add') return bind(alloc, [a, b, out], (pa, pb, po) => vk().add(pa!, pb!, po!, n));
-    if (op === 'sub') return bind(alloc, [a, b, out], (pa, pb, po) => vk().sub(pa!, pb!, po!, n));
-    if (op === 'mul') return bind(alloc, [a, b, out], (pa, pb, po) => vk().mul(pa!, pb!, po!, n));
-    return null;
+    if (op !== 'add' && op !== 'sub' && op !== 'mul') return null;
+    return bind(alloc, [a, b, out], (pa, pb, po) => elementwise(`vector.${op}`, n, pa!, pb!, po!));
   }
   const cols = outShape.at(-1) ?? 1;
   // b broadcast along rows: its shape is [..1, cols] (a bias).
   if (op === 'add' && b.length === cols && cols > 0 && bShape.at(-1) === cols && aShape.length === outShape.length) {
     const rows = n / cols;
-    return bind(alloc, [a, b, out], (pa, pb, po) => vk().addRowBias(pa!, pb!, po!, rows, cols));
+    return bind(alloc, [a, b, out], (pa, pb, po) => rowwise('vector.addRowBias', rows, cols, pa!, pb!, po!));
+  }
+  // b broadcast along columns: its shape is outShape with a last dimension of 1 (a factor per row).
+  const perRow = bShape.length === outShape.length && bShape.at(-1) === 1 && bShape.every((d, i) => i === bShape.length - 1 || d === outShape[i]);
+  if (op === 'mul' && perRow && cols > 1 && aShape.length === outShape.length) {
+    const rows = n / cols;
+    return bind(alloc, [a, b, out], (pa, pb, po) => rowwise('vector.scaleRows', rows, cols, pa!, pb!, po!, 4));
   }
   if (op === 'mul' && b.length === 1) {
     const s = b[0]!; // a scalar constant: it cannot change between replays (constants are host-made once)
     if (wasmAddressOf(b) !== null) return null; // a computed scalar could: keep the JS loop
-    return bind(alloc, [a, out], (pa, po) => vk().scale(pa!, s, po!, n));
+    return bind(alloc, [a, out], (pa, po) => parallelKernel('vector.scale', n, (start, end) => [pa! + 4 * start, s, po! + 4 * start, end - start], { align: LINE }));
   }
   return null;
 }
 
-/** Rows `index` of a [rows, cols] table (indexSelect along axis 0). */
+/** Rows `index` of a [rows, cols] table (indexSelect along axis 0), split by ranges of indices. */
 export function wasmGatherRows(alloc: Allocate, table: TypedArray, index: Int32Array, out: TypedArray, cols: number): BoundKernel | null {
   if (!isF32(table, out)) return null;
   const nIndex = index.length;
-  return bind(alloc, [table, index, out], (pt, pi, po) => vk().gatherRows(pt!, pi!, po!, nIndex, cols));
+  return bind(alloc, [table, index, out], (pt, pi, po) => parallelKernel('vector.gatherRows', nIndex,
+    (i0, i1) => [pt!, pi! + 4 * i0, po! + 4 * cols * i0, i1 - i0, cols, cols], { unitElements: cols, align: Math.ceil(LINE / cols) }));
 }
 
-/** out = zeros, then out[index[i], :] += src[i, :] (indexAdd along axis 0). */
+/**
+ * out = zeros, then out[index[i], :] += src[i, :] (indexAdd along axis 0), on the calling thread. An index
+ * can repeat, and a destination row must take its source rows in index order, so a split would have to be by
+ * destination: by columns (the kernel's stride allows it) or by ranges of rows, each thread walking every
+ * index. Measured here at the model's shapes ([45960, 32] into 1,368 rows, [3830, 128] into 342), both
+ * splits ran slower at 2 threads than one thread (×0.5–1.2, never reliably faster): with rows of 32 floats
+ * the walk over the indices costs as much as the adds, and neither split shares it out.
+ */
 export function wasmScatterAddRows(alloc: Allocate, src: TypedArray, index: Int32Array, out: TypedArray, cols: number): BoundKernel | null {
   if (!isF32(src, out)) return null;
   const nIndex = index.length;
-  const k = bind(alloc, [src, index, out], (ps, pi, po) => vk().scatterAddRows(ps!, pi!, po!, nIndex, cols));
-  return k && (() => {
-    out.fill(0);
-    k();
-  });
+  const outRows = out.length / Math.max(cols, 1);
+  const indexAddRows = kernelOnThisThread('vector.indexAddRows');
+  return bind(alloc, [src, index, out], (ps, pi, po) => () => indexAddRows(ps!, pi!, po!, nIndex, cols, cols, outRows));
 }
 
-/** The many tiny matmuls of attention (see fast/small-matmul-kernel.ts): the loops of small-matmul.ts in wasm. */
+/**
+ * The many tiny matmuls of attention (see fast/small-matmul-kernel.ts): the loops of small-matmul.ts in wasm,
+ * split by batch entries (each entry is its own product).
+ */
 export function wasmSmallMatmul(alloc: Allocate, p: MatmulProblem, plan: MatmulPlan, out: TypedArray): BoundKernel | null {
   if (!isF32(p.a as TypedArray, p.b as TypedArray, out)) return null;
   const { M, K, N, nBatch, aOffsets, bOffsets } = plan;
@@ -182,17 +184,25 @@ export function wasmSmallMatmul(alloc: Allocate, p: MatmulProblem, plan: MatmulP
   }
   const ai = p.transA ? 1 : K;
   const ak = p.transA ? M : 1;
-  const run = p.transB ? sm().smallMatmulTransB : sm().smallMatmul;
-  return bind(alloc, [p.a as TypedArray, p.b as TypedArray, out], (pa, pb, pc) =>
-    run(pa!, pb!, pc!, offsets.byteOffset, nBatch, M, K, N, ai, ak));
+  const kernel = p.transB ? 'smallMatmul.smallMatmulTransB' : 'smallMatmul.smallMatmul';
+  const at = offsets.byteOffset;
+  return bind(alloc, [p.a as TypedArray, p.b as TypedArray, out], (pa, pb, pc) => parallelKernel(kernel, nBatch,
+    (t0, t1) => [pa!, pb!, pc! + 4 * M * N * t0, at + 8 * t0, t1 - t0, M, K, N, ai, ak], { unitElements: M * K * N + M * N, align: LINE }));
 }
 
-/** Σ over the rows of x [rows, cols] (a sum over axis 0), in float64 as the reference adds: see column-sum-kernel.ts. */
+/**
+ * Σ over the rows of x [rows, cols] (a sum over axis 0), in float64 as the reference adds: see
+ * column-sum-kernel.ts. On the calling thread: an exact split has to be by columns (each column adds its rows
+ * in order), and measured in the training step ([3830, 512] and [3830, 128], 1 against 2 threads in one
+ * process) it ran 1.5–2.7× slower than one thread: each thread reads every row, strided, and the rows were
+ * just written by the previous kernel, half of them in the other core's cache.
+ */
 export function wasmColumnSum(alloc: Allocate, x: TypedArray, out: TypedArray, rows: number, cols: number): BoundKernel | null {
   if (!isF32(x, out)) return null;
   const acc = alloc('float64', cols); // scratch: zeroed by the kernel
   if (!acc) return null;
-  return bind(alloc, [x, out], (px, po) => cs().columnSum(px!, po!, acc.byteOffset, rows, cols));
+  const columnSum = kernelOnThisThread('columnSum.columnSum');
+  return bind(alloc, [x, out], (px, po) => () => columnSum(px!, po!, acc.byteOffset, rows, cols, cols));
 }
 
 /** The embedding bag and its adjoints (fast/embedding-bag-kernel.ts): float32, rows a multiple of 16 wide. */
@@ -204,9 +214,18 @@ export function wasmEmbeddingBag(
   const floats = [table, weight, g, out].filter((x): x is TypedArray => x !== undefined);
   if (!isF32(...floats) || D % EMBEDDING_BAG_STEP !== 0 || R === 0) return null;
   const B = index.length / R;
-  if (kind === 'forward') return bind(alloc, [table!, index, weight!, out], (pt, pi, pw, po) => eb().embeddingBag(pt!, pi!, pw!, po!, B, R, D));
-  if (kind === 'weightGrad') return bind(alloc, [table!, index, g!, out], (pt, pi, pg, po) => eb().embeddingBagWeightGrad(pt!, pi!, pg!, po!, B, R, D));
-  const k = bind(alloc, [index, weight!, g!, out], (pi, pw, pg, po) => eb().embeddingBagTableGrad(pi!, pw!, pg!, po!, B, R, D, D));
+  // The forward and the weight gradient split by bags (each bag is its own sum); the table gradient by bands
+  // of columns, so that each row still takes its (b, r) terms in order.
+  if (kind === 'forward') {
+    return bind(alloc, [table!, index, weight!, out], (pt, pi, pw, po) => parallelKernel('embeddingBag.embeddingBag', B,
+      (b0, b1) => [pt!, pi! + 4 * R * b0, pw! + 4 * R * b0, po! + 4 * D * b0, b1 - b0, R, D], { unitElements: R * D }));
+  }
+  if (kind === 'weightGrad') {
+    return bind(alloc, [table!, index, g!, out], (pt, pi, pg, po) => parallelKernel('embeddingBag.embeddingBagWeightGrad', B,
+      (b0, b1) => [pt!, pi! + 4 * R * b0, pg! + 4 * D * b0, po! + 4 * R * b0, b1 - b0, R, D], { unitElements: R * D, align: LINE }));
+  }
+  const k = bind(alloc, [index, weight!, g!, out], (pi, pw, pg, po) => parallelKernel('embeddingBag.embeddingBagTableGrad', D,
+    (c0, c1) => [pi!, pw!, pg! + 4 * c0, po! + 4 * c0, B, R, D, c1 - c0], { unitElements: B * R, align: EMBEDDING_BAG_STEP }));
   return k && (() => {
     out.fill(0);
     k();
@@ -229,7 +248,7 @@ export function wasmAttention(
   const dots = alloc('float64', pos + 4);
   if (!exps || !dots) return null;
   const scale = Math.fround(Math.sqrt(d));
-  return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) =>
+  return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) => () =>
     attentionForward(ak(), exps, dots.byteOffset, pq!, pk!, pv!, pz!, pp!, entries, qPos, pos, d, causal, scale));
 }
 
@@ -244,7 +263,7 @@ export function wasmAttentionBackward(
   if (!scratch) return null;
   const scale = Math.fround(Math.sqrt(d));
   const arrays = [q, k, v, pattern, dz, dq, dk, dv, ...(dpattern ? [dpattern] : [])];
-  return bind(alloc, arrays, (pq, pk, pv, pp, pg, pdq, pdk, pdv, pdp) =>
+  return bind(alloc, arrays, (pq, pk, pv, pp, pg, pdq, pdk, pdv, pdp) => () =>
     ak().attentionBackward(pq!, pk!, pv!, pp!, pg!, pdq!, pdk!, pdv!, scratch.byteOffset, entries, qPos, pos, d, scale, pdp ?? 0));
 }
 /**
@@ -263,8 +282,14 @@ export function wasmCrossEntropyRows(
   if (!scratch) return null;
   const withDerivative = dloss ? 1 : 0;
   const outputs: TypedArray[] = dloss ? [losses, dloss] : [losses];
-  return bind(alloc, [x, targets, ...outputs], (px, pt, pl, pd) => {
+  return bind(alloc, [x, targets, ...outputs], (px, pt, pl, pd) => () => {
     const run = f32 ? ce().crossEntropyRowsF32 : ce().crossEntropyRowsF64;
     run(px!, pt!, pl!, pd ?? 0, scratch.byteOffset, 0, rows, classes, withDerivative);
   });
+}
+
+let losses: CrossEntropyKernels | undefined;
+function ce(): CrossEntropyKernels {
+  const { memory, pages } = wasmMemory();
+  return (losses ??= crossEntropyKernels(memory, pages));
 }

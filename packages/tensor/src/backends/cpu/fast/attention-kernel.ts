@@ -23,7 +23,7 @@
  *     (dpattern: a gradient of the pattern from elsewhere, laid out as the pattern, added to dz·vᵀ; 0 for none)
  */
 import type { MemoryPages } from './wasm-arena.js';
-import { instanceOver } from './instances.js';
+import { compiledOnce, instanceOver } from './instances.js';
 import {
   type Code, ModuleBuilder, control, f32, f32x4, f64, f64x2, forRange, i32, local, seq, select, type, v128,
 } from './wasm-emitter.js';
@@ -260,11 +260,18 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
   return m.emit();
 }
 
+const modules = new Map<string, WebAssembly.Module>();
+
+/** The compiled module for memories of these limits (compiled once; the thread pool's workers get it too). */
+export function attentionModule(pages: MemoryPages): WebAssembly.Module {
+  return compiledOnce(modules, pages, () => emitAttentionModule(pages));
+}
+
 const instances = new WeakMap<WebAssembly.Memory, AttentionKernels>();
 
 /** The kernels instantiated over `memory` (compiled once per memory). */
 export function attentionKernels(memory: WebAssembly.Memory, pages: MemoryPages): AttentionKernels {
-  return instanceOver(instances, memory, () => emitAttentionModule(pages));
+  return instanceOver(instances, memory, () => attentionModule(pages));
 }
 
 /**

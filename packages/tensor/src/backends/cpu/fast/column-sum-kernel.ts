@@ -4,21 +4,26 @@
  * the reference loop (../../reference/reduce.ts, sumColumnsInto) adds — so bit for bit its result.
  * Four columns at a time: one f32x4 load, promoted to two f64x2 halves, added into a float64 accumulator row.
  *
- *   columnSum(x, out, acc, rows, cols)   acc: a float64 [cols] scratch row (bytes), zeroed here
+ *   columnSum(x, out, acc, rows, cols, stride)   acc: a float64 [cols] scratch row (bytes), zeroed here;
+ *                                                stride: floats from one row of x to the next (≥ cols)
+ *
+ * The stride lets threads split the sum by columns (parallel.ts): columns c0 … c1 − 1 of a [rows, n] matrix
+ * are columnSum(x + 4·c0, out + 4·c0, acc + 8·c0, rows, c1 − c0, n). Each column still adds its rows in
+ * order, so a split sum is bit for bit the whole one (a split by rows would change the order of the adds).
  */
 import type { MemoryPages } from './wasm-arena.js';
 import { type Code, ModuleBuilder, f32, f64, f64x2, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
-import { instanceOver } from './instances.js';
+import { compiledOnce, instanceOver } from './instances.js';
 
 export interface ColumnSumKernels {
-  columnSum(x: number, out: number, acc: number, rows: number, cols: number): void;
+  columnSum(x: number, out: number, acc: number, rows: number, cols: number, stride: number): void;
 }
 
 export function emitColumnSumModule(memoryPages: MemoryPages): Uint8Array {
   const m = new ModuleBuilder();
   m.importMemory({ module: 'env', name: 'memory', ...memoryPages, shared: memoryPages.shared ?? true });
-  const f = m.function({ name: 'columnSum', params: [type.i32, type.i32, type.i32, type.i32, type.i32], exported: true });
-  const [X, OUT, ACC, ROWS, COLS] = [0, 1, 2, 3, 4];
+  const f = m.function({ name: 'columnSum', params: [type.i32, type.i32, type.i32, type.i32, type.i32, type.i32], exported: true });
+  const [X, OUT, ACC, ROWS, COLS, STRIDE] = [0, 1, 2, 3, 4, 5];
   const [r, c, row, vec4] = [f.local(type.i32), f.local(type.i32), f.local(type.i32), f.local(type.i32)];
   const v = f.local(type.v128);
   const get = local.get;
@@ -29,7 +34,7 @@ export function emitColumnSumModule(memoryPages: MemoryPages): Uint8Array {
     local.set(vec4, i32.and(get(COLS), i32.const(-4))),
     forRange(c, i32.const(0), get(COLS), i32.const(1), f64.store(f64At(get(c)), f64.const(0))),
     forRange(r, i32.const(0), get(ROWS), i32.const(1),
-      local.set(row, f32At(get(X), i32.mul(get(r), get(COLS)))),
+      local.set(row, f32At(get(X), i32.mul(get(r), get(STRIDE)))),
       forRange(c, i32.const(0), get(vec4), i32.const(4),
         local.set(v, v128.load(f32At(get(row), get(c)))),
         v128.store(f64At(get(c)), f64x2.add(v128.load(f64At(get(c))), f64x2.promote_low_f32x4(get(v)))),
@@ -44,9 +49,15 @@ export function emitColumnSumModule(memoryPages: MemoryPages): Uint8Array {
   return m.emit();
 }
 
+const modules = new Map<string, WebAssembly.Module>(); // by page limits: they are part of the memory import
 const instances = new WeakMap<WebAssembly.Memory, ColumnSumKernels>();
 
-/** The kernel instantiated over `memory` (compiled once per memory). */
+/** The compiled module for memories of these limits (compiled once; the thread pool's workers get it too). */
+export function columnSumModule(pages: MemoryPages): WebAssembly.Module {
+  return compiledOnce(modules, pages, () => emitColumnSumModule(pages));
+}
+
+/** The kernel instantiated over `memory` (once per memory). */
 export function columnSumKernels(memory: WebAssembly.Memory, pages: MemoryPages): ColumnSumKernels {
-  return instanceOver(instances, memory, () => emitColumnSumModule(pages));
+  return instanceOver(instances, memory, () => columnSumModule(pages));
 }

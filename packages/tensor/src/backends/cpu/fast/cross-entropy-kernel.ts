@@ -31,7 +31,7 @@
  */
 import type { MemoryPages } from './wasm-arena.js';
 import { type ExpRange, emitLog, expF64x2 } from './fdlibm.js';
-import { instanceOver } from './instances.js';
+import { compiledOnce, instanceOver } from './instances.js';
 import {
   type Code, type FunctionBuilder, ModuleBuilder, control, f32, f32x4, f64, f64x2, forRange, i32, local, seq, type, v128,
 } from './wasm-emitter.js';
@@ -245,9 +245,16 @@ export function crossEntropyScratchBytes(classes: number): number {
   return 8 * classes;
 }
 
+const modules = new Map<string, WebAssembly.Module>();
+
+/** The compiled module for memories of these limits (compiled once; the thread pool's workers get it too). */
+export function crossEntropyModule(pages: MemoryPages): WebAssembly.Module {
+  return compiledOnce(modules, pages, () => emitCrossEntropyModule(pages));
+}
+
 const instances = new WeakMap<WebAssembly.Memory, CrossEntropyKernels>();
 
 /** The kernels instantiated over `memory` (compiled once per memory). */
 export function crossEntropyKernels(memory: WebAssembly.Memory, pages: MemoryPages): CrossEntropyKernels {
-  return instanceOver(instances, memory, () => emitCrossEntropyModule(pages));
+  return instanceOver(instances, memory, () => crossEntropyModule(pages));
 }

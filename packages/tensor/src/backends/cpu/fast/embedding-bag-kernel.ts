@@ -20,7 +20,7 @@
  */
 import type { MemoryPages } from './wasm-arena.js';
 import { type Code, ModuleBuilder, f32, f32x4, forRange, i32, local, type, v128 } from './wasm-emitter.js';
-import { instanceOver } from './instances.js';
+import { compiledOnce, instanceOver } from './instances.js';
 
 export interface EmbeddingBagKernels {
   embeddingBag(table: number, index: number, weight: number, out: number, B: number, R: number, D: number): void;
@@ -114,9 +114,16 @@ export function emitEmbeddingBagModule(memoryPages: MemoryPages): Uint8Array {
   return m.emit();
 }
 
+const modules = new Map<string, WebAssembly.Module>();
+
+/** The compiled module for memories of these limits (compiled once; the thread pool's workers get it too). */
+export function embeddingBagModule(pages: MemoryPages): WebAssembly.Module {
+  return compiledOnce(modules, pages, () => emitEmbeddingBagModule(pages));
+}
+
 const instances = new WeakMap<WebAssembly.Memory, EmbeddingBagKernels>();
 
 /** The kernels instantiated over `memory` (compiled once per memory). */
 export function embeddingBagKernels(memory: WebAssembly.Memory, pages: MemoryPages): EmbeddingBagKernels {
-  return instanceOver(instances, memory, () => emitEmbeddingBagModule(pages));
+  return instanceOver(instances, memory, () => embeddingBagModule(pages));
 }

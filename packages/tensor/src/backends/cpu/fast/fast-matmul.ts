@@ -21,7 +21,12 @@ import { planMatmul } from '../../reference/matmul.js';
 import { DEFAULT_SHAPE, KIND, SCRATCH, TASK, emitMatmulModule, packedBBytes, packedDepth, scratchBytes } from './matmul-kernel.js';
 import { canShareMemory, getThreads, relaxedSimdAllowed } from './settings.js';
 import { hasRelaxedSimd } from './simd-features.js';
-import { type TaskDeps, ThreadPool } from './thread-pool.js';
+import { type Job as PoolJob, type PoolModule, type TaskDeps, ThreadPool } from './thread-pool.js';
+import { columnSumKernels, columnSumModule } from './column-sum-kernel.js';
+import { smallMatmulKernels, smallMatmulModule } from './small-matmul-kernel.js';
+import { adamwKernels, adamwModule } from './adamw-kernel.js';
+import { vectorKernels, vectorModule } from './vector-kernels.js';
+import { embeddingBagKernels, embeddingBagModule } from './embedding-bag-kernel.js';
 import { type MemoryPages, WasmArena } from './wasm-arena.js';
 import { type WorkBox, type WorkPlan, planWork } from './work-split.js';
 
@@ -42,6 +47,7 @@ interface Engine {
   gemm: Gemm;
   pool: ThreadPool | undefined;
   module: WebAssembly.Module;
+  instance: WebAssembly.Instance;
   relaxed: boolean;
 }
 
@@ -59,7 +65,7 @@ function getEngine(): Engine {
     const memory = new WebAssembly.Memory({ initial: pages.initial, maximum: pages.maximum, shared });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const gemm = instance.exports['gemm'] as Gemm;
-    engine = { arena: new WasmArena(memory, pages.maximum), pages, gemm, pool: undefined, module, relaxed };
+    engine = { arena: new WasmArena(memory, pages.maximum), pages, gemm, pool: undefined, module, instance, relaxed };
   }
   return engine;
 }
@@ -74,13 +80,53 @@ function usableThreads(e: Engine, threads: number): number {
   return e.pages.shared ? threads : 1;
 }
 
+/**
+ * The kernel modules the pool's workers can run, by name, each with its instance on this thread: the matmul,
+ * the vector kernels of captured tapes, AdamW and the embedding bag. A kernel module that wants threads joins this list.
+ */
+function poolModules(e: Engine): Record<string, PoolModule> {
+  const { memory } = e.arena;
+  return {
+    matmul: { module: e.module, here: e.instance.exports },
+    vector: { module: vectorModule(e.pages), here: vectorKernels(memory, e.pages) },
+    columnSum: { module: columnSumModule(e.pages), here: columnSumKernels(memory, e.pages) },
+    smallMatmul: { module: smallMatmulModule(e.pages), here: smallMatmulKernels(memory, e.pages) },
+    adamw: { module: adamwModule(e.pages), here: adamwKernels(memory, e.pages) },
+    embeddingBag: { module: embeddingBagModule(e.pages), here: embeddingBagKernels(memory, e.pages) },
+  };
+}
+
 /** The pool with at least threads − 1 workers, started on first need (and restarted larger if asked). */
 function poolFor(e: Engine, threads: number): ThreadPool {
   if (!e.pool || e.pool.size < threads - 1) {
     void e.pool?.terminate();
-    e.pool = new ThreadPool(e.module, e.arena.memory, threads - 1, TASK.BYTES);
+    e.pool = new ThreadPool(poolModules(e), e.arena.memory, threads - 1);
   }
   return e.pool;
+}
+
+let onThisThread: Map<string, (...args: number[]) => void> | undefined;
+
+/** The calling thread's instance of a pool kernel ('vector.add'), to run it unsplit. */
+export function kernelOnThisThread(kernel: string): (...args: number[]) => void {
+  onThisThread ??= new Map(Object.entries(poolModules(getEngine())).flatMap(([name, m]) =>
+    Object.entries(m.here as Record<string, (...args: number[]) => void>).map(([fn, f]) => [`${name}.${fn}`, f])));
+  const f = onThisThread.get(kernel);
+  if (!f) throw new Error(`kernelOnThisThread: no kernel '${kernel}' in the pool's modules`);
+  return f;
+}
+
+/**
+ * The pool and the workers a kernel may use at `threads` threads (the caller included): null where there is
+ * only the caller (one thread, memory that cannot be shared, or no worker ready yet), and then the caller
+ * runs the kernel by itself.
+ */
+export function poolWorkers(threads = getThreads()): { pool: ThreadPool; workers: number[] } | null {
+  const e = getEngine();
+  if (usableThreads(e, threads) <= 1) return null;
+  const pool = poolFor(e, threads);
+  const workers = pool.readyWorkers().slice(0, threads - 1);
+  return workers.length > 0 ? { pool, workers } : null;
 }
 
 /** What the workers have done so far (for tests): tasks completed, and jobs rerun here after a failure. */
@@ -142,7 +188,7 @@ export function fastMatmulInto(p: MatmulProblem, out: Float32Array, threads = ge
     const runs = drains[task]!;
     for (let r = 0; r < runs.length; r += 2) out.set(f32.subarray(c + runs[r]!, c + runs[r + 1]!), runs[r]!);
   };
-  pool!.run({ tasks: job.records, count: job.count, table: job.table }, workers, job.scratch, e.gemm, { feed, drain });
+  pool!.run(job.poolJob, workers, { feed, drain });
   return true;
 }
 
@@ -163,8 +209,8 @@ interface Job {
   image: Int32Array; imageAt: number;
   /** The arena's top: bytes of wasm memory the job uses. */
   top: number;
-  /** The pool's dependency table (ThreadPool.table). */
-  table: Int32Array;
+  /** The pool's job: one `gemm(record, scratch)` per task record, with its dependencies. */
+  poolJob: PoolJob;
   /** Copy-in, in order: (operand 0 = A / 1 = B, from, to) element ranges of the stored operand. */
   segments: Int32Array;
   /** Per task: [from, to) element ranges of C it finishes, flattened (copied out when it is done). */
@@ -260,7 +306,11 @@ function planJob(e: Engine, p: MatmulProblem, maxThreads: number, inPlace: InPla
   });
   return {
     threads, aPtr, bPtr, cPtr, records, count: tasks.length, scratch: scratchRecords, image, imageAt,
-    top: arena.alloc(0), table: ThreadPool.table(deps), drains,
+    top: arena.alloc(0), drains,
+    poolJob: {
+      kernel: 'matmul.gemm', ...ThreadPool.tasks(tasks.map((_, i) => [records + i * TASK.BYTES])),
+      table: ThreadPool.table(deps), scratch: scratchRecords,
+    },
     segments: Int32Array.from(copies.segments.flatMap((s) => [s.operand === 'a' ? 0 : 1, s.from, s.to])),
   };
 }
@@ -340,10 +390,32 @@ export function releaseWasmMemory(at: number): void {
   getEngine().arena.release(at);
 }
 
+/**
+ * Float32 scratch arrays of these lengths in the wasm memory, valid until the next fast-path call (every call
+ * starts the scratch space again), or null when they do not fit.
+ */
+export function scratchFloat32(lengths: readonly number[]): Float32Array[] | null {
+  const arena = getEngine().arena;
+  arena.reset();
+  const at = lengths.map((n) => arena.alloc(4 * n));
+  if (!arena.fits()) return null;
+  arena.commit();
+  return at.map((a, k) => new Float32Array(arena.memory.buffer as ArrayBuffer, a, lengths[k]));
+}
+
 /** The shared memory and its page limits (the vector kernels instantiate over the same memory). */
 export function wasmMemory(): { memory: WebAssembly.Memory; pages: MemoryPages } {
   const e = getEngine();
   return { memory: e.arena.memory, pages: e.pages };
+}
+
+/**
+ * The address of `view` if it lies in the persistent region of the wasm memory (a captured tape's buffer),
+ * else null: a view of the scratch space would be overwritten by the next call that uses it.
+ */
+export function persistentAddressOf(view: ArrayBufferView): number | null {
+  const at = wasmAddressOf(view);
+  return at !== null && at + view.byteLength <= engine!.arena.scratchBase ? at : null;
 }
 
 /** Whether `view` lies in the shared wasm memory (so wasm kernels can take its address). */

@@ -16,7 +16,7 @@
  */
 import type { MemoryPages } from './wasm-arena.js';
 import { type Code, ModuleBuilder, control, f32, f64, forRange, i32, local, seq, type } from './wasm-emitter.js';
-import { instanceOver } from './instances.js';
+import { compiledOnce, instanceOver } from './instances.js';
 
 export interface SmallMatmulKernels {
   smallMatmul(a: number, b: number, c: number, offsets: number, nBatch: number, M: number, K: number, N: number, ai: number, ak: number): void;
@@ -92,9 +92,15 @@ export function emitSmallMatmulModule(memoryPages: MemoryPages): Uint8Array {
   return m.emit();
 }
 
+const modules = new Map<string, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, SmallMatmulKernels>();
 
-/** The kernels instantiated over `memory` (compiled once per memory). */
+/** The compiled module for memories of these limits (compiled once; the thread pool's workers get it too). */
+export function smallMatmulModule(pages: MemoryPages): WebAssembly.Module {
+  return compiledOnce(modules, pages, () => emitSmallMatmulModule(pages));
+}
+
+/** The kernels instantiated over `memory` (once per memory). */
 export function smallMatmulKernels(memory: WebAssembly.Memory, pages: MemoryPages): SmallMatmulKernels {
-  return instanceOver(instances, memory, () => emitSmallMatmulModule(pages));
+  return instanceOver(instances, memory, () => smallMatmulModule(pages));
 }

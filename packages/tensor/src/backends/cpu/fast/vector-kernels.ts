@@ -8,10 +8,15 @@
  * kernel's arithmetic is written once, against a `Width`, and emitted twice: as the loop body and as its tail.
  * The row kernels (bias adds, column sums, gathers) call an elementwise kernel once per row.
  *
+ * Each kernel's work splits into pieces that are calls of the same kernel with other arguments, which is how
+ * the thread pool runs them (parallel.ts): elementwise ones by ranges of elements (pointers moved on, n made
+ * smaller), row ones by ranges of rows, and gathers and scatter-adds by columns too (their `stride`).
+ *
  * Results are bit-for-bit those of a plain float32 loop: every lane operation rounds like Math.fround of the
  * JS expression, nothing is fused (no relaxed madd), and column sums add rows in order, as a sum over axis 0.
  */
 import type { MemoryPages } from './wasm-arena.js';
+import { compiledOnce, instanceOver } from './instances.js';
 import { type Code, ModuleBuilder, type ValType, control, f32, f32x4, forRange, i32, local, select, seq, type, v128 } from './wasm-emitter.js';
 
 /** A byte address in the shared memory, a multiple of 4. */
@@ -48,10 +53,21 @@ export interface VectorKernels {
   addScaled(a: Ptr, b: Ptr, s: number, out: Ptr, n: number): void;
   /** dst = src, n floats. */
   copy(src: Ptr, dst: Ptr, n: number): void;
-  /** out[i, :] = table[index[i], :]; index is int32, out is [nIndex, cols]. */
-  gatherRows(table: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number): void;
-  /** out[index[i], :] += src[i, :] for i in order (repeated indices accumulate); out is not zeroed first. */
-  scatterAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number): void;
+  /** out[r, c] = x[r, c] · s[r]: each row scaled by its own factor (a [rows, 1] operand broadcast along rows). */
+  scaleRows(x: Ptr, s: Ptr, out: Ptr, rows: number, cols: number): void;
+  /**
+   * out[i, :] = table[index[i], :]; index is int32, out is [nIndex, ·]. `cols` floats of each row are copied,
+   * and rows of both arrays lie `stride` floats apart (stride = cols for whole rows; more for a column slice).
+   */
+  gatherRows(table: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number): void;
+  /**
+   * out[index[i], :] += src[i, :] for i in order (repeated indices accumulate); out is not zeroed first.
+   * `cols` and `stride` as in gatherRows: with a stride, a call can work on some columns only, and each
+   * destination row still takes its src rows in index order (a split by i would change that order).
+   */
+  scatterAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number): void;
+  /** indexAdd along axis 0: zeroes `cols` floats of each of out's `outRows` rows, then scatterAddRows. */
+  indexAddRows(src: Ptr, index: Ptr, out: Ptr, nIndex: number, cols: number, stride: number, outRows: number): void;
 }
 
 export type { MemoryPages } from './wasm-arena.js';
@@ -153,19 +169,39 @@ function byRows(
 }
 
 /**
- * A function (src, index, other, nIndex, cols) that calls `perRow(row of src, row of other)` (cols floats each)
- * per index i, in order; `indexed` says which of the two is the one picked by index[i] (the other is row i).
+ * A function (src, index, other, nIndex, cols, stride) that runs `body` over `cols` floats of row i of one
+ * array and row index[i] of the other, for each i in order (rows `stride` floats apart); `indexed` says which
+ * of the two arrays index[i] picks from: src (a gather) or other (a scatter). `body` gets the two element
+ * addresses, at four lanes for the first cols − cols % 4 floats and then at one. The loop is written out
+ * here rather than calling an elementwise kernel per row: with rows of 16 or 32 floats the call and its
+ * set-up cost as much as the row's work.
  */
-function byIndex(m: ModuleBuilder, name: string, indexed: 'src' | 'other', perRow: (a: Code, b: Code, cols: Code) => Code): void {
-  const f = m.function({ name, params: [PTR, PTR, PTR, type.i32, type.i32], exported: true });
-  const [src, index, other, nIndex, cols] = [0, 1, 2, 3, 4];
-  const [i, rowBytes, picked] = [f.local(type.i32), f.local(type.i32), f.local(type.i32)];
-  const row = (base: number) => i32.add(get(base), i32.mul(get(i), get(rowBytes)));
+function byIndex(
+  m: ModuleBuilder, name: string, indexed: 'src' | 'other', body: (w: Width, pickedAt: Code, rowAt: Code) => Code, zeroOther = false,
+): void {
+  // With zeroOther, one more parameter: other's row count, whose `cols` floats per row are zeroed first.
+  const f = m.function({ name, params: [PTR, PTR, PTR, type.i32, type.i32, type.i32, ...(zeroOther ? [type.i32] : [])], exported: true });
+  const [src, index, other, nIndex, cols, stride, otherRows] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, j, rowBytes, end, end4, picked, row] = Array.from({ length: 7 }, () => f.local(type.i32)) as number[];
+  const [pickFrom, walk] = indexed === 'src' ? [src, other] : [other, src];
+  const at = (base: number) => i32.add(get(base), get(j));
+  const zeroAt = (w: Width) => w.store(at(row), w.zero());
   f.body = seq(
-    set(rowBytes, i32.shl(get(cols), c(2))),
+    set(rowBytes, i32.shl(get(stride), c(2))),
+    set(end, i32.shl(get(cols), c(2))), // j runs over byte offsets within a row
+    set(end4, i32.and(get(end), c(-16))),
+    zeroOther
+      ? seq(set(row, get(other)), forRange(i, c(0), get(otherRows), c(1),
+        forRange(j, c(0), get(end4), c(16), zeroAt(FOUR)),
+        forRange(j, get(end4), get(end), c(4), zeroAt(ONE)),
+        inc(row, get(rowBytes))))
+      : [],
+    set(row, get(walk)),
     forRange(i, c(0), get(nIndex), c(1),
-      set(picked, i32.add(get(indexed === 'src' ? src : other), i32.mul(i32.load(get(index)), get(rowBytes)))),
-      indexed === 'src' ? perRow(get(picked), row(other), get(cols)) : perRow(row(src), get(picked), get(cols)),
+      set(picked, i32.add(get(pickFrom), i32.mul(i32.load(get(index)), get(rowBytes)))),
+      forRange(j, c(0), get(end4), c(16), body(FOUR, at(picked), at(row))),
+      forRange(j, get(end4), get(end), c(4), body(ONE, at(picked), at(row))),
+      inc(row, get(rowBytes)),
       inc(index, c(4)),
     ),
   );
@@ -183,7 +219,7 @@ export function emitVectorModule(memoryPages: MemoryPages): Uint8Array {
   const add = elementwise(m, 'add', [PTR, PTR, PTR], (w, [a, b, out]) => w.store(out, w.add(w.load(a), w.load(b))));
   elementwise(m, 'sub', [PTR, PTR, PTR], (w, [a, b, out]) => w.store(out, w.sub(w.load(a), w.load(b))));
   elementwise(m, 'mul', [PTR, PTR, PTR], (w, [a, b, out]) => w.store(out, w.mul(w.load(a), w.load(b))));
-  elementwise(m, 'scale', [PTR, F32, PTR], (w, [a, s, out]) => w.store(out, w.mul(w.load(a), s)));
+  const scale = elementwise(m, 'scale', [PTR, F32, PTR], (w, [a, s, out]) => w.store(out, w.mul(w.load(a), s)));
   elementwise(m, 'addScaled', [PTR, PTR, F32, PTR], (w, [a, b, s, out]) => w.store(out, w.add(w.load(a), w.mul(s, w.load(b)))));
   const copy = elementwise(m, 'copy', [PTR, PTR], (w, [src, dst]) => w.store(dst, w.load(src)));
 
@@ -212,31 +248,41 @@ export function emitVectorModule(memoryPages: MemoryPages): Uint8Array {
     ([x, out], cols) => control.call(add, out, x, out, cols), // out += row
     ([, out], cols) => control.call(zero, out, cols));
 
+  // Row r scaled by s[r]: the factor moves on one float per row, the rows by a row.
+  {
+    const f = m.function({ name: 'scaleRows', params: [PTR, PTR, PTR, type.i32, type.i32], exported: true });
+    const [x, s, out, rows, cols] = [0, 1, 2, 3, 4];
+    const [r, rowBytes] = [f.local(type.i32), f.local(type.i32)];
+    f.body = seq(
+      set(rowBytes, i32.shl(get(cols), c(2))),
+      forRange(r, c(0), get(rows), c(1),
+        control.call(scale, get(x), f32.load(get(s)), get(out), get(cols)),
+        inc(x, get(rowBytes)), inc(s, c(4)), inc(out, get(rowBytes)),
+      ),
+    );
+  }
+
   // ---- Row gathers and scatter-adds (index: int32) ----
-  byIndex(m, 'gatherRows', 'src', (tableRow, outRow, cols) => control.call(copy, tableRow, outRow, cols));
+  byIndex(m, 'gatherRows', 'src', (w, tableAt, outAt) => w.store(outAt, w.load(tableAt)));
   // out[index[i]] = out[index[i]] + src[i]: the same float32 sum as `out[j] += src[j]`.
-  byIndex(m, 'scatterAddRows', 'other', (srcRow, outRow, cols) => control.call(add, outRow, srcRow, outRow, cols));
+  const scatterAdd = (w: Width, outAt: Code, srcAt: Code) => w.store(outAt, w.add(w.load(outAt), w.load(srcAt)));
+  byIndex(m, 'scatterAddRows', 'other', scatterAdd);
+  byIndex(m, 'indexAddRows', 'other', scatterAdd, true);
   return m.emit();
 }
 
 const modules = new Map<string, WebAssembly.Module>(); // by page limits: they are part of the memory import
 const instances = new WeakMap<WebAssembly.Memory, VectorKernels>();
 
+/** The compiled module for memories of these limits (compiled once; the thread pool's workers get it too). */
+export function vectorModule(pages: MemoryPages): WebAssembly.Module {
+  return compiledOnce(modules, pages, () => emitVectorModule(pages));
+}
+
 /**
- * The kernels bound to `memory` (shared, within `pages`): compiled once per page limits, instantiated once per
- * memory. The functions are the wasm exports themselves, so a call costs no more than a JS-to-wasm call.
+ * The kernels bound to `memory` (shared, within `pages`): instantiated once per memory. The functions are the
+ * wasm exports themselves, so a call costs no more than a JS-to-wasm call.
  */
 export function vectorKernels(memory: WebAssembly.Memory, pages: MemoryPages): VectorKernels {
-  let kernels = instances.get(memory);
-  if (!kernels) {
-    const key = `${pages.initial}:${pages.maximum}:${pages.shared ?? true}`;
-    let module = modules.get(key);
-    if (!module) {
-      module = new WebAssembly.Module(emitVectorModule(pages));
-      modules.set(key, module);
-    }
-    kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as VectorKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
+  return instanceOver(instances, memory, () => vectorModule(pages));
 }

@@ -137,6 +137,8 @@ export const f64 = {
   convert_i32_s: (x: Code): Code => [...x, 0xb7],
   /** The f64 whose bits these are. */
   reinterpret_i64: (x: Code): Code => [...x, 0xbf],
+  /** Correctly rounded, as Math.sqrt. */
+  sqrt: (x: Code): Code => [...x, 0x9f],
   /** f32 → f64, exact. */
   promote_f32: (x: Code): Code => [...x, 0xbb],
   /** f64 → f32, rounded to nearest even. */
@@ -171,8 +173,11 @@ export const f64x2 = {
   pmin: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf6)],
   /** Lane-wise x < y ? y : x, one maxpd on x86 (so a NaN y, or y = ±0 against x = ∓0, keeps x). */
   pmax: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xf7)],
+  sqrt: (x: Code): Code => [...x, ...simd(0xef)],
   /** The low two f32 lanes of x as two f64 lanes (exact). */
   promote_low_f32x4: (x: Code): Code => [...x, ...simd(0x5f)],
+  /** The two f64 lanes rounded to f32 (nearest even) in the low two f32 lanes; the high two are 0. */
+  demote_zero_f32x4: (x: Code): Code => [...x, ...simd(0x5e)],
 };
 
 /** Two 64-bit integer lanes (for building float64 bit patterns). */
