@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   type Backend, type DType, type NDArray, CpuBackend, GpuJsBackend, ReferenceBackend,
-  attentionBackwardByOps, attentionByOps, attentionShortContext, attentionShortContextBackward, tensor,
+  attentionBackwardByOps, attentionByOps, attentionShortContext, attentionShortContextBackward, getThreads, setThreads,
+  startThreads, tensor,
 } from '@grok/tensor';
 import { randomValues, size } from './helpers.js';
 
@@ -106,6 +107,32 @@ describe('captured (wasm) fused attention', () => {
       expect(expected).not.toEqual(eager);
     });
   }
+
+  it('split across 1, 2 and 3 threads by (batch, head) entries, with a pattern gradient from elsewhere: the eager bits', async () => {
+    const c: Case = { batch: 800, H: 4, qPos: 3, pos: 3, d: 32, causal: true }; // big enough to split
+    const cpu = new CpuBackend();
+    const x = inputs(cpu, c, 'float32', 41);
+    const dpattern = tensor(randomValues(c.batch * c.H * 9, 45), { shape: [c.batch, c.H, 3, 3], backend: cpu });
+    const run = () => {
+      const { z, pattern } = attentionShortContext(x.q, x.k, x.v, { causal: true });
+      const { dq, dk, dv } = attentionShortContextBackward(x.q, x.k, x.v, pattern, x.dz, dpattern);
+      return [z, pattern, dq, dk, dv];
+    };
+    const eager = run().map(values); // the JS loops
+    const before = getThreads();
+    try {
+      for (const threads of [1, 2, 3]) {
+        setThreads(threads);
+        await startThreads();
+        cpu.beginCapture();
+        const captured = run();
+        cpu.endCapture(captured);
+        expect(captured.map(values), `${threads} threads`).toEqual(eager);
+      }
+    } finally {
+      setThreads(before);
+    }
+  });
 
   it('keeps −∞ scores, large scores and NaN as the op-by-op path does', () => {
     const cpu = new CpuBackend();

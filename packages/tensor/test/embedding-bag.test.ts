@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type DType, type NDArray, ReferenceBackend, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, getBackend, tensor,
+  type DType, type NDArray, ReferenceBackend, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, getBackend, getThreads,
+  setThreads, startThreads, tensor,
 } from '@grok/tensor';
 import { expectClose, randomValues, size } from './helpers.js';
 
@@ -51,6 +52,31 @@ describe('embeddingBag', () => {
     same(embeddingBag(cpu.table, cpu.index, cpu.weight), embeddingBag(ref.table, ref.index, ref.weight));
     same(embeddingBagWeightGrad(cpu.table, cpu.index, cpu.g), embeddingBagWeightGrad(ref.table, ref.index, ref.g));
     same(embeddingBagTableGrad(N, cpu.index, cpu.weight, cpu.g), embeddingBagTableGrad(N, ref.index, ref.weight, ref.g));
+  });
+
+  it('split across the threads (by bags, and by destination rows for the table gradient): the same bits', async () => {
+    // Big enough to split: 3,000 bags of 4 rows, 128 wide, many looking up row 0 (uneven work per row).
+    const [bags, perBag, rows, width] = [3000, 4, 40, 128];
+    const f = (shape: number[], seed: number, backend: ReferenceBackend) => tensor(randomValues(size(shape), seed), { shape, backend });
+    const idx = Array.from({ length: bags * perBag }, (_, k) => (k % 3 === 0 ? 0 : (k * 13 + (k >> 5)) % rows));
+    const make = (backend: ReferenceBackend) => ({
+      table: f([rows, width], 4, backend), weight: f([bags, perBag], 5, backend), g: f([bags, width], 6, backend),
+      index: tensor(idx, { shape: [bags, perBag], dtype: 'int32', backend }),
+    });
+    const ref = make(kernels);
+    const want = [embeddingBag(ref.table, ref.index, ref.weight), embeddingBagWeightGrad(ref.table, ref.index, ref.g), embeddingBagTableGrad(rows, ref.index, ref.weight, ref.g)];
+    const before = getThreads();
+    try {
+      for (const threads of [1, 2, 3]) {
+        setThreads(threads);
+        await startThreads();
+        const cpu = make(getBackend() as ReferenceBackend);
+        const got = [embeddingBag(cpu.table, cpu.index, cpu.weight), embeddingBagWeightGrad(cpu.table, cpu.index, cpu.g), embeddingBagTableGrad(rows, cpu.index, cpu.weight, cpu.g)];
+        got.forEach((x, i) => expect(Array.from(x.data), `threads ${threads}, output ${i}`).toEqual(Array.from(want[i]!.data)));
+      }
+    } finally {
+      setThreads(before);
+    }
   });
 
   it('the adjoints: ⟨g, bag(T, w)⟩ = ⟨dTable, T⟩ = ⟨dWeight, w⟩ (float64)', () => {

@@ -23,7 +23,6 @@ import { EMBEDDING_BAG_STEP } from './fast/embedding-bag-kernel.js';
 import { type CrossEntropyKernels, crossEntropyKernels, crossEntropyScratchBytes } from './fast/cross-entropy-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 import type { AttentionDims } from '../reference/attention.js';
-import { type AttentionKernels, attentionForward, attentionKernels } from './fast/attention-kernel.js';
 
 type MatmulPlan = ReturnType<typeof planMatmul>;
 
@@ -214,8 +213,9 @@ export function wasmEmbeddingBag(
   const floats = [table, weight, g, out].filter((x): x is TypedArray => x !== undefined);
   if (!isF32(...floats) || D % EMBEDDING_BAG_STEP !== 0 || R === 0) return null;
   const B = index.length / R;
-  // The forward and the weight gradient split by bags (each bag is its own sum); the table gradient by bands
-  // of columns, so that each row still takes its (b, r) terms in order.
+  // The forward and the weight gradient split by bags (each bag is its own sum); the table gradient by ranges
+  // of destination rows, so that each row still takes its (b, r) terms in order. (By bands of columns it ran
+  // 1.7× slower at 2 threads: every thread then does all the index work for a fraction of the adds.)
   if (kind === 'forward') {
     return bind(alloc, [table!, index, weight!, out], (pt, pi, pw, po) => parallelKernel('embeddingBag.embeddingBag', B,
       (b0, b1) => [pt!, pi! + 4 * R * b0, pw! + 4 * R * b0, po! + 4 * D * b0, b1 - b0, R, D], { unitElements: R * D }));
@@ -224,48 +224,71 @@ export function wasmEmbeddingBag(
     return bind(alloc, [table!, index, g!, out], (pt, pi, pg, po) => parallelKernel('embeddingBag.embeddingBagWeightGrad', B,
       (b0, b1) => [pt!, pi! + 4 * R * b0, pg! + 4 * D * b0, po! + 4 * R * b0, b1 - b0, R, D], { unitElements: R * D, align: LINE }));
   }
-  const k = bind(alloc, [index, weight!, g!, out], (pi, pw, pg, po) => parallelKernel('embeddingBag.embeddingBagTableGrad', D,
-    (c0, c1) => [pi!, pw!, pg! + 4 * c0, po! + 4 * c0, B, R, D, c1 - c0], { unitElements: B * R, align: EMBEDDING_BAG_STEP }));
-  return k && (() => {
-    out.fill(0);
-    k();
-  });
+  // Pieces of equal work: the split runs over the (b, r) terms counted by destination row, and each boundary
+  // becomes the first row at or past it (rows like '=''s, that every example looks up, weigh more).
+  const rows = out.length / D;
+  const startOfRow = new Int32Array(rows + 1); // terms landing in rows before n
+  for (const n of index) startOfRow[n + 1]!++;
+  for (let n = 0; n < rows; n++) startOfRow[n + 1]! += startOfRow[n]!;
+  const rowAt = (term: number) => {
+    let n = 0;
+    while (n < rows && startOfRow[n]! < term) n++;
+    return term >= index.length ? rows : n;
+  };
+  return bind(alloc, [index, weight!, g!, out], (pi, pw, pg, po) => parallelKernel('embeddingBag.embeddingBagTableGrad', index.length,
+    (t0, t1) => [pi!, pw!, pg!, po!, B, R, D, rowAt(t0), rowAt(t1)], { unitElements: D }));
 }
 
-let attn: AttentionKernels | undefined;
-function ak(): AttentionKernels {
-  const { memory, pages } = wasmMemory();
-  return (attn ??= attentionKernels(memory, pages));
-}
-
-/** Attention over a short context (see fast/attention-kernel.ts): the loops of reference/attention.ts in wasm. */
+/**
+ * Attention over a short context (see fast/attention-kernel.ts): the loops of reference/attention.ts in wasm,
+ * split across the threads by (batch, head) entries, each its own attention. The forward is two wasm passes
+ * with the host's Math.exp between them (on this thread); each piece of a pass gets its own scratch.
+ */
 export function wasmAttention(
   alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, z: TypedArray, pattern: TypedArray, dims: AttentionDims, causal: boolean,
 ): BoundKernel | null {
   const { entries, qPos, pos, d } = dims;
   if (!isF32(q, k, v, z, pattern) || d % 4 !== 0) return null;
   const exps = alloc('float64', entries * qPos * pos) as Float64Array | null;
-  const dots = alloc('float64', pos + 4);
+  const dotsPerEntry = pos + 4;
+  const dots = alloc('float64', entries * dotsPerEntry); // a piece starting at entry t uses slot t
   if (!exps || !dots) return null;
   const scale = Math.fround(Math.sqrt(d));
-  return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) => () =>
-    attentionForward(ak(), exps, dots.byteOffset, pq!, pk!, pv!, pz!, pp!, entries, qPos, pos, d, causal, scale));
+  const [qRow, kvRows, scoreRow] = [4 * qPos * d, 4 * pos * d, 8 * qPos * pos];
+  const options = { unitElements: qPos * pos * d, align: LINE };
+  return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) => {
+    const scores = parallelKernel('attention.attentionScores', entries, (t0, t1) =>
+      [pq! + qRow * t0, pk! + kvRows * t0, exps.byteOffset + scoreRow * t0, dots.byteOffset + 8 * dotsPerEntry * t0, t1 - t0, qPos, pos, d, causal ? 1 : 0, scale], options);
+    const mix = parallelKernel('attention.attentionMix', entries, (t0, t1) =>
+      [exps.byteOffset + scoreRow * t0, pv! + kvRows * t0, pz! + qRow * t0, pp! + 4 * qPos * pos * t0, t1 - t0, qPos, pos, d], options);
+    return () => {
+      scores();
+      for (let i = 0; i < exps.length; i++) exps[i] = Math.exp(exps[i]!);
+      mix();
+    };
+  });
 }
 
-/** Its backward: dq, dk, dv from q, k, v, the pattern and dz. */
+/** Its backward: dq, dk, dv from q, k, v, the pattern, dz (and a gradient of the pattern from elsewhere). */
 export function wasmAttentionBackward(
   alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, pattern: TypedArray, dz: TypedArray,
   dq: TypedArray, dk: TypedArray, dv: TypedArray, dims: AttentionDims, dpattern: TypedArray | null = null,
 ): BoundKernel | null {
   const { entries, qPos, pos, d } = dims;
   if (!isF32(q, k, v, pattern, dz, dq, dk, dv) || d % 4 !== 0 || (dpattern && !isF32(dpattern))) return null;
-  const scratch = alloc('float64', qPos * pos + pos + 4);
+  const scratchPerEntry = qPos * pos + pos + 4;
+  const scratch = alloc('float64', entries * scratchPerEntry); // a piece starting at entry t uses slot t
   if (!scratch) return null;
   const scale = Math.fround(Math.sqrt(d));
   const arrays = [q, k, v, pattern, dz, dq, dk, dv, ...(dpattern ? [dpattern] : [])];
-  return bind(alloc, arrays, (pq, pk, pv, pp, pg, pdq, pdk, pdv, pdp) => () =>
-    ak().attentionBackward(pq!, pk!, pv!, pp!, pg!, pdq!, pdk!, pdv!, scratch.byteOffset, entries, qPos, pos, d, scale, pdp ?? 0));
+  const [qRow, kvRows, pRow] = [4 * qPos * d, 4 * pos * d, 4 * qPos * pos];
+  return bind(alloc, arrays, (pq, pk, pv, pp, pg, pdq, pdk, pdv, pdp) => parallelKernel('attention.attentionBackward', entries, (t0, t1) => [
+    pq! + qRow * t0, pk! + kvRows * t0, pv! + kvRows * t0, pp! + pRow * t0, pg! + qRow * t0,
+    pdq! + qRow * t0, pdk! + kvRows * t0, pdv! + kvRows * t0, scratch.byteOffset + 8 * scratchPerEntry * t0,
+    t1 - t0, qPos, pos, d, scale, pdp === undefined ? 0 : pdp + pRow * t0,
+  ], { unitElements: qPos * pos * d, align: LINE }));
 }
+
 /**
  * Cross-entropy of logit rows [rows, classes] (float32 or float64) against int32 targets: the float64 losses
  * and, if asked, dloss in the logits' dtype, as the reference loop computes them (see

@@ -4,9 +4,8 @@
  *
  *   embeddingBag(table, index, weight, out, B, R, D)           out[b] = Σ_r weight[b, r] · table[index[b, r]]
  *   embeddingBagWeightGrad(table, index, g, out, B, R, D)      out[b, r] = table[index[b, r]] · g[b]
- *   embeddingBagTableGrad(index, weight, g, out, B, R, D, cols)  out[index[b, r], :cols] += weight[b, r] · g[b, :cols]
- *                                                              (out zeroed by the caller; rows D apart, so that
- *                                                              threads can each take a band of columns)
+ *   embeddingBagTableGrad(index, weight, g, out, B, R, D, n0, n1)   rows n0 … n1 − 1 of out: zeroed, then
+ *                                                 out[index[b, r]] += weight[b, r] · g[b] where index[b, r] is one of them
  *
  * Pointers are byte addresses; B, R, D count elements. D (and cols) must be multiples of 16 (the caller checks): every
  * loop walks a row 16 floats at a time, as four f32x4 vectors. Products and sums are separate float32 lane
@@ -15,17 +14,17 @@
  *     output element sees its R terms in order, as the reference adds them.
  *   - The weight gradient keeps four accumulators whose lane l of vector q holds the partial sum s[4q + l]
  *     of the reference, then adds them in the reference's order.
- *   - The table gradient is a read-modify-write of the looked-up rows, (b, r) in order: rows repeat, so
- *     this one runs on one thread.
+ *   - The table gradient is a read-modify-write of the looked-up rows, (b, r) in order. Rows repeat, so
+ *     threads split it by ranges of destination rows: each walks every (b, r) and takes those of its rows.
  */
 import type { MemoryPages } from './wasm-arena.js';
-import { type Code, ModuleBuilder, f32, f32x4, forRange, i32, local, type, v128 } from './wasm-emitter.js';
+import { type Code, ModuleBuilder, control, f32, f32x4, forRange, i32, local, seq, type, v128 } from './wasm-emitter.js';
 import { compiledOnce, instanceOver } from './instances.js';
 
 export interface EmbeddingBagKernels {
   embeddingBag(table: number, index: number, weight: number, out: number, B: number, R: number, D: number): void;
   embeddingBagWeightGrad(table: number, index: number, g: number, out: number, B: number, R: number, D: number): void;
-  embeddingBagTableGrad(index: number, weight: number, g: number, out: number, B: number, R: number, D: number, cols: number): void;
+  embeddingBagTableGrad(index: number, weight: number, g: number, out: number, B: number, R: number, D: number, rowStart: number, rowEnd: number): void;
 }
 
 /** Columns a loop step covers: four f32x4 vectors. */
@@ -90,23 +89,33 @@ export function emitEmbeddingBagModule(memoryPages: MemoryPages): Uint8Array {
     );
   }
 
-  // out[index[b, r], 0:cols] += w[b, r] · g[b, 0:cols] for (b, r) in order (rows D apart; out zeroed first).
+  // Rows [rowStart, rowEnd) of out: zeroed, then out[index[b, r]] += w[b, r] · g[b] for the (b, r), in order,
+  // whose index falls in the range (a thread that owns a range of rows walks every (b, r)).
   {
-    const f = m.function({ name: 'embeddingBagTableGrad', params: [...PARAMS, type.i32], exported: true });
-    const [INDEX, WEIGHT, G, OUT, B, R, D, COLS] = [0, 1, 2, 3, 4, 5, 6, 7];
-    const [b, r, d0, k, row, gRow] = Array.from({ length: 6 }, () => f.local(type.i32)) as number[] as [number, number, number, number, number, number];
+    const f = m.function({ name: 'embeddingBagTableGrad', params: [...PARAMS, type.i32, type.i32], exported: true });
+    const [INDEX, WEIGHT, G, OUT, B, R, D, ROW_START, ROW_END] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const [b, r, d0, k, n, row, gRow, end] = Array.from({ length: 8 }, () => f.local(type.i32)) as number[] as [
+      number, number, number, number, number, number, number, number,
+    ];
     const w = f.local(type.v128);
-    // The caller zeroes `out` (the kernel does not know the table's row count).
-    f.body = forRange(b, c(0), get(B), c(1),
-      set(gRow, at(get(G), i32.mul(get(b), get(D)))),
-      forRange(r, c(0), get(R), c(1),
-        set(k, i32.add(i32.mul(get(b), get(R)), get(r))),
-        set(w, v128.load32_splat(at(get(WEIGHT), get(k)))),
-        set(row, at(get(OUT), i32.mul(i32.load(at(get(INDEX), get(k))), get(D)))),
-        forRange(d0, c(0), get(COLS), c(EMBEDDING_BAG_STEP),
-          ...Array.from({ length: 4 }, (_, q) =>
-            v128.store(get(row), f32x4.add(v128.load(get(row), 16 * q), f32x4.mul(get(w), v128.load(at(get(gRow), get(d0)), 16 * q))), 16 * q)),
-          set(row, i32.add(get(row), c(4 * EMBEDDING_BAG_STEP))),
+    f.body = seq(
+      set(row, at(get(OUT), i32.mul(get(ROW_START), get(D)))),
+      set(end, at(get(OUT), i32.mul(get(ROW_END), get(D)))),
+      forRange(row, get(row), get(end), c(16), v128.store(get(row), v128.zero())),
+      forRange(b, c(0), get(B), c(1),
+        set(gRow, at(get(G), i32.mul(get(b), get(D)))),
+        forRange(r, c(0), get(R), c(1),
+          set(k, i32.add(i32.mul(get(b), get(R)), get(r))),
+          set(n, i32.load(at(get(INDEX), get(k)))),
+          control.if(i32.and(i32.ge_s(get(n), get(ROW_START)), i32.lt_s(get(n), get(ROW_END))), seq(
+            set(w, v128.load32_splat(at(get(WEIGHT), get(k)))),
+            set(row, at(get(OUT), i32.mul(get(n), get(D)))),
+            forRange(d0, c(0), get(D), c(EMBEDDING_BAG_STEP),
+              ...Array.from({ length: 4 }, (_, q) =>
+                v128.store(get(row), f32x4.add(v128.load(get(row), 16 * q), f32x4.mul(get(w), v128.load(at(get(gRow), get(d0)), 16 * q))), 16 * q)),
+              set(row, i32.add(get(row), c(4 * EMBEDDING_BAG_STEP))),
+            ),
+          )),
         ),
       ),
     );

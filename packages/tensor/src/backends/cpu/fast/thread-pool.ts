@@ -89,7 +89,7 @@ const [GATE0, NEED0, GATE1, NEED1, BUMP, DONE] = [0, 1, 2, 3, 4, 5];
 const [DONE_OK, DONE_FAILED] = [1, 2];
 export const MAX_TASKS = 256; // < TASK_LIMIT
 /** Arguments a task can give its kernel (float64 slots, so pointers, counts and float scalars all fit exactly). */
-export const ARG_SLOTS = 12;
+export const ARG_SLOTS = 16;
 
 /**
  * How long a waiting thread polls before it sleeps, in ms (checked every 64 polls): a worker waiting for its
