@@ -17,10 +17,10 @@ import type { BinaryOp, UnaryOp } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
 import type { BoundKernel } from '../reference/index.js';
-import { allocateInWasmMemory, kernelOnThisThread, releaseWasmMemory, wasmAddressOf, wasmMemory } from './fast/fast-matmul.js';
+import { allocateInWasmMemory, kernelOnThisThread, releaseWasmMemory, wasmAddressOf } from './fast/fast-matmul.js';
 import { parallelKernel } from './fast/parallel.js';
 import { EMBEDDING_BAG_STEP } from './fast/embedding-bag-kernel.js';
-import { type CrossEntropyKernels, crossEntropyKernels, crossEntropyScratchBytes } from './fast/cross-entropy-kernel.js';
+import { crossEntropyScratchBytes } from './fast/cross-entropy-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 import type { AttentionDims } from '../reference/attention.js';
 
@@ -301,18 +301,16 @@ export function wasmCrossEntropyRows(
   const f64 = x instanceof Float64Array && (dloss === null || dloss instanceof Float64Array);
   if (!(f32 || f64) || rows === 0 || classes === 0) return null;
   if (wasmAddressOf(losses) === null || (dloss && wasmAddressOf(dloss) === null)) return null;
-  const scratch = alloc('float64', crossEntropyScratchBytes(classes) / 8);
+  // Split across the threads by rows; pieces start on multiples of BLOCK rows and a piece starting at block i
+  // uses scratch row i.
+  const BLOCK = 256;
+  const scratchFloats = crossEntropyScratchBytes(classes) / 8;
+  const scratch = alloc('float64', Math.ceil(rows / BLOCK) * scratchFloats);
   if (!scratch) return null;
   const withDerivative = dloss ? 1 : 0;
   const outputs: TypedArray[] = dloss ? [losses, dloss] : [losses];
-  return bind(alloc, [x, targets, ...outputs], (px, pt, pl, pd) => () => {
-    const run = f32 ? ce().crossEntropyRowsF32 : ce().crossEntropyRowsF64;
-    run(px!, pt!, pl!, pd ?? 0, scratch.byteOffset, 0, rows, classes, withDerivative);
-  });
-}
-
-let losses: CrossEntropyKernels | undefined;
-function ce(): CrossEntropyKernels {
-  const { memory, pages } = wasmMemory();
-  return (losses ??= crossEntropyKernels(memory, pages));
+  const kernel = f32 ? 'crossEntropy.crossEntropyRowsF32' : 'crossEntropy.crossEntropyRowsF64';
+  return bind(alloc, [x, targets, ...outputs], (px, pt, pl, pd) => parallelKernel(kernel, rows, (r0, r1) =>
+    [px!, pt!, pl!, pd ?? 0, scratch.byteOffset + 8 * scratchFloats * (r0 / BLOCK), r0, r1, classes, withDerivative],
+  { unitElements: classes, align: BLOCK }));
 }

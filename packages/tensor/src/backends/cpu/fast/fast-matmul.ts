@@ -28,6 +28,7 @@ import { adamwKernels, adamwModule } from './adamw-kernel.js';
 import { vectorKernels, vectorModule } from './vector-kernels.js';
 import { embeddingBagKernels, embeddingBagModule } from './embedding-bag-kernel.js';
 import { attentionKernels, attentionModule } from './attention-kernel.js';
+import { crossEntropyKernels, crossEntropyModule } from './cross-entropy-kernel.js';
 import { type MemoryPages, WasmArena } from './wasm-arena.js';
 import { type WorkBox, type WorkPlan, planWork } from './work-split.js';
 
@@ -83,7 +84,7 @@ function usableThreads(e: Engine, threads: number): number {
 
 /**
  * The kernel modules the pool's workers can run, by name, each with its instance on this thread: the matmul,
- * the vector kernels of captured tapes, AdamW, the embedding bag and attention. A kernel module that wants threads joins this list.
+ * the vector kernels of captured tapes, AdamW, the embedding bag, attention and the cross-entropy rows. A kernel module that wants threads joins this list.
  */
 function poolModules(e: Engine): Record<string, PoolModule> {
   const { memory } = e.arena;
@@ -95,6 +96,7 @@ function poolModules(e: Engine): Record<string, PoolModule> {
     adamw: { module: adamwModule(e.pages), here: adamwKernels(memory, e.pages) },
     embeddingBag: { module: embeddingBagModule(e.pages), here: embeddingBagKernels(memory, e.pages) },
     attention: { module: attentionModule(e.pages), here: attentionKernels(memory, e.pages) },
+    crossEntropy: { module: crossEntropyModule(e.pages), here: crossEntropyKernels(memory, e.pages) },
   };
 }
 
