@@ -1,7 +1,9 @@
 /**
  * Attention over a short context (../../reference/attention.ts) as WebAssembly functions over the shared
- * memory: the forward (scores, causal mask, softmax and pattern·v, per (batch, head) entry: see
- * attentionForward) and `attentionBackward` (dpattern, the softmax backward, dq, dk, dv in one pass per entry).
+ * memory: the forward (scores, causal mask, softmax and pattern·v, per (batch, head) entry: attentionScores,
+ * then exp on the host, then attentionMix; wasm-dispatch.ts drives the three and splits the two wasm passes
+ * across the threads by entries) and `attentionBackward` (dpattern, the softmax backward, dq, dk, dv in one
+ * pass per entry).
  *
  * Bit for bit the JavaScript loops with sums: 'each-term', which in turn give the op-by-op path's numbers
  * on the cpu backend. So the arithmetic is float64 wherever JS computes in float64, rounded to float32
@@ -272,17 +274,4 @@ const instances = new WeakMap<WebAssembly.Memory, AttentionKernels>();
 /** The kernels instantiated over `memory` (compiled once per memory). */
 export function attentionKernels(memory: WebAssembly.Memory, pages: MemoryPages): AttentionKernels {
   return instanceOver(instances, memory, () => attentionModule(pages));
-}
-
-/**
- * The whole forward: scores in wasm, exp on the host, pattern and z in wasm. `exps` is float64 memory of
- * entries·qPos·pos values, `dots` of pos + 4.
- */
-export function attentionForward(
-  kernels: AttentionKernels, exps: Float64Array, dots: number, q: number, k: number, v: number, z: number, pattern: number,
-  entries: number, qPos: number, pos: number, d: number, causal: boolean, scale: number,
-): void {
-  kernels.attentionScores(q, k, exps.byteOffset, dots, entries, qPos, pos, d, causal ? 1 : 0, scale);
-  for (let i = 0; i < exps.length; i++) exps[i] = Math.exp(exps[i]!);
-  kernels.attentionMix(exps.byteOffset, v, z, pattern, entries, qPos, pos, d);
 }
