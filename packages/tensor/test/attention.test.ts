@@ -7,10 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   type Backend, type DType, type NDArray, CpuBackend, GpuJsBackend, ReferenceBackend,
-  attentionBackwardByOps, attentionByOps, attentionShortContext, attentionShortContextBackward, getThreads, setThreads,
-  startThreads, tensor,
+  attentionBackwardByOps, attentionByOps, attentionShortContext, attentionShortContextBackward, tensor,
 } from '@grok/tensor';
-import { randomValues, size } from './helpers.js';
+import { atEachThreadCount, firstDifferences, randomValues, size } from './helpers.js';
 
 interface Case {
   batch: number;
@@ -119,21 +118,12 @@ describe('captured (wasm) fused attention', () => {
       return [z, pattern, dq, dk, dv];
     };
     const eager = run().map(values); // the JS loops
-    const before = getThreads();
-    try {
-      for (const threads of [1, 2, 3]) {
-        setThreads(threads);
-        await startThreads();
-        cpu.beginCapture();
-        const captured = run();
-        cpu.endCapture(captured);
-        // The first element that differs, per output (-1: none); a deep toEqual of 5 × 1M numbers is slow.
-        const firstDiff = captured.map((t, o) => t.data.findIndex((x, i) => !Object.is(x, eager[o]![i])));
-        expect(firstDiff, `${threads} threads`).toEqual([-1, -1, -1, -1, -1]);
-      }
-    } finally {
-      setThreads(before);
-    }
+    await atEachThreadCount([1, 2, 3], (threads) => {
+      cpu.beginCapture();
+      const captured = run();
+      cpu.endCapture(captured);
+      expect(firstDifferences(captured.map(values), eager), `${threads} threads`).toEqual([-1, -1, -1, -1, -1]);
+    });
   });
 
   it('keeps −∞ scores, large scores and NaN as the op-by-op path does', () => {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { crossEntropyKernels, crossEntropyScratchBytes } from '../src/backends/cpu/fast/cross-entropy-kernel.js';
 import { fromWords } from '../src/backends/cpu/fast/fdlibm.js';
 import { crossEntropyRowsInto } from '../src/backends/reference/cross-entropy.js';
-import { testRng } from './helpers.js';
+import { atEachThreadCount, firstDifferences, testRng } from './helpers.js';
 
 const PAGES = { initial: 256, maximum: 256 }; // 16 MiB
 const memory = new WebAssembly.Memory({ ...PAGES, shared: true });
@@ -292,26 +292,18 @@ describe('the wasm cross-entropy kernel', () => {
 
 describe('captured crossEntropyRows split across the threads by rows', () => {
   it('gives the eager loop\'s bits at 1, 2 and 3 threads (10,000 × 113: over 1M elements, split even with the workers asleep)', async () => {
-    const { CpuBackend, crossEntropyRows, getThreads, setThreads, startThreads, tensor } = await import('@grok/tensor');
+    const { CpuBackend, crossEntropyRows, tensor } = await import('@grok/tensor');
     const cpu = new CpuBackend();
     const [rows, classes] = [10_000, 113];
     const rng = testRng(77);
     const x = tensor(Array.from({ length: rows * classes }, () => 20 * rng() - 10), { shape: [rows, classes], backend: cpu });
     const t = tensor(Array.from({ length: rows }, () => Math.floor(rng() * classes)), { dtype: 'int32', backend: cpu });
     const eager = crossEntropyRows(x, t, { withDerivative: true });
-    const before = getThreads();
-    try {
-      for (const threads of [1, 2, 3]) {
-        setThreads(threads);
-        await startThreads();
-        cpu.beginCapture();
-        const { losses, dloss } = crossEntropyRows(x, t, { withDerivative: true });
-        cpu.endCapture([losses, dloss!]);
-        const firstDiff = [[losses, eager.losses], [dloss!, eager.dloss!]].map(([a, b]) => a!.data.findIndex((v, i) => !Object.is(v, b!.data[i])));
-        expect(firstDiff, `${threads} threads`).toEqual([-1, -1]);
-      }
-    } finally {
-      setThreads(before);
-    }
+    await atEachThreadCount([1, 2, 3], (threads) => {
+      cpu.beginCapture();
+      const { losses, dloss } = crossEntropyRows(x, t, { withDerivative: true });
+      cpu.endCapture([losses, dloss!]);
+      expect(firstDifferences([losses.data, dloss!.data], [eager.losses.data, eager.dloss!.data]), `${threads} threads`).toEqual([-1, -1]);
+    });
   });
 });

@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type DType, type NDArray, ReferenceBackend, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, getBackend, getThreads,
-  setThreads, startThreads, tensor,
+  type DType, type NDArray, ReferenceBackend, embeddingBag, embeddingBagTableGrad, embeddingBagWeightGrad, getBackend, tensor,
 } from '@grok/tensor';
-import { expectClose, randomValues, size } from './helpers.js';
+import { atEachThreadCount, expectClose, firstDifferences, randomValues, size } from './helpers.js';
 
 const kernels = new ReferenceBackend();
 // The same backend without the three kernels: ops.ts then composes them from other ops.
@@ -65,18 +64,11 @@ describe('embeddingBag', () => {
     });
     const ref = make(kernels);
     const want = [embeddingBag(ref.table, ref.index, ref.weight), embeddingBagWeightGrad(ref.table, ref.index, ref.g), embeddingBagTableGrad(rows, ref.index, ref.weight, ref.g)];
-    const before = getThreads();
-    try {
-      for (const threads of [1, 2, 3]) {
-        setThreads(threads);
-        await startThreads();
-        const cpu = make(getBackend() as ReferenceBackend);
-        const got = [embeddingBag(cpu.table, cpu.index, cpu.weight), embeddingBagWeightGrad(cpu.table, cpu.index, cpu.g), embeddingBagTableGrad(rows, cpu.index, cpu.weight, cpu.g)];
-        got.forEach((x, i) => expect(Array.from(x.data), `threads ${threads}, output ${i}`).toEqual(Array.from(want[i]!.data)));
-      }
-    } finally {
-      setThreads(before);
-    }
+    await atEachThreadCount([1, 2, 3], (threads) => {
+      const cpu = make(getBackend() as ReferenceBackend);
+      const got = [embeddingBag(cpu.table, cpu.index, cpu.weight), embeddingBagWeightGrad(cpu.table, cpu.index, cpu.g), embeddingBagTableGrad(rows, cpu.index, cpu.weight, cpu.g)];
+      expect(firstDifferences(got.map((x) => x.data), want.map((x) => x.data)), `${threads} threads`).toEqual([-1, -1, -1]);
+    });
   });
 
   it('the adjoints: ⟨g, bag(T, w)⟩ = ⟨dTable, T⟩ = ⟨dWeight, w⟩ (float64)', () => {

@@ -63,3 +63,31 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
 }
+
+/**
+ * Runs `fn` at each thread count in turn (workers started and ready), then restores the setting: for the
+ * tests that a kernel split across the threads gives the single-thread bits.
+ */
+export async function atEachThreadCount(counts: readonly number[], fn: (threads: number) => void): Promise<void> {
+  const { getThreads, setThreads, startThreads } = await import('@grok/tensor');
+  const before = getThreads();
+  try {
+    for (const threads of counts) {
+      setThreads(threads);
+      await startThreads();
+      fn(threads);
+    }
+  } finally {
+    setThreads(before);
+  }
+}
+
+/** For each pair of arrays, the first index where their elements differ (Object.is), or −1: fast on 1M elements. */
+export function firstDifferences(got: readonly ArrayLike<number>[], want: readonly ArrayLike<number>[]): number[] {
+  return got.map((g, o) => {
+    const w = want[o]!;
+    if (g.length !== w.length) return Math.min(g.length, w.length);
+    for (let i = 0; i < g.length; i++) if (!Object.is(g[i], w[i])) return i;
+    return -1;
+  });
+}
