@@ -20,7 +20,7 @@ import { LayerNorm } from './layers/layer-norm.js';
 import { PosEmbed } from './layers/pos-embed.js';
 import { Unembed } from './layers/unembed.js';
 import { Module, ModuleList } from './module.js';
-import { blockAtLastPosition, blockFromTable, useMlpTables, useTokenTables } from './shortcuts.js';
+import { blockAtLastPosition, blockFromTable, logitsFromTable, useLogitTables, useMlpTables, useTokenTables } from './shortcuts.js';
 
 /** Token ids: an int32 tensor [batch, pos] (autograd or raw), or nested arrays of integers. */
 export type Tokens = Tensor | NDArray | readonly (readonly number[])[];
@@ -44,6 +44,13 @@ export interface RunOptions {
    * hook_pattern / hook_z, blocks.0.hook_attn_out or blocks.0.hook_resid_mid.
    */
   mlpTables?: boolean | 'auto';
+  /**
+   * With the MLP tables, in a one-block model with no final LayerNorm, also form the logits from tables:
+   * bag(VO · W_U) + post · (W_out · W_U) + a row of a small table (see table-attention.ts), never forming
+   * the MLP's output or resid_post. The same numbers up to summation order. 'auto' (default): when no hook
+   * looks at blocks.0.hook_mlp_out or blocks.0.hook_resid_post.
+   */
+  logitTables?: boolean | 'auto';
 }
 
 export interface CacheOptions extends RunOptions {
@@ -116,8 +123,13 @@ export class HookedTransformer extends Module {
       // resid_pre for every (position, token): W_pos[p] + W_E[t]   [pos, d_vocab, d_model]
       const table = this.pos_embed.W_pos.narrow(0, 0, pos).unsqueeze(1).add(this.embed.W_E.unsqueeze(0));
       const mlpTables = useMlpTables(blocks[0]!, options.mlpTables ?? 'auto', ctx);
+      if (useLogitTables(this, options.logitTables ?? 'auto', ctx, mlpTables)) {
+        const logits = logitsFromTable(this, table, ids, ctx, last); // [batch, pos or 1, d_vocab_out]
+        return last ? logits.reshape(batch, this.cfg.d_vocab_out) : logits;
+      }
       resid = blockFromTable(blocks[0]!, table, ids, ctx, last && final === 0, mlpTables);
     } else {
+      if (options.logitTables === true) throw new Error('run: logitTables cannot be used here: it needs the MLP tables (token tables, mlpTables)');
       resid = runBlock(0, this.embedTokens(ids, ctx));
     }
     for (let i = 1; i < blocks.length; i++) resid = runBlock(i, resid);

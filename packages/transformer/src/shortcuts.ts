@@ -1,5 +1,5 @@
 /**
- * The model's two shortcuts, in one place. Each computes the same function as the plain forward pass of the
+ * The model's shortcuts, in one place. Each computes the same function as the plain forward pass of the
  * layers (the same numbers up to float summation order; test/last-position.test.ts checks values and
  * gradients to 1e-12 in float64), for far less work:
  *
@@ -15,21 +15,16 @@
  * back into the tables. Used when the batch is larger than d_vocab and no hook asks for an activation the
  * tables never form (hook_embed, hook_pos_embed, block 0's resid_pre, ln1 and q/k/v).
  *
- * MLP input from tables (block 0, with token tables, no LayerNorm before the MLP). There resid_mid at query
- * position i is a sum of table rows: the skip row of token i, b_O, and for each head h and key position j,
- * pattern[h, i, j] times the value row (j, token_j) of head h projected by W_O[h]. So the MLP's
- * pre-activation resid_mid · W_in + b_in is a weighted sum of rows of two small tables,
- *   VU[h, (j, t)] = v_table[(j, t), h] · (W_O[h] · W_in)        [H, pos·d_vocab, d_mlp]
- *   S[(i, t)]     = table[i, t] · W_in + b_O · W_in + b_in       [pos·d_vocab, d_mlp]
- * with the pattern as weights: an embedding bag of H·pos rows of VU per (example, query) plus one row of S,
- * in place of the [batch·pos, d_model] · [d_model, d_mlp] matmul and its two backward products.
- * resid_mid itself is still formed, for the residual stream after the MLP.
+ * Attention output and MLP input from tables (`mlpTables`: block 0, with token tables, no LayerNorm before
+ * the MLP), and the logits from tables (`logitTables`: a one-block model with no final LayerNorm): see
+ * table-attention.ts. Attention then only forms its pattern; what it weights are rows of small tables.
  */
-import { Tensor, embeddingBag, raw } from '@grok/autograd';
+import { Tensor, raw } from '@grok/autograd';
 import type { HookContext } from './hooks.js';
 import type { HookedTransformer } from './hooked-transformer.js';
 import { type Attention, headsFirst } from './layers/attention.js';
 import type { TransformerBlock } from './layers/block.js';
+import { type TableAttention, attentionOutFromTables, logitsFromTables, mlpInputFromTables } from './table-attention.js';
 
 /** Whether the token-table shortcut applies: 'auto' weighs the batch against the table and checks the hooks. */
 export function useTokenTables(model: HookedTransformer, mode: boolean | 'auto', ctx: HookContext, batch: number): boolean {
@@ -51,6 +46,24 @@ export function useMlpTables(block: TransformerBlock, mode: boolean | 'auto', ct
     .filter((n) => ctx.wants(n));
   if (mode === true && (why || blind.length)) {
     throw new Error(`run: mlpTables cannot be used here: ${why ?? `hooks on ${blind.join(', ')} would not reach the MLP`}`);
+  }
+  return why === null && blind.length === 0;
+}
+
+/**
+ * Whether the logit-table shortcut applies (given the MLP tables): a model of one block and no LayerNorm
+ * before the unembedding, and no hook on what it skips (block 0's MLP output and resid_post).
+ */
+export function useLogitTables(model: HookedTransformer, mode: boolean | 'auto', ctx: HookContext, mlpTables: boolean): boolean {
+  if (mode === false) return false;
+  const block = model.blocks.items[0]!;
+  const why = !mlpTables
+    ? 'it needs the MLP tables (token tables, mlpTables)'
+    : model.blocks.items.length !== 1 ? 'the model has more than one block'
+    : model.ln_final ? 'a LayerNorm comes before the unembedding' : null;
+  const blind = [block.fullName('hook_mlp_out'), block.fullName('hook_resid_post')].filter((n) => ctx.wants(n));
+  if (mode === true && (why || blind.length)) {
+    throw new Error(`run: logitTables cannot be used here: ${why ?? `hooks on ${blind.join(', ')} would not reach the logits`}`);
   }
   return why === null && blind.length === 0;
 }
@@ -82,58 +95,96 @@ export function blockFromTable(
   const [pos, d_vocab, d_model] = table.shape as [number, number, number];
   const batch = tokens.shape[0]!;
   const attnIn = block.ln1 ? block.ln1.forward(table, ctx) : table; // LayerNorm is per row: apply it to the table
-  const kept: AttentionTables = {};
-  const attnOut = ctx.hook(block.fullName('hook_attn_out'), attentionFromTable(block.attn, attnIn, tokens, ctx, lastOnly, kept));
-  // The residual stream at the positions attention produced, looked up in the same table.
-  const first = lastOnly ? pos - 1 : 0;
+  const first = lastOnly ? pos - 1 : 0; // the first query position
+  const qPos = pos - first;
+  // The residual stream at the query positions, looked up in the same table.
   const ids = tokens.data;
-  const rows = new Int32Array(batch * (pos - first));
+  const rows = new Int32Array(batch * qPos);
   for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = p * d_vocab + ids[b * pos + p]!;
-  const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, indexTensor(rows, table)).reshape(batch, pos - first, d_model);
-  const mlpPre = mlpTables ? mlpInputFromTables(block, table, tokens, kept, lastOnly) : undefined;
+  const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, indexTensor(rows, table)).reshape(batch, qPos, d_model);
+  if (!mlpTables) {
+    const attnOut = ctx.hook(block.fullName('hook_attn_out'), attentionFromTable(block.attn, attnIn, tokens, ctx, lastOnly));
+    return block.afterAttention(skip, attnOut, ctx);
+  }
+  const ta = tableAttention(block.attn, attnIn, tokens, lastOnly);
+  const attnOut = ctx.hook(block.fullName('hook_attn_out'), attentionOutFromTables(block.attn, ta).reshape(batch, qPos, d_model));
+  const mlpPre = mlpInputFromTables(block, table, ta).reshape(batch, qPos, block.mlp!.W_in.shape[1]!);
   return block.afterAttention(skip, attnOut, ctx, mlpPre);
 }
 
-/** What attentionFromTable leaves for the MLP-input shortcut: the projected value table and the pattern. */
-interface AttentionTables {
-  /** [pos·d_vocab, H·d_head]: row (p·d_vocab + t) holds every head's value at (position p, token t). */
-  values?: Tensor;
-  /** [batch, H, 1, pos] at the last position. */
-  pattern?: Tensor;
+/**
+ * The logits of a one-block model from its input table (the logit-table shortcut, see table-attention.ts):
+ * → [batch, qPos, d_vocab_out], qPos = 1 with `lastOnly`, else pos.
+ */
+export function logitsFromTable(model: HookedTransformer, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean): Tensor {
+  const block = model.blocks.items[0]!;
+  const batch = tokens.shape[0]!;
+  const attnIn = block.ln1 ? block.ln1.forward(table, ctx) : table;
+  const ta = tableAttention(block.attn, attnIn, tokens, lastOnly);
+  const post = block.mlp!.activate(mlpInputFromTables(block, table, ta).reshape(batch, ta.qPos, -1), ctx); // [batch, qPos, d_mlp]
+  return logitsFromTables(model, table, ta, post).reshape(batch, ta.qPos, -1);
 }
 
 /**
- * The MLP's pre-activation from tables (see the file comment) at the query positions attention produced:
- * the last one (`lastOnly`) or all of them. → [batch, qPos, d_mlp]
+ * Attention from a table of its input: q, k, v are lookups in the projected tables, landing directly in the
+ * [batch, head, pos, d_head] layout (no permutes). No hook_q/k/v here: the shortcut is not used when a hook
+ * asks for them.
  */
-function mlpInputFromTables(block: TransformerBlock, table: Tensor, tokens: Tensor, kept: AttentionTables, lastOnly: boolean): Tensor {
-  const { attn } = block;
-  const mlp = block.mlp!;
+function attentionFromTable(attn: Attention, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean): Tensor {
+  const { qh, kh, values, kvIndex } = queriesAndKeys(attn, table, tokens, lastOnly);
+  const d_head = attn.d_head;
+  const [batch, H, pos] = kh.shape as [number, number, number];
+  const vh = values.reshape(-1, d_head).indexSelect(0, kvIndex).reshape(batch, H, pos, d_head);
+  return attn.mix(qh, kh, vh, ctx, !lastOnly);
+}
+
+/** q [batch, H, qPos, d_head] and k [batch, H, pos, d_head] looked up in their projected tables, and the value table. */
+function queriesAndKeys(attn: Attention, table: Tensor, tokens: Tensor, lastOnly: boolean) {
   const [pos, d_vocab, d_model] = table.shape as [number, number, number];
+  const batch = tokens.shape[0]!;
+  const { n_heads: H, d_head } = attn;
+  const rows = table.reshape(pos * d_vocab, d_model); // [pos·d_vocab, d_model]
+  // Row ((p·d_vocab + token)·H + h) of a projected table [pos·d_vocab·H, d_head] is head h at (p, token).
+  const lookup = (W: Tensor, b: Tensor | null, tableRows: Tensor, index: Tensor, p: number) =>
+    attn.project(tableRows, W, b).reshape(-1, d_head).indexSelect(0, index).reshape(batch, H, p, d_head);
+  const kvIndex = headRows(tokens, d_vocab, H, 0, pos);
+  const kh = lookup(attn.W_K, attn.b_K, rows, kvIndex, pos); // [batch, H, pos, d_head]
+  const qh = lastOnly
+    ? lookup(attn.W_Q, attn.b_Q, table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model), headRows(tokens, d_vocab, H, pos - 1, 1), 1)
+    : lookup(attn.W_Q, attn.b_Q, rows, kvIndex, pos); // [batch, H, qPos, d_head]
+  const values = attn.project(rows, attn.W_V, attn.b_V); // [pos·d_vocab, H·d_head]
+  return { qh, kh, values, kvIndex };
+}
+
+/**
+ * Attention as the table shortcuts need it: the pattern (no z), as weights of bags over per-(head, key
+ * position, token) tables, and the value table those tables are made from.
+ */
+function tableAttention(attn: Attention, table: Tensor, tokens: Tensor, lastOnly: boolean): TableAttention {
+  const [pos, d_vocab] = table.shape as [number, number];
   const [batch] = tokens.shape as [number];
   const { n_heads: H, d_head } = attn;
-  const d_mlp = mlp.W_in.shape[1]!;
-  const first = lastOnly ? pos - 1 : 0; // the first query position
+  const { qh, kh, values } = queriesAndKeys(attn, table, tokens, lastOnly);
+  const first = lastOnly ? pos - 1 : 0;
   const qPos = pos - first;
-  const rows = pos * d_vocab;
-  // VU[h, (j, t)] = v_table[(j, t), h] · W_O[h] · W_in   [H, pos·d_vocab, d_mlp]
-  const headValues = kept.values!.reshape(rows, H, d_head).permute(1, 0, 2); // [H, rows, d_head]
-  const VU = headValues.matmul(attn.W_O.matmul(mlp.W_in)); // [H, rows, d_head] · [H, d_head, d_mlp]
-  // S[(i, t)] = table[i, t] · W_in + (b_O · W_in + b_in) for the query positions i   [qPos·d_vocab, d_mlp]
-  const bias = attn.b_O ? attn.b_O.reshape(1, d_model).matmul(mlp.W_in).reshape(d_mlp).add(mlp.b_in) : mlp.b_in;
-  const S = table.narrow(0, first, qPos).reshape(qPos * d_vocab, d_model).matmul(mlp.W_in).add(bias);
-  // One bag per (example, query position): the H·pos value rows weighted by that query's pattern row
-  // (zero past a causal query), and its S row. pattern [batch, H, qPos, pos] → [batch·qPos, H·pos]
-  const pattern = kept.pattern!;
+  const pattern = attn.pattern(qh, kh, !lastOnly); // [batch, H, qPos, pos]
+  // One bag per (example, query position): pattern [batch, H, qPos, pos] → weights [batch·qPos, H·pos]
+  // (zero past a causal query).
   const weights = (qPos === 1 ? pattern : pattern.permute(0, 2, 1, 3)).reshape(batch * qPos, H * pos);
-  const values = embeddingBag(VU.reshape(H * rows, d_mlp), bagRows(tokens, d_vocab, H, qPos), weights);
   const ids = tokens.data;
-  const skipRows = new Int32Array(batch * qPos).map((_, k) => (k % qPos) * d_vocab + ids[Math.floor(k / qPos) * pos + first + (k % qPos)]!);
-  return values.add(S.indexSelect(0, indexTensor(skipRows, tokens))).reshape(batch, qPos, d_mlp);
+  const queryRows = new Int32Array(batch * qPos).map((_, k) => (k % qPos) * d_vocab + ids[Math.floor(k / qPos) * pos + first + (k % qPos)]!);
+  return {
+    headValues: values.reshape(pos * d_vocab, H, d_head).permute(1, 0, 2), // [H, pos·d_vocab, d_head]
+    rows: bagRows(tokens, d_vocab, H, qPos),
+    weights,
+    queryRows: indexTensor(queryRows, tokens),
+    first,
+    qPos,
+  };
 }
 
 /**
- * int32 [batch·qPos, H·pos]: the rows of VU [H·pos·d_vocab, d_mlp] for each bag, in the weights' order: for
+ * int32 [batch·qPos, H·pos]: the rows of a table [H·pos·d_vocab, …] for each bag, in the weights' order: for
  * head h and key position j, row (h·pos + j)·d_vocab + token[b, j] (the same for every query of an example).
  */
 function bagRows(tokens: Tensor, d_vocab: number, H: number, qPos: number): Tensor {
@@ -148,30 +199,6 @@ function bagRows(tokens: Tensor, d_vocab: number, H: number, qPos: number): Tens
     }
   }
   return new Tensor(raw.tensor(out, { shape: [batch * qPos, R], dtype: 'int32', backend: tokens.value.backend }));
-}
-
-/**
- * Attention from a table of its input: q, k, v are lookups in the projected tables, landing directly in the
- * [batch, head, pos, d_head] layout (no permutes). No hook_q/k/v here: the shortcut is not used when a hook
- * asks for them.
- */
-function attentionFromTable(attn: Attention, table: Tensor, tokens: Tensor, ctx: HookContext, lastOnly: boolean, kept: AttentionTables): Tensor {
-  const [pos, d_vocab, d_model] = table.shape as [number, number, number];
-  const batch = tokens.shape[0]!;
-  const { n_heads: H, d_head } = attn;
-  const rows = table.reshape(pos * d_vocab, d_model); // [pos·d_vocab, d_model]
-  // Row ((p·d_vocab + token)·H + h) of a projected table [pos·d_vocab·H, d_head] is head h at (p, token).
-  const lookupIn = (projected: Tensor, index: Tensor, p: number) =>
-    projected.reshape(-1, d_head).indexSelect(0, index).reshape(batch, H, p, d_head);
-  const lookup = (W: Tensor, b: Tensor | null, tableRows: Tensor, index: Tensor, p: number) => lookupIn(attn.project(tableRows, W, b), index, p);
-  const kvIndex = headRows(tokens, d_vocab, H, 0, pos);
-  const kh = lookup(attn.W_K, attn.b_K, rows, kvIndex, pos); // [batch, H, pos, d_head]
-  kept.values = attn.project(rows, attn.W_V, attn.b_V); // [pos·d_vocab, H·d_head]
-  const vh = lookupIn(kept.values, kvIndex, pos);
-  const qh = lastOnly
-    ? lookup(attn.W_Q, attn.b_Q, table.narrow(0, pos - 1, 1).reshape(d_vocab, d_model), headRows(tokens, d_vocab, H, pos - 1, 1), 1)
-    : lookup(attn.W_Q, attn.b_Q, rows, kvIndex, pos); // [batch, H, qPos, d_head]
-  return attn.mix(qh, kh, vh, ctx, !lastOnly, kept);
 }
 
 /**

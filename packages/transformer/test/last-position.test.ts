@@ -2,7 +2,8 @@
  * The two shortcuts compute the same function as the plain full pass:
  * - lastPositionOnly: the last position's logits (and the gradients of a loss on them);
  * - tokenTables: the first block's q, k, v and residual input by lookups in per-(position, token) tables;
- * - mlpTables: with both, the first block's MLP input as an embedding bag of table rows.
+ * - mlpTables: with token tables, the first block's attention output and MLP input as embedding bags of table rows;
+ * - logitTables: with those, a one-block model's logits from tables too.
  * Compared in float64, values and gradients, to 1e-12.
  */
 import { describe, expect, it } from 'vitest';
@@ -31,13 +32,15 @@ describe.each<[string, Partial<TransformerConfigInput>]>([
   const refGrads = gradsOf(model, () => crossEntropy(lastOfFull(model.run(tokens, { tokenTables: false })), targets));
 
   it.each([
-    [false, true, false],
-    [true, false, false],
-    [true, true, false],
-    [true, true, 'auto'],
-    [false, true, 'auto'],
-  ] as const)('lastPositionOnly %s, tokenTables %s, mlpTables %s: same values and gradients', (last, tables, mlpTables) => {
-    const run = () => model.run(tokens, { lastPositionOnly: last, tokenTables: tables, mlpTables });
+    [false, true, false, false],
+    [true, false, false, false],
+    [true, true, false, false],
+    [true, true, 'auto', false],
+    [false, true, 'auto', false],
+    [true, true, 'auto', 'auto'],
+    [false, true, 'auto', 'auto'],
+  ] as const)('lastPositionOnly %s, tokenTables %s, mlpTables %s, logitTables %s: same values and gradients', (last, tables, mlpTables, logitTables) => {
+    const run = () => model.run(tokens, { lastPositionOnly: last, tokenTables: tables, mlpTables, logitTables });
     const out = run();
     if (last) {
       expect(out.shape).toEqual([9, 5]);
@@ -70,6 +73,54 @@ describe('tokenTables', () => {
     expect(maxAbsDiff(z, zPlain)).toBeLessThan(1e-12);
   });
 });
+
+describe('logitTables', () => {
+  // d_model 16, d_mlp 32, d_vocab_out 5: the bags' widths tell the two table shortcuts apart.
+  const cfg = { d_model: 16, n_heads: 4, d_mlp: 32, n_ctx: 3 };
+  const model = tinyModel(cfg);
+  const tokens = randomTokens(20, 3, 7);
+  const run = (options: Parameters<HookedTransformer['run']>[1]) => model.run(tokens, { lastPositionOnly: true, ...options });
+
+  it('auto forms a one-block model\'s logits from tables (bags of d_mlp and d_vocab_out columns), with mlpTables', () => {
+    expect(bagWidths(run({}))).toEqual([5, 32]);
+    expect(bagWidths(model.run(tokens))).toEqual([5, 32]); // every position
+    expect(bagWidths(run({ logitTables: false }))).toEqual([16, 32]); // attention output and MLP input only
+    expect(bagWidths(run({ mlpTables: false }))).toEqual([]);
+    expect(bagWidths(tinyModel({ ...cfg, n_layers: 2 }).run(tokens, { lastPositionOnly: true }))).toEqual([16, 32]);
+  });
+
+  it('steps aside for hooks on what it skips, serves hooks on the MLP\'s activations, and refuses when forced', () => {
+    const mlpOut = { 'blocks.0.hook_mlp_out': (x: Tensor) => x.mul(2) };
+    const hooked = run({ hooks: mlpOut });
+    expect(bagWidths(hooked)).toEqual([16, 32]);
+    expect(maxAbsDiff(hooked, run({ hooks: mlpOut, tokenTables: false }))).toBeLessThan(1e-12);
+    const post = { 'blocks.0.mlp.hook_post': (x: Tensor) => x.mul(0.5) }; // formed by the shortcut: served
+    expect(bagWidths(run({ hooks: post }))).toEqual([5, 32]);
+    expect(maxAbsDiff(run({ hooks: post }), run({ hooks: post, tokenTables: false }))).toBeLessThan(1e-12);
+    expect(() => run({ logitTables: true, hooks: { 'blocks.0.hook_resid_post': () => {} } })).toThrow(
+      /logitTables cannot be used here: hooks on blocks.0.hook_resid_post would not reach the logits/,
+    );
+    expect(() => run({ logitTables: true, mlpTables: false })).toThrow(/logitTables cannot be used here: it needs the MLP tables/);
+    expect(() => run({ logitTables: true, tokenTables: false })).toThrow(/logitTables cannot be used here: it needs the MLP tables/);
+    const twoBlocks = tinyModel({ ...cfg, n_layers: 2 });
+    expect(() => twoBlocks.run(tokens, { logitTables: true })).toThrow(/logitTables cannot be used here: the model has more than one block/);
+  });
+});
+
+/** The column counts of the embedding bags in the graph that produced `t`, sorted. */
+function bagWidths(t: Tensor): number[] {
+  const widths: number[] = [];
+  const seen = new Set<Tensor>();
+  const stack = [t];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.node?.op === 'embeddingBag') widths.push(x.shape[1]!);
+    stack.push(...(x.node?.parents ?? []));
+  }
+  return widths.sort((a, b) => a - b);
+}
 
 /** Whether an op of this name is in the graph that produced `t`. */
 function graphHas(t: Tensor, op: string): boolean {

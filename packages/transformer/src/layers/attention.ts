@@ -19,7 +19,8 @@
  * @grok/autograd: one kernel forward, one backward, the same numbers) unless a hook wants to see the scores
  * or the pattern, which the fused op never hands out; the op-by-op path below is the readable reference.
  */
-import { Parameter, Tensor, attentionShortContext, attentionShortContextWithPattern, raw, zeros } from '@grok/autograd';
+import { Parameter, Tensor, attentionShortContext, raw, zeros } from '@grok/autograd';
+import { attentionPattern } from '../pattern-shim.js';
 import type { TransformerConfig } from '../config.js';
 import { type HookContext, NO_HOOKS } from '../hooks.js';
 import { Module } from '../module.js';
@@ -69,23 +70,14 @@ export class Attention extends Module {
   /**
    * From q [batch, H, qPos, d_head] and k, v [batch, H, pos, d_head] to the output [batch, qPos, d_model]:
    * scores, the causal mask (when `causal`; queries at the last position alone see every key and need
-   * none), pattern, z, and the output projection. `keep.pattern`, when `keep` is given, receives the pattern
-   * (the MLP-input table shortcut reuses it).
+   * none), pattern, z, and the output projection.
    */
-  mix(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean, keep?: { pattern?: Tensor }): Tensor {
+  mix(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean): Tensor {
     const [batch, H, qPos, d_head] = qh.shape as [number, number, number, number];
     const pos = kh.shape[2]!;
     const d_model = this.W_O.shape[2]!;
     const fused = pos <= SHORT_CONTEXT && !ctx.wants(this.fullName('hook_attn_scores')) && !ctx.wants(this.fullName('hook_pattern'));
-    let zh: Tensor; // [batch, H, qPos, d_head]
-    if (fused && keep) {
-      // The caller needs the pattern as a tensor, with gradients flowing into it (the MLP tables).
-      const both = attentionShortContextWithPattern(qh, kh, vh, { causal });
-      keep.pattern = both.pattern;
-      zh = both.z;
-    } else {
-      zh = fused ? attentionShortContext(qh, kh, vh, { causal }) : this.mixByOps(qh, kh, vh, ctx, causal, keep);
-    }
+    const zh = fused ? attentionShortContext(qh, kh, vh, { causal }) : this.mixByOps(qh, kh, vh, ctx, causal); // [batch, H, qPos, d_head]
     const z = ctx.hook(this.fullName('hook_z'), headsFirst(zh)); // [batch, qPos, H, d_head]
     // Σ_head z[h]·W_O[h] is one matmul once heads sit side by side: [rows, H·d_head] · [H·d_head, d_model].
     let out = z.reshape(batch * qPos, H * d_head).matmul(this.W_O.reshape(H * d_head, d_model));
@@ -93,16 +85,28 @@ export class Attention extends Module {
     return out.reshape(batch, qPos, d_model);
   }
 
+  /**
+   * The pattern alone [batch, H, qPos, pos], without hooks (for the table shortcuts, which weight table rows
+   * by it and never form z; they are not used when a hook asks for the scores or the pattern).
+   */
+  pattern(qh: Tensor, kh: Tensor, causal: boolean): Tensor {
+    const pos = kh.shape[2]!;
+    return pos <= SHORT_CONTEXT ? attentionPattern(qh, kh, { causal }) : this.scoresByOps(qh, kh, causal).softmax(-1);
+  }
+
   /** The op-by-op attention, with its hooks on scores and pattern: → [batch, H, qPos, d_head]. */
-  private mixByOps(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean, keep?: { pattern?: Tensor }): Tensor {
+  private mixByOps(qh: Tensor, kh: Tensor, vh: Tensor, ctx: HookContext, causal: boolean): Tensor {
+    const scores = ctx.hook(this.fullName('hook_attn_scores'), this.scoresByOps(qh, kh, causal));
+    const pattern = ctx.hook(this.fullName('hook_pattern'), scores.softmax(-1)); // rows sum to 1
+    return pattern.matmul(vh);
+  }
+
+  /** q·kᵀ / √d_head, masked when `causal` (queries at every position): [batch, H, qPos, pos]. */
+  private scoresByOps(qh: Tensor, kh: Tensor, causal: boolean): Tensor {
     const d_head = qh.shape[3]!;
     const pos = kh.shape[2]!;
-    let scores = qh.matmul(kh, { transB: true }).div(Math.sqrt(d_head)); // [batch, H, qPos, pos]
-    if (causal && pos > 1) scores = scores.add(causalMask(pos, scores)); // −∞ above the diagonal
-    scores = ctx.hook(this.fullName('hook_attn_scores'), scores);
-    const pattern = ctx.hook(this.fullName('hook_pattern'), scores.softmax(-1)); // rows sum to 1
-    if (keep) keep.pattern = pattern;
-    return pattern.matmul(vh);
+    const scores = qh.matmul(kh, { transB: true }).div(Math.sqrt(d_head));
+    return causal && pos > 1 ? scores.add(causalMask(pos, scores)) : scores; // −∞ above the diagonal
   }
 
   /** rows [n, d_model] · W [H, d_model, d_head] viewed as [d_model, H·d_head] (+ b [H, d_head]) → [n, H·d_head]. */

@@ -40,9 +40,14 @@ export class MLP extends Module {
   fromPreActivation(preActivation: Tensor, ctx: HookContext = NO_HOOKS): Tensor {
     const [batch, pos, d_mlp] = preActivation.shape as [number, number, number];
     const d_model = this.W_out.shape[1]!;
-    const pre = ctx.hook(this.fullName('hook_pre'), preActivation);
-    const post = ctx.hook(this.fullName('hook_post'), activation(this.actFn, pre)); // [batch, pos, d_mlp]
+    const post = this.activate(preActivation, ctx); // [batch, pos, d_mlp]
     return post.reshape(batch * pos, d_mlp).matmul(this.W_out).add(this.b_out).reshape(batch, pos, d_model);
+  }
+
+  /** pre → post = act(pre), through hook_pre and hook_post (the logit-table shortcut stops here). */
+  activate(preActivation: Tensor, ctx: HookContext = NO_HOOKS): Tensor {
+    const pre = ctx.hook(this.fullName('hook_pre'), preActivation);
+    return ctx.hook(this.fullName('hook_post'), activation(this.actFn, pre));
   }
 
   hookNames(): string[] {

@@ -19,7 +19,6 @@ import type { Shape } from '../../shape.js';
 import type { BoundKernel } from '../reference/index.js';
 import { allocateInWasmMemory, kernelOnThisThread, releaseWasmMemory, wasmAddressOf } from './fast/fast-matmul.js';
 import { parallelKernel } from './fast/parallel.js';
-import { EMBEDDING_BAG_STEP } from './fast/embedding-bag-kernel.js';
 import { crossEntropyScratchBytes } from './fast/cross-entropy-kernel.js';
 import type { MatmulProblem, planMatmul } from '../reference/matmul.js';
 import type { AttentionDims } from '../reference/attention.js';
@@ -211,7 +210,7 @@ export function wasmEmbeddingBag(
 ): BoundKernel | null {
   const { table, index, weight, g, out } = arrays;
   const floats = [table, weight, g, out].filter((x): x is TypedArray => x !== undefined);
-  if (!isF32(...floats) || D % EMBEDDING_BAG_STEP !== 0 || R === 0) return null;
+  if (!isF32(...floats) || D === 0 || R === 0) return null;
   const B = index.length / R;
   // The forward and the weight gradient split by bags (each bag is its own sum); the table gradient by ranges
   // of destination rows, so that each row still takes its (b, r) terms in order. (By bands of columns it ran

@@ -231,6 +231,8 @@ export const f32x4 = {
   mul: (x: Code, y: Code): Code => [...x, ...y, ...simd(0xe6)],
   /** Lane `lane` (0–3) of x as an f32. */
   extract_lane: (x: Code, lane: number): Code => [...x, ...simd(0x1f), lane],
+  /** x with lane `lane` (0–3) replaced by the f32 y. */
+  replace_lane: (x: Code, lane: number, y: Code): Code => [...x, ...y, ...simd(0x20), lane],
   /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
   relaxed_madd: (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, ...simd(0x105)],
 };
