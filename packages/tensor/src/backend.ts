@@ -126,6 +126,10 @@ export interface Backend {
   attentionShortContextBackward?(
     q: NDArray, k: NDArray, v: NDArray, pattern: NDArray, dz: NDArray, dpattern: NDArray | null,
   ): { dq: NDArray; dk: NDArray; dv: NDArray };
+  /** The pattern alone (no v, no z): the forward above up to the softmax, [batch, H, qPos, pos]. */
+  attentionPattern?(q: NDArray, k: NDArray, causal: boolean): NDArray;
+  /** Its backward: from the forward's pattern and the pattern's gradient dpattern to dq and dk. */
+  attentionPatternBackward?(q: NDArray, k: NDArray, pattern: NDArray, dpattern: NDArray): { dq: NDArray; dk: NDArray };
 
   /** Softmax / log-softmax along the last axis, max-subtracted so large logits stay finite. */
   softmax(a: NDArray): NDArray;

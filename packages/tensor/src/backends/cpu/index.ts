@@ -7,8 +7,8 @@
  *   - kernel capture (capture.ts, for @grok/autograd's compileStep): outputs in the shared wasm memory by a
  *     static memory plan, every kernel recorded on a tape, and the hot float32 kernels of captured buffers run
  *     as wasm (wasm-dispatch.ts): ReLU and its backward, adds, bias adds, scales, row gathers and
- *     scatter-adds, sums over rows, attention's tiny matmuls, fused short-context attention
- *     (fast/attention-kernel.ts), the embedding bag and the loss's cross-entropy rows;
+ *     scatter-adds, sums over rows, attention's tiny matmuls, fused short-context attention and its
+ *     pattern-only form (fast/attention-kernel.ts), the embedding bag and the loss's cross-entropy rows;
  *   - AdamW's fused update in float32: a wasm kernel over the threads (wasm-adamw.ts).
  * `setFastPath(false)` (or GROK_FAST=0) sends every kernel to its reference loop.
  */
@@ -18,7 +18,9 @@ import { registerBackend } from '../../registry.js';
 import { type Shape, formatShape, sizeOf } from '../../shape.js';
 import type { NDArray } from '../../ndarray.js';
 import { type BoundKernel, ReferenceBackend, attentionDims, patternShape, store } from '../reference/index.js';
-import { attentionBackwardInto, attentionForwardInto } from '../reference/attention.js';
+import {
+  attentionBackwardInto, attentionForwardInto, attentionPatternBackwardInto, attentionPatternInto,
+} from '../reference/attention.js';
 import { crossEntropyRowsInto } from '../reference/cross-entropy.js';
 import { fusedInto } from '../reference/fused.js';
 import { indexAddInto, indexSelectInto } from '../reference/indexing.js';
@@ -31,8 +33,8 @@ import { fastMatmulInto } from './fast/fast-matmul.js';
 import { isFastPathEnabled } from './fast/settings.js';
 import { isSmallMatmul, smallMatmulInto } from './small-matmul.js';
 import {
-  type Allocate, wasmAttention, wasmAttentionBackward, wasmBinary, wasmColumnSum, wasmCrossEntropyRows, wasmEmbeddingBag, wasmGatherRows,
-  wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary, runStaged,
+  type Allocate, wasmAttention, wasmAttentionBackward, wasmAttentionPattern, wasmAttentionPatternBackward, wasmBinary, wasmColumnSum,
+  wasmCrossEntropyRows, wasmEmbeddingBag, wasmGatherRows, wasmReluBackward, wasmScatterAddRows, wasmSmallMatmul, wasmUnary, runStaged,
 } from './wasm-dispatch.js';
 import { adamwFloat32, isAdamWFormula } from './wasm-adamw.js';
 
@@ -175,6 +177,31 @@ export class CpuBackend extends ReferenceBackend {
     const inputs = dpattern ? [q, k, v, pattern, dz, dpattern] : [q, k, v, pattern, dz];
     this.launch(wasm ?? plain, [dq, dk, dv], 'attention backward', ...inputs);
     return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype), dv: this.wrap(dv, v.shape, q.dtype) };
+  }
+
+  /** The pattern alone, float32: the reference loop (it has no weighted sums to round), or wasm when captured. */
+  override attentionPattern(q: NDArray, k: NDArray, causal: boolean): NDArray {
+    if (!(q.dtype === 'float32' && isFastPathEnabled())) return super.attentionPattern(q, k, causal);
+    const dims = attentionDims(q, k);
+    const pShape = patternShape(q, k);
+    const pattern = this.alloc(pShape, q.dtype);
+    const [x, y] = [store(q), store(k)];
+    const wasm = this.#wasm((alloc) => wasmAttentionPattern(alloc, x, y, pattern, dims, causal));
+    const plain = () => attentionPatternInto(x, y, dims, causal, pattern);
+    this.launch(wasm ?? plain, pattern, 'attention pattern', q, k);
+    return this.wrap(pattern, pShape, q.dtype);
+  }
+
+  /** Its backward, float32: the loops with this backend's small-matmul rounding, or wasm when captured. */
+  override attentionPatternBackward(q: NDArray, k: NDArray, pattern: NDArray, dpattern: NDArray): { dq: NDArray; dk: NDArray } {
+    if (!(q.dtype === 'float32' && isFastPathEnabled())) return super.attentionPatternBackward(q, k, pattern, dpattern);
+    const dims = attentionDims(q, k);
+    const [dq, dk] = [this.alloc(q.shape, q.dtype), this.alloc(k.shape, q.dtype)];
+    const [x, y, p, g] = [store(q), store(k), store(pattern), store(dpattern)];
+    const wasm = this.#wasm((alloc) => wasmAttentionPatternBackward(alloc, x, y, p, g, dq, dk, dims));
+    const plain = () => attentionPatternBackwardInto(x, y, p, g, dims, dq, dk, 'each-term');
+    this.launch(wasm ?? plain, [dq, dk], 'attention pattern backward', q, k, pattern, dpattern);
+    return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype) };
   }
 
   override crossEntropyRows(logits: NDArray, targets: NDArray, withDerivative: boolean): { losses: NDArray; dloss: NDArray | null } {

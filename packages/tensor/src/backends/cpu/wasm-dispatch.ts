@@ -45,10 +45,11 @@ function operand(data: TypedArray, alloc: Allocate): Operand | null {
 
 /**
  * Binds `make(...ptrs)`, the kernel call at the operands' addresses, staging the operands that need it;
- * null if an operand has no address.
+ * null if an operand has no address. A null array is an absent one (attention without z): its address is 0,
+ * which no buffer has and the kernels read as "none".
  */
-function bind(alloc: Allocate, arrays: readonly TypedArray[], make: (...ptrs: number[]) => () => void): BoundKernel | null {
-  const ops = arrays.map((a) => operand(a, alloc));
+function bind(alloc: Allocate, arrays: readonly (TypedArray | null)[], make: (...ptrs: number[]) => () => void): BoundKernel | null {
+  const ops = arrays.map((a) => (a === null ? { ptr: 0, stage: null } : operand(a, alloc)));
   if (ops.some((o) => o === null)) return null;
   const run = make(...ops.map((o) => o!.ptr));
   const stages = ops.flatMap((o) => (o!.stage ? [o!.stage] : []));
@@ -246,8 +247,24 @@ export function wasmEmbeddingBag(
 export function wasmAttention(
   alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, z: TypedArray, pattern: TypedArray, dims: AttentionDims, causal: boolean,
 ): BoundKernel | null {
+  return attentionForward(alloc, q, k, { v, z }, pattern, dims, causal);
+}
+
+/** The pattern alone: the same passes, the mix without z. */
+export function wasmAttentionPattern(
+  alloc: Allocate, q: TypedArray, k: TypedArray, pattern: TypedArray, dims: AttentionDims, causal: boolean,
+): BoundKernel | null {
+  return attentionForward(alloc, q, k, null, pattern, dims, causal);
+}
+
+/** A piece's address `bytes` into an array, or 0 for an absent array (address 0). */
+const at = (ptr: number, bytes: number) => (ptr === 0 ? 0 : ptr + bytes);
+
+function attentionForward(
+  alloc: Allocate, q: TypedArray, k: TypedArray, mix: { v: TypedArray; z: TypedArray } | null, pattern: TypedArray, dims: AttentionDims, causal: boolean,
+): BoundKernel | null {
   const { entries, qPos, pos, d } = dims;
-  if (!isF32(q, k, v, z, pattern) || d % 4 !== 0) return null;
+  if (!isF32(q, k, pattern) || (mix && !isF32(mix.v, mix.z)) || d % 4 !== 0) return null;
   const exps = alloc('float64', entries * qPos * pos) as Float64Array | null;
   const dotsPerEntry = pos + 4;
   const dots = alloc('float64', entries * dotsPerEntry); // a piece starting at entry t uses slot t
@@ -255,15 +272,15 @@ export function wasmAttention(
   const scale = Math.fround(Math.sqrt(d));
   const [qRow, kvRows, scoreRow] = [4 * qPos * d, 4 * pos * d, 8 * qPos * pos];
   const options = { unitElements: qPos * pos * d, align: LINE };
-  return bind(alloc, [q, k, v, z, pattern], (pq, pk, pv, pz, pp) => {
+  return bind(alloc, [q, k, pattern, mix?.v ?? null, mix?.z ?? null], (pq, pk, pp, pv, pz) => {
     const scores = parallelKernel('attention.attentionScores', entries, (t0, t1) =>
       [pq! + qRow * t0, pk! + kvRows * t0, exps.byteOffset + scoreRow * t0, dots.byteOffset + 8 * dotsPerEntry * t0, t1 - t0, qPos, pos, d, causal ? 1 : 0, scale], options);
-    const mix = parallelKernel('attention.attentionMix', entries, (t0, t1) =>
-      [exps.byteOffset + scoreRow * t0, pv! + kvRows * t0, pz! + qRow * t0, pp! + 4 * qPos * pos * t0, t1 - t0, qPos, pos, d], options);
+    const mixPass = parallelKernel('attention.attentionMix', entries, (t0, t1) =>
+      [exps.byteOffset + scoreRow * t0, at(pv!, kvRows * t0), at(pz!, qRow * t0), pp! + 4 * qPos * pos * t0, t1 - t0, qPos, pos, d], options);
     return () => {
       scores();
       for (let i = 0; i < exps.length; i++) exps[i] = Math.exp(exps[i]!);
-      mix();
+      mixPass();
     };
   });
 }
@@ -273,18 +290,33 @@ export function wasmAttentionBackward(
   alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, pattern: TypedArray, dz: TypedArray,
   dq: TypedArray, dk: TypedArray, dv: TypedArray, dims: AttentionDims, dpattern: TypedArray | null = null,
 ): BoundKernel | null {
+  return attentionBackward(alloc, q, k, pattern, dq, dk, { v, dz, dv }, dpattern, dims);
+}
+
+/** The pattern-only backward: dq and dk from q, k, the pattern and its gradient (the kernel with dz = 0). */
+export function wasmAttentionPatternBackward(
+  alloc: Allocate, q: TypedArray, k: TypedArray, pattern: TypedArray, dpattern: TypedArray, dq: TypedArray, dk: TypedArray, dims: AttentionDims,
+): BoundKernel | null {
+  return attentionBackward(alloc, q, k, pattern, dq, dk, null, dpattern, dims);
+}
+
+function attentionBackward(
+  alloc: Allocate, q: TypedArray, k: TypedArray, pattern: TypedArray, dq: TypedArray, dk: TypedArray,
+  fromZ: { v: TypedArray; dz: TypedArray; dv: TypedArray } | null, dpattern: TypedArray | null, dims: AttentionDims,
+): BoundKernel | null {
   const { entries, qPos, pos, d } = dims;
-  if (!isF32(q, k, v, pattern, dz, dq, dk, dv) || d % 4 !== 0 || (dpattern && !isF32(dpattern))) return null;
+  const floats = [q, k, pattern, dq, dk, ...(fromZ ? [fromZ.v, fromZ.dz, fromZ.dv] : []), ...(dpattern ? [dpattern] : [])];
+  if (!isF32(...floats) || d % 4 !== 0 || !(fromZ || dpattern)) return null;
   const scratchPerEntry = qPos * pos + pos + 4;
   const scratch = alloc('float64', entries * scratchPerEntry); // a piece starting at entry t uses slot t
   if (!scratch) return null;
   const scale = Math.fround(Math.sqrt(d));
-  const arrays = [q, k, v, pattern, dz, dq, dk, dv, ...(dpattern ? [dpattern] : [])];
+  const arrays = [q, k, fromZ?.v ?? null, pattern, fromZ?.dz ?? null, dq, dk, fromZ?.dv ?? null, dpattern];
   const [qRow, kvRows, pRow] = [4 * qPos * d, 4 * pos * d, 4 * qPos * pos];
   return bind(alloc, arrays, (pq, pk, pv, pp, pg, pdq, pdk, pdv, pdp) => parallelKernel('attention.attentionBackward', entries, (t0, t1) => [
-    pq! + qRow * t0, pk! + kvRows * t0, pv! + kvRows * t0, pp! + pRow * t0, pg! + qRow * t0,
-    pdq! + qRow * t0, pdk! + kvRows * t0, pdv! + kvRows * t0, scratch.byteOffset + 8 * scratchPerEntry * t0,
-    t1 - t0, qPos, pos, d, scale, pdp === undefined ? 0 : pdp + pRow * t0,
+    pq! + qRow * t0, pk! + kvRows * t0, at(pv!, kvRows * t0), pp! + pRow * t0, at(pg!, qRow * t0),
+    pdq! + qRow * t0, pdk! + kvRows * t0, at(pdv!, kvRows * t0), scratch.byteOffset + 8 * scratchPerEntry * t0,
+    t1 - t0, qPos, pos, d, scale, at(pdp!, pRow * t0),
   ], { unitElements: qPos * pos * d, align: LINE }));
 }
 

@@ -12,7 +12,9 @@ import { type DType, type TypedArray, allocate } from '../../dtype.js';
 import { registerBackend } from '../../registry.js';
 import { type Shape, sizeOf } from '../../shape.js';
 import { NDArray } from '../../ndarray.js';
-import { type AttentionDims, attentionBackwardInto, attentionForwardInto } from './attention.js';
+import {
+  type AttentionDims, attentionBackwardInto, attentionForwardInto, attentionPatternBackwardInto, attentionPatternInto,
+} from './attention.js';
 import { crossEntropyRowsInto } from './cross-entropy.js';
 import { embeddingBagInto, embeddingBagTableGradInto, embeddingBagWeightGradInto } from './embedding-bag.js';
 import { binaryInto, unaryInto, whereInto } from './elementwise.js';
@@ -164,6 +166,22 @@ export class ReferenceBackend implements Backend {
     const inputs = dpattern ? [q, k, v, pattern, dz, dpattern] : [q, k, v, pattern, dz];
     this.launch(() => attentionBackwardInto(x, y, w, p, g, dims, dq, dk, dv, 'once', extra), [dq, dk, dv], 'attention backward', ...inputs);
     return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype), dv: this.wrap(dv, v.shape, q.dtype) };
+  }
+
+  attentionPattern(q: NDArray, k: NDArray, causal: boolean): NDArray {
+    const dims = attentionDims(q, k);
+    const pattern = this.alloc(patternShape(q, k), q.dtype);
+    const [x, y] = [store(q), store(k)];
+    this.launch(() => attentionPatternInto(x, y, dims, causal, pattern), pattern, 'attention pattern', q, k);
+    return this.wrap(pattern, patternShape(q, k), q.dtype);
+  }
+
+  attentionPatternBackward(q: NDArray, k: NDArray, pattern: NDArray, dpattern: NDArray): { dq: NDArray; dk: NDArray } {
+    const dims = attentionDims(q, k);
+    const [dq, dk] = [this.alloc(q.shape, q.dtype), this.alloc(k.shape, q.dtype)];
+    const [x, y, p, g] = [store(q), store(k), store(pattern), store(dpattern)];
+    this.launch(() => attentionPatternBackwardInto(x, y, p, g, dims, dq, dk, 'once'), [dq, dk], 'attention pattern backward', q, k, pattern, dpattern);
+    return { dq: this.wrap(dq, q.shape, q.dtype), dk: this.wrap(dk, k.shape, q.dtype) };
   }
 
   softmax(a: NDArray): NDArray {

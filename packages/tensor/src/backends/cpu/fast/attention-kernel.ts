@@ -3,7 +3,7 @@
  * memory: the forward (scores, causal mask, softmax and pattern·v, per (batch, head) entry: attentionScores,
  * then exp on the host, then attentionMix; wasm-dispatch.ts drives the three and splits the two wasm passes
  * across the threads by entries) and `attentionBackward` (dpattern, the softmax backward, dq, dk, dv in one
- * pass per entry).
+ * pass per entry). The pattern-only op (no v, no z) runs the same functions with the z pointers 0.
  *
  * Bit for bit the JavaScript loops with sums: 'each-term', which in turn give the op-by-op path's numbers
  * on the cpu backend. So the arithmetic is float64 wherever JS computes in float64, rounded to float32
@@ -21,8 +21,11 @@
  * entries·qPos·pos values, dots of pos + 4, scratch of qPos·pos + pos + 4; scale is √d rounded to float32):
  *   attentionScores(q, k, exps, dots, entries, qPos, pos, d, causal, scale), then exps = exp(exps), then
  *   attentionMix(exps, v, z, pattern, entries, qPos, pos, d)
+ *     (z = 0: the pattern alone; v is then not read)
  *   attentionBackward(q, k, v, pattern, dz, dq, dk, dv, scratch, entries, qPos, pos, d, scale, dpattern)
- *     (dpattern: a gradient of the pattern from elsewhere, laid out as the pattern, added to dz·vᵀ; 0 for none)
+ *     (dpattern: a gradient of the pattern from elsewhere, laid out as the pattern, added to dz·vᵀ; 0 for none.
+ *      dz = 0: no z, the pattern-only backward: dpattern, which must then be given, is the whole gradient of
+ *      the pattern, as it stands; v and dv are not touched)
  */
 import type { MemoryPages } from './wasm-arena.js';
 import { compiledOnce, instanceOver } from './instances.js';
@@ -175,7 +178,8 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
     );
   }
 
-  // attentionMix: with exps[row, j] now exp(score − max), pattern = f32(e / Σ e) and z row = pattern row · v.
+  // attentionMix: with exps[row, j] now exp(score − max), pattern = f32(e / Σ e) and z row = pattern row · v
+  // (where there is a z: z ≠ 0).
   {
     const f = m.function({ name: 'attentionMix', params: [I32, I32, I32, I32, I32, I32, I32, I32], exported: true });
     const [exps, v, z, pattern, entries, qPos, pos, d] = Array.from({ length: 8 }, (_, i) => i) as number[];
@@ -193,8 +197,9 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
           forRange(j, c(0), get(pos), c(1), set(sum, f64.add(get(sum), f64.load(eAt)))),
           forRange(j, c(0), get(pos), c(1),
             f32.store(i32.add(get(pRow), i32.shl(get(j), c(2))), f64.demote_to_f32(f64.div(f64.load(eAt), get(sum))))),
-          control.call(weightedRows, get(pRow), c(4), i32.add(get(v), i32.mul(i32.mul(get(t), get(pos)), get(rowBytes))), get(pos),
-            i32.add(get(z), i32.mul(get(row), get(rowBytes))), get(rowBytes)),
+          control.if(get(z),
+            control.call(weightedRows, get(pRow), c(4), i32.add(get(v), i32.mul(i32.mul(get(t), get(pos)), get(rowBytes))), get(pos),
+              i32.add(get(z), i32.mul(get(row), get(rowBytes))), get(rowBytes))),
         ),
       ),
     );
@@ -210,6 +215,7 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
     const [s, dp] = [f.local(F64), f.local(F64)];
     const pAt = i32.add(get(pb), i32.shl(i32.add(i32.mul(get(i), get(pos)), get(j)), c(2))); // pattern[i, j]
     const dpAt = i32.add(get(dpat), i32.shl(get(j), c(3))); // dpattern[j], f64
+    const extraAt = loadF64(i32.add(get(extra), i32.sub(pAt, get(pattern)))); // extra[i, j], as f64
     f.body = seq(
       set(rowBytes, i32.shl(get(d), c(2))),
       set(dpat, i32.add(get(scratch), i32.shl(i32.mul(get(qPos), get(pos)), c(3)))), // after the dscores
@@ -218,13 +224,18 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
         set(qz, i32.mul(i32.mul(get(t), get(qPos)), get(rowBytes))),
         set(pb, i32.add(get(pattern), i32.shl(i32.mul(i32.mul(get(t), get(qPos)), get(pos)), c(2)))),
         forRange(i, c(0), get(qPos), c(1),
-          // dpattern = f32(dz·v_j); s = f32(Σ_j f32(dpattern ⊙ pattern))
+          // dpattern = f32(dz·v_j) (+ extra), or extra alone without a z; s = f32(Σ_j f32(dpattern ⊙ pattern))
           set(s, f64.const(0)),
-          control.call(dots, i32.add(i32.add(get(dz), get(qz)), i32.mul(get(i), get(rowBytes))), i32.add(get(v), get(kv)), get(pos), get(rowBytes), get(dpat)),
+          control.if(get(dz),
+            control.call(dots, i32.add(i32.add(get(dz), get(qz)), i32.mul(get(i), get(rowBytes))), i32.add(get(v), get(kv)), get(pos), get(rowBytes), get(dpat))),
           forRange(j, c(0), get(pos), c(1),
-            set(dp, roundF32(f64.load(dpAt))),
-            // + the pattern's gradient from elsewhere, where there is one (extra ≠ 0), as autograd adds it
-            control.if(get(extra), set(dp, roundF32(f64.add(get(dp), loadF64(i32.add(get(extra), i32.sub(pAt, get(pattern)))))))),
+            control.if(get(dz),
+              seq(
+                set(dp, roundF32(f64.load(dpAt))),
+                // + the pattern's gradient from elsewhere, where there is one (extra ≠ 0), as autograd adds it
+                control.if(get(extra), set(dp, roundF32(f64.add(get(dp), extraAt)))),
+              ),
+              set(dp, extraAt)), // no z: the given gradient itself (a float32, exact in f64)
             f64.store(dpAt, get(dp)),
             set(s, f64.add(get(s), roundF32(f64.mul(get(dp), loadF64(pAt))))),
           ),
@@ -238,7 +249,7 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
             ))),
           ),
         ),
-        // dq = dscores·k (rows i), dk = dscoresᵀ·q and dv = patternᵀ·dz (rows j)
+        // dq = dscores·k (rows i), dk = dscoresᵀ·q and, with a z, dv = patternᵀ·dz (rows j)
         forRange(i, c(0), get(qPos), c(1),
           control.call(weightedRows,
             i32.add(get(scratch), i32.shl(i32.mul(get(i), get(pos)), c(2))), c(4),
@@ -251,10 +262,10 @@ export function emitAttentionModule(memoryPages: MemoryPages): Uint8Array {
             i32.add(get(scratch), i32.shl(get(j), c(2))), get(qRowBytes),
             i32.add(get(q), get(qz)), get(qPos),
             i32.add(i32.add(get(dk), get(kv)), i32.mul(get(j), get(rowBytes))), get(rowBytes)),
-          control.call(weightedRows,
+          control.if(get(dz), control.call(weightedRows,
             i32.add(get(pb), i32.shl(get(j), c(2))), get(qRowBytes),
             i32.add(get(dz), get(qz)), get(qPos),
-            i32.add(i32.add(get(dv), get(kv)), i32.mul(get(j), get(rowBytes))), get(rowBytes)),
+            i32.add(i32.add(get(dv), get(kv)), i32.mul(get(j), get(rowBytes))), get(rowBytes))),
         ),
       ),
     );
