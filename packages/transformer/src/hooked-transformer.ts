@@ -8,7 +8,8 @@
  *
  * `run(tokens, { lastPositionOnly: true })` returns logits [batch, d_vocab_out] for the last position only,
  * and `tokenTables` (on by default where it is valid and cheaper) computes the first block's q, k, v by
- * lookups in per-(position, token) tables: the same function for a fraction of the work (shortcuts.ts).
+ * lookups in per-(position, token) tables, `mlpTables` and `logitTables` what follows from them: the same
+ * function for a fraction of the work (shortcuts.ts, table-attention.ts).
  */
 import { NDArray, Tensor, formatShape, raw } from '@grok/autograd';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig } from './config.js';
@@ -38,8 +39,8 @@ export interface RunOptions {
    */
   tokenTables?: boolean | 'auto';
   /**
-   * With token tables, also form the first block's MLP input from tables (an embedding bag weighted by the
-   * attention pattern, see shortcuts.ts). The same numbers up to summation order. 'auto' (default): when
+   * With token tables, also form the first block's attention output and MLP input from tables (embedding
+   * bags weighted by the attention pattern, see table-attention.ts). The same numbers up to summation order. 'auto' (default): when
    * the block has an MLP with no LayerNorm before it and no hook looks at blocks.0.attn.hook_attn_scores /
    * hook_pattern / hook_z, blocks.0.hook_attn_out or blocks.0.hook_resid_mid.
    */

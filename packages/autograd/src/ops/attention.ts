@@ -12,8 +12,8 @@
  *   dq = dscores·k / √d      dk = dscoresᵀ·q / √d      dv = patternᵀ·dz
  *
  * attentionPattern is the same op stopped at the pattern (no v, no z), for code that only weights something
- * else by it: its backward is the last two lines, from the pattern's gradient. attentionShortContextWithPattern
- * returns both z and the pattern.
+ * else by it (the table shortcuts of @grok/transformer): its backward is the last two lines, from the
+ * pattern's gradient.
  */
 import * as T from '@grok/tensor';
 import type { Tensor } from '../tensor.js';
@@ -42,31 +42,4 @@ export function attentionPattern(q: Tensor, k: Tensor, options: T.AttentionOptio
     const { dq, dk } = T.attentionPatternBackward(q.value, k.value, pattern, dpattern);
     return [q.requiresGrad ? dq : null, k.requiresGrad ? dk : null];
   });
-}
-
-/**
- * attentionShortContext that also returns the pattern [..., qPos, pos] as a tensor gradients can flow into
- * (the MLP-input tables of @grok/transformer weight table rows by it). Its gradient joins dz·vᵀ inside the
- * one fused backward. For autograd the pattern is a child of z: being nearer the loss, its backward runs
- * first and only hands its gradient over to z's. It also sends z a zero gradient, so that z's backward runs
- * even where nothing else uses z.
- */
-export function attentionShortContextWithPattern(
-  q: Tensor, k: Tensor, v: Tensor, options: T.AttentionOptions = {},
-): { z: Tensor; pattern: Tensor } {
-  assertTensor(q, 'attentionShortContextWithPattern', 'q');
-  assertTensor(k, 'attentionShortContextWithPattern', 'k');
-  assertTensor(v, 'attentionShortContextWithPattern', 'v');
-  const { z, pattern } = T.attentionShortContext(q.value, k.value, v.value, options);
-  let fromPattern: T.NDArray | null = null; // the pattern's gradient, handed over by its backward
-  const zt = record('attentionShortContext', z, [q, k, v], (dz) => {
-    const { dq, dk, dv } = T.attentionShortContextBackward(q.value, k.value, v.value, pattern, dz, fromPattern);
-    fromPattern = null;
-    return [q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null];
-  });
-  const pt = record('attentionPattern', pattern, [zt], (dpattern) => {
-    fromPattern = dpattern;
-    return [T.zerosLike(z)];
-  });
-  return { z: zt, pattern: pt };
 }

@@ -19,8 +19,7 @@
  * @grok/autograd: one kernel forward, one backward, the same numbers) unless a hook wants to see the scores
  * or the pattern, which the fused op never hands out; the op-by-op path below is the readable reference.
  */
-import { Parameter, Tensor, attentionShortContext, raw, zeros } from '@grok/autograd';
-import { attentionPattern } from '../pattern-shim.js';
+import { Parameter, Tensor, attentionPattern, attentionShortContext, raw, zeros } from '@grok/autograd';
 import type { TransformerConfig } from '../config.js';
 import { type HookContext, NO_HOOKS } from '../hooks.js';
 import { Module } from '../module.js';
