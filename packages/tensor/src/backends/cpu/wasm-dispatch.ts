@@ -242,7 +242,8 @@ export function wasmEmbeddingBag(
 /**
  * Attention over a short context (see fast/attention-kernel.ts): the loops of reference/attention.ts in wasm,
  * split across the threads by (batch, head) entries, each its own attention. The forward is two wasm passes
- * with the host's Math.exp between them (on this thread); each piece of a pass gets its own scratch.
+ * with an exp pass between them (the cross-entropy module's fdlibm exp, Math.exp's bits); each piece of a
+ * pass gets its own scratch.
  */
 export function wasmAttention(
   alloc: Allocate, q: TypedArray, k: TypedArray, v: TypedArray, z: TypedArray, pattern: TypedArray, dims: AttentionDims, causal: boolean,
@@ -275,11 +276,14 @@ function attentionForward(
   return bind(alloc, [q, k, pattern, mix?.v ?? null, mix?.z ?? null], (pq, pk, pp, pv, pz) => {
     const scores = parallelKernel('attention.attentionScores', entries, (t0, t1) =>
       [pq! + qRow * t0, pk! + kvRows * t0, exps.byteOffset + scoreRow * t0, dots.byteOffset + 8 * dotsPerEntry * t0, t1 - t0, qPos, pos, d, causal ? 1 : 0, scale], options);
+    // exp in place: fdlibm's, in wasm (fast/fdlibm.ts), the bits of Math.exp; an exp weighs about eight adds.
+    const exp = parallelKernel('crossEntropy.exp', exps.length, (i0, i1) =>
+      [exps.byteOffset + 8 * i0, exps.byteOffset + 8 * i0, i1 - i0], { unitElements: 8, align: 8 });
     const mixPass = parallelKernel('attention.attentionMix', entries, (t0, t1) =>
       [exps.byteOffset + scoreRow * t0, at(pv!, kvRows * t0), at(pz!, qRow * t0), pp! + 4 * qPos * pos * t0, t1 - t0, qPos, pos, d], options);
     return () => {
       scores();
-      for (let i = 0; i < exps.length; i++) exps[i] = Math.exp(exps[i]!);
+      exp();
       mixPass();
     };
   });
