@@ -1,7 +1,7 @@
 /**
  * Attention over a short context (../../reference/attention.ts) as WebAssembly functions over the shared
  * memory: the forward (scores, causal mask, softmax and pattern·v, per (batch, head) entry: attentionScores,
- * then exp on the host, then attentionMix; wasm-dispatch.ts drives the three and splits the two wasm passes
+ * then exp, then attentionMix; wasm-dispatch.ts drives the three and splits each pass
  * across the threads by entries) and `attentionBackward` (dpattern, the softmax backward, dq, dk, dv in one
  * pass per entry). The pattern-only op (no v, no z) runs the same functions with the z pointers 0.
  *
@@ -12,9 +12,10 @@
  *     SIMD lanes would reorder it): four keys' sums run side by side instead, in f64x2 lanes;
  *   - weighted sums of rows (pattern·v, dscores·k, …) run four columns at a time, as two f64x2 halves, and
  *     round each partial sum to float32 as the JS loop's float32 output does;
- *   - exp is the host's Math.exp, so the softmax is the one JS computes: the forward runs in two passes,
- *     scores − max into a float64 buffer, then (after a JS loop of Math.exp over it) pattern and z. A wasm
- *     call into JS per exp costs ≈ 35 ns here, 1.6 ms for the paper’s 46k scores; the loop ≈ 0.3 ms.
+ *   - exp has Math.exp's bits, so the softmax is the one JS computes: the forward runs in two passes,
+ *     scores − max into a float64 buffer, then (after an exp over it: the cross-entropy module's fdlibm exp,
+ *     fdlibm.ts, split across the threads) pattern and z. A wasm call into JS per exp would cost ≈ 35 ns
+ *     here, 1.6 ms for the paper’s 46k scores; a JS loop of Math.exp on the caller ≈ 0.3 ms.
  * Rows are d floats with d a multiple of 4 (the caller checks).
  *
  * Arguments (pointers are byte addresses of contiguous float32 arrays; exps is float64 memory of
