@@ -106,13 +106,40 @@ export async function trainAsync(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
-/** The loop itself, yielding after every step. */
+/** A step whose training loss is NaN or infinite: nothing of it is applied or saved. */
+class NonFiniteLoss extends Error {
+  constructor(readonly step: number, readonly loss: number, readonly lastSaved: number) {
+    super(`step ${step}: the training loss is ${loss}`);
+  }
+}
+
+/**
+ * The loop itself, yielding after every step. A step whose loss is not finite goes back to the last
+ * checkpoint once, and trains on from there: resuming repeats the steps bit for bit, so a run that really
+ * diverged fails again at the same step (and stops with an error, its checkpoints intact), while a fault that
+ * does not come back costs only the steps since that checkpoint.
+ */
 function* trainingLoop(options: TrainOptions, stop: StopFlag): Generator<void, TrainResult> {
   const progress = options.progress ?? new Progress();
   const lock = options.lock ?? RunLock.acquire(options.dir); // before anything is read or written
   try {
     if (lock.tookOverFrom) progress.log(`${options.dir}: took over the stale lock of pid ${lock.tookOverFrom.pid} (that process is gone)`);
-    return yield* lockedLoop({ ...options, progress }, stop);
+    let wentBackAt: number | null = null;
+    for (;;) {
+      try {
+        return yield* lockedLoop({ ...options, progress }, stop);
+      } catch (e) {
+        if (!(e instanceof NonFiniteLoss)) throw e;
+        if (e.step === wentBackAt) {
+          throw new Error(
+            `${e.message} again, after going back to the checkpoint of step ${e.lastSaved}: the run diverged (a smaller lr ` +
+              `or init may help). Nothing past step ${e.lastSaved} was saved; the checkpoints in ${options.dir} are intact.`,
+          );
+        }
+        wentBackAt = e.step;
+        progress.log(`${e.message}; going back to the checkpoint of step ${e.lastSaved} to train on from there`);
+      }
+    }
   } finally {
     if (!options.lock) lock.release();
   }
@@ -156,6 +183,8 @@ function* lockedLoop(options: TrainOptions & { progress: Progress }, stop: StopF
   try {
     for (;;) {
       const updated = learningStep(learner, (out) => {
+        const loss = out.loss.item();
+        if (!Number.isFinite(loss)) throw new NonFiniteLoss(step, loss, lastSaved);
         if (log.due(step) && earlyStop.observe(log.write(step, out).test_loss)) reason = 'early-stop';
         reason ??= whyStop();
         return reason === null;
