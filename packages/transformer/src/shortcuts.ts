@@ -98,10 +98,7 @@ export function blockFromTable(
   const first = lastOnly ? pos - 1 : 0; // the first query position
   const qPos = pos - first;
   // The residual stream at the query positions, looked up in the same table.
-  const ids = tokens.data;
-  const rows = new Int32Array(batch * qPos);
-  for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = p * d_vocab + ids[b * pos + p]!;
-  const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, indexTensor(rows, table)).reshape(batch, qPos, d_model);
+  const skip = table.reshape(pos * d_vocab, d_model).indexSelect(0, queryRows(tokens, d_vocab, first, 0)).reshape(batch, qPos, d_model);
   if (!mlpTables) {
     const attnOut = ctx.hook(block.fullName('hook_attn_out'), attentionFromTable(block.attn, attnIn, tokens, ctx, lastOnly));
     return block.afterAttention(skip, attnOut, ctx);
@@ -171,16 +168,26 @@ function tableAttention(attn: Attention, table: Tensor, tokens: Tensor, lastOnly
   // One bag per (example, query position): pattern [batch, H, qPos, pos] → weights [batch·qPos, H·pos]
   // (zero past a causal query).
   const weights = (qPos === 1 ? pattern : pattern.permute(0, 2, 1, 3)).reshape(batch * qPos, H * pos);
-  const ids = tokens.data;
-  const queryRows = new Int32Array(batch * qPos).map((_, k) => (k % qPos) * d_vocab + ids[Math.floor(k / qPos) * pos + first + (k % qPos)]!);
   return {
     headValues: values.reshape(pos * d_vocab, H, d_head).permute(1, 0, 2), // [H, pos·d_vocab, d_head]
     rows: bagRows(tokens, d_vocab, H, qPos),
     weights,
-    queryRows: indexTensor(queryRows, tokens),
+    queryRows: queryRows(tokens, d_vocab, first, first),
     first,
     qPos,
   };
+}
+
+/**
+ * int32 [batch·qPos]: for each example and query position p ≥ first, in that order, the row
+ * ((p − origin)·d_vocab + token[b, p]) of a per-(position, token) table whose first position is `origin`.
+ */
+function queryRows(tokens: Tensor, d_vocab: number, first: number, origin: number): Tensor {
+  const [batch, pos] = tokens.shape as [number, number];
+  const ids = tokens.data;
+  const rows = new Int32Array(batch * (pos - first));
+  for (let b = 0, k = 0; b < batch; b++) for (let p = first; p < pos; p++) rows[k++] = (p - origin) * d_vocab + ids[b * pos + p]!;
+  return indexTensor(rows, tokens);
 }
 
 /**

@@ -107,34 +107,25 @@ describe('logitTables', () => {
   });
 });
 
-/** The column counts of the embedding bags in the graph that produced `t`, sorted. */
-function bagWidths(t: Tensor): number[] {
-  const widths: number[] = [];
+/** Every tensor of the graph that produced `t` (t included). */
+function graphOf(t: Tensor): Tensor[] {
   const seen = new Set<Tensor>();
   const stack = [t];
   while (stack.length) {
     const x = stack.pop()!;
     if (seen.has(x)) continue;
     seen.add(x);
-    if (x.node?.op === 'embeddingBag') widths.push(x.shape[1]!);
     stack.push(...(x.node?.parents ?? []));
   }
-  return widths.sort((a, b) => a - b);
+  return [...seen];
 }
 
+/** The column counts of the embedding bags in the graph that produced `t`, sorted. */
+const bagWidths = (t: Tensor): number[] =>
+  graphOf(t).filter((x) => x.node?.op === 'embeddingBag').map((x) => x.shape[1]!).sort((a, b) => a - b);
+
 /** Whether an op of this name is in the graph that produced `t`. */
-function graphHas(t: Tensor, op: string): boolean {
-  const seen = new Set<Tensor>();
-  const stack = [t];
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (seen.has(x)) continue;
-    seen.add(x);
-    if (x.node?.op === op) return true;
-    stack.push(...(x.node?.parents ?? []));
-  }
-  return false;
-}
+const graphHas = (t: Tensor, op: string): boolean => graphOf(t).some((x) => x.node?.op === op);
 
 describe('mlpTables', () => {
   const model = tinyModel({ d_model: 16, n_heads: 4, d_mlp: 32, n_ctx: 3 });
